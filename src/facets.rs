@@ -1,0 +1,277 @@
+//! Facet counts and timelines over the articles that match a query.
+//!
+//! tantivy's `FacetCollector` counts documents, and a document here is a
+//! passage, so a long article would weigh more than a short one. This
+//! module's collector counts distinct articles per value (and, beside it,
+//! passages), reading only fast fields: the facet column and
+//! `article_key`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::fastfield::FacetReader;
+use tantivy::schema::Facet;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::error::{Error, Result};
+
+/// What to count matching articles by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FacetField {
+    /// Event provinces, `Country/Province`.
+    Province,
+    /// Armed groups.
+    Group,
+    /// Countries.
+    Country,
+    /// Dates, bucketed by an [`Interval`].
+    Date,
+}
+
+impl std::str::FromStr for FacetField {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<FacetField> {
+        match s {
+            "province" => Ok(FacetField::Province),
+            "group" => Ok(FacetField::Group),
+            "country" => Ok(FacetField::Country),
+            "date" => Ok(FacetField::Date),
+            other => Err(Error::Query(format!(
+                "unknown facet field {other:?} (expected province, group, country or date)"
+            ))),
+        }
+    }
+}
+
+/// Bucket width of a date timeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    /// `2025-08-20`.
+    Day,
+    /// ISO week, `2025-W34`.
+    Week,
+    /// `2025-08`.
+    #[default]
+    Month,
+    /// `2025`.
+    Year,
+}
+
+impl Interval {
+    /// The bucket label of a date.
+    pub fn label(self, date: NaiveDate) -> String {
+        match self {
+            Interval::Day => date.format("%Y-%m-%d").to_string(),
+            Interval::Week => {
+                let week = date.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+            Interval::Month => date.format("%Y-%m").to_string(),
+            Interval::Year => date.year().to_string(),
+        }
+    }
+}
+
+/// Matching articles (and passages) for one facet value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    /// The value: `Syria/Idlib`, `Islamic State`, `Syria`, `2025-08`.
+    pub value: String,
+    /// Distinct matching articles with this value.
+    pub articles: u64,
+    /// Matching passages with this value.
+    pub passages: u64,
+}
+
+/// The answer to a facet request.
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetCounts {
+    /// The query text.
+    pub query: String,
+    /// The counted field.
+    pub field: FacetField,
+    /// Distinct matching articles, with or without a value.
+    pub total_articles: u64,
+    /// Counts, most articles first (by date ascending for timelines).
+    pub counts: Vec<FacetCount>,
+}
+
+/// Per value: the article keys seen and the passage count.
+type Tally = HashMap<String, (HashSet<u64>, u64)>;
+
+/// Counts distinct articles per value of a facet field or date bucket.
+pub(crate) struct ArticleFacetCollector {
+    pub field: String,
+    pub interval: Option<Interval>,
+}
+
+pub(crate) struct SegmentTally {
+    source: Source,
+    keys: Column<u64>,
+    by_ord: HashMap<u64, (HashSet<u64>, u64)>,
+    by_label: Tally,
+    all: HashSet<u64>,
+}
+
+enum Source {
+    Facet(FacetReader),
+    Date(Column<tantivy::DateTime>, Interval),
+}
+
+impl Collector for ArticleFacetCollector {
+    type Fruit = (Tally, HashSet<u64>);
+    type Child = SegmentTally;
+
+    fn for_segment(&self, _ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentTally> {
+        let keys = reader.fast_fields().u64("article_key")?;
+        let source = match self.interval {
+            Some(interval) => Source::Date(reader.fast_fields().date(&self.field)?, interval),
+            None => Source::Facet(reader.facet_reader(&self.field)?),
+        };
+        Ok(SegmentTally {
+            source,
+            keys,
+            by_ord: HashMap::new(),
+            by_label: HashMap::new(),
+            all: HashSet::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(Tally, HashSet<u64>)>) -> tantivy::Result<(Tally, HashSet<u64>)> {
+        let mut merged: Tally = HashMap::new();
+        let mut all = HashSet::new();
+        for (tally, keys) in fruits {
+            all.extend(keys);
+            for (label, (articles, passages)) in tally {
+                let entry = merged.entry(label).or_default();
+                entry.0.extend(articles);
+                entry.1 += passages;
+            }
+        }
+        Ok((merged, all))
+    }
+}
+
+impl SegmentCollector for SegmentTally {
+    type Fruit = (Tally, HashSet<u64>);
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let Some(key) = self.keys.first(doc) else { return };
+        self.all.insert(key);
+        match &self.source {
+            Source::Facet(reader) => {
+                for ord in reader.facet_ords(doc) {
+                    let entry = self.by_ord.entry(ord).or_default();
+                    entry.0.insert(key);
+                    entry.1 += 1;
+                }
+            }
+            Source::Date(column, interval) => {
+                if let Some(date) = column.first(doc).and_then(to_date) {
+                    let entry = self.by_label.entry(interval.label(date)).or_default();
+                    entry.0.insert(key);
+                    entry.1 += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> (Tally, HashSet<u64>) {
+        let mut tally = self.by_label;
+        if let Source::Facet(reader) = &self.source {
+            let mut facet = Facet::root();
+            for (ord, counts) in self.by_ord {
+                if reader.facet_from_ord(ord, &mut facet).is_ok() {
+                    let label = facet.to_path().join("/");
+                    let entry = tally.entry(label).or_default();
+                    entry.0.extend(counts.0);
+                    entry.1 += counts.1;
+                }
+            }
+        }
+        (tally, self.all)
+    }
+}
+
+fn to_date(dt: tantivy::DateTime) -> Option<NaiveDate> {
+    DateTime::<Utc>::from_timestamp(dt.into_timestamp_secs(), 0).map(|d| d.date_naive())
+}
+
+/// Turns collected tallies into sorted counts.
+pub(crate) fn finish(
+    query: &str,
+    field: FacetField,
+    (tally, all): (Tally, HashSet<u64>),
+    top: Option<usize>,
+) -> FacetCounts {
+    let mut counts: Vec<FacetCount> = tally
+        .into_iter()
+        .map(|(value, (articles, passages))| FacetCount {
+            value,
+            articles: articles.len() as u64,
+            passages,
+        })
+        .collect();
+    if field == FacetField::Date {
+        counts.sort_by(|a, b| a.value.cmp(&b.value));
+    } else {
+        counts.sort_by(|a, b| b.articles.cmp(&a.articles).then_with(|| a.value.cmp(&b.value)));
+    }
+    if let Some(n) = top {
+        if field == FacetField::Date {
+            let skip = counts.len().saturating_sub(n);
+            counts.drain(..skip);
+        } else {
+            counts.truncate(n);
+        }
+    }
+    FacetCounts {
+        query: query.to_string(),
+        field,
+        total_articles: all.len() as u64,
+        counts,
+    }
+}
+
+/// Fills the empty buckets of a timeline so a chart shows gaps as zeros.
+pub fn fill_timeline(counts: &FacetCounts, interval: Interval) -> Vec<FacetCount> {
+    let parse = |v: &str| NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d").ok();
+    if interval != Interval::Month || counts.counts.is_empty() {
+        return counts.counts.clone();
+    }
+    let known: BTreeMap<&str, &FacetCount> =
+        counts.counts.iter().map(|c| (c.value.as_str(), c)).collect();
+    let (Some(first), Some(last)) = (
+        counts.counts.first().and_then(|c| parse(&c.value)),
+        counts.counts.last().and_then(|c| parse(&c.value)),
+    ) else {
+        return counts.counts.clone();
+    };
+    let mut out = Vec::new();
+    let mut month = first;
+    while month <= last {
+        let label = interval.label(month);
+        out.push(known.get(label.as_str()).map_or(
+            FacetCount {
+                value: label.clone(),
+                articles: 0,
+                passages: 0,
+            },
+            |c| (*c).clone(),
+        ));
+        let Some(next) = month.checked_add_months(chrono::Months::new(1)) else {
+            break;
+        };
+        month = next;
+    }
+    out
+}

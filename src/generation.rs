@@ -1,0 +1,376 @@
+//! Generations: how an index directory stays readable while it is rebuilt.
+//!
+//! ```text
+//! INDEX_DIR/
+//!   CURRENT          one line: the live generation's directory name
+//!   .writer.lock     OS file lock held by the one running `frontline index`
+//!   gen-000007/      a complete tantivy index + manifest.json
+//!   gen-000008.tmp/  a generation being built (removed if a run crashed)
+//! ```
+//!
+//! A run builds generation N+1 in `gen-N+1.tmp/` (an incremental run starts
+//! from hard links to generation N's files: tantivy never rewrites a segment
+//! file in place, so the two generations cannot disturb each other), commits,
+//! fsyncs, renames it to `gen-N+1/` and then replaces `CURRENT` by
+//! write-to-temp + rename. The rename of `CURRENT` is the single switch-over
+//! step: a crash before it leaves generation N live and untouched, a crash
+//! after it leaves N+1 complete. Readers that opened N keep their files (open
+//! mmaps survive deletion) until they reload.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// File in the index directory naming the live generation.
+pub const CURRENT_FILE: &str = "CURRENT";
+/// Manifest file inside each generation directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+const LOCK_FILE: &str = ".writer.lock";
+const GEN_PREFIX: &str = "gen-";
+const TMP_SUFFIX: &str = ".tmp";
+
+/// A generation number: 1 for the first build, +1 per run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct GenerationId(pub u64);
+
+impl GenerationId {
+    /// The generation's directory name, `gen-000007`.
+    pub fn dir_name(self) -> String {
+        format!("{GEN_PREFIX}{:06}", self.0)
+    }
+
+    fn parse_dir_name(name: &str) -> Option<GenerationId> {
+        let digits = name.strip_prefix(GEN_PREFIX)?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().map(GenerationId)
+    }
+}
+
+impl std::fmt::Display for GenerationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What an index run recorded about one corpus file, to detect changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Content hash of the file's bytes.
+    pub hash: String,
+    /// Articles indexed from it.
+    pub articles: u32,
+    /// Passages indexed from it.
+    pub passages: u32,
+}
+
+/// Everything a generation knows about itself besides the tantivy index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`crate::schema::SCHEMA_VERSION`] of the build.
+    pub schema_version: u32,
+    /// The frontline version that wrote it.
+    pub frontline_version: String,
+    /// [`crate::Gazetteer::fingerprint`] of the data used for tagging.
+    pub gazetteer: String,
+    /// This generation's number.
+    pub generation: GenerationId,
+    /// When it was committed.
+    pub created: DateTime<Utc>,
+    /// The corpus directory it was built from.
+    pub corpus: PathBuf,
+    /// Indexed files by path relative to the corpus root.
+    pub files: BTreeMap<String, FileRecord>,
+    /// Places learned from the corpus (see [`crate::tagging`]).
+    #[serde(default)]
+    pub learned_places: crate::tagging::LearnedPlaces,
+}
+
+impl Manifest {
+    /// Total articles over all files.
+    pub fn articles(&self) -> u64 {
+        self.files.values().map(|f| u64::from(f.articles)).sum()
+    }
+
+    /// Total passages over all files.
+    pub fn passages(&self) -> u64 {
+        self.files.values().map(|f| u64::from(f.passages)).sum()
+    }
+}
+
+/// An index directory holding generations.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// A store rooted at `root` (nothing is touched yet).
+    pub fn new(root: impl Into<PathBuf>) -> Store {
+        Store { root: root.into() }
+    }
+
+    /// The index directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Directory of a committed generation.
+    pub fn generation_dir(&self, id: GenerationId) -> PathBuf {
+        self.root.join(id.dir_name())
+    }
+
+    /// Directory where a generation is built before it is published.
+    pub fn staging_dir(&self, id: GenerationId) -> PathBuf {
+        self.root.join(format!("{}{TMP_SUFFIX}", id.dir_name()))
+    }
+
+    /// The live generation, or `None` for a new, empty store.
+    pub fn current(&self) -> Result<Option<GenerationId>> {
+        let path = self.root.join(CURRENT_FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        GenerationId::parse_dir_name(text.trim())
+            .map(Some)
+            .ok_or_else(|| Error::CorruptIndex {
+                path: self.root.clone(),
+                reason: format!("{CURRENT_FILE} holds {:?}, not a generation name", text.trim()),
+            })
+    }
+
+    /// Committed generations, oldest first.
+    pub fn generations(&self) -> Result<Vec<GenerationId>> {
+        let mut ids = Vec::new();
+        let entries = match fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) => return Err(Error::io(&self.root, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&self.root, e))?;
+            if let Some(id) = entry.file_name().to_str().and_then(GenerationId::parse_dir_name) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Reads a generation's manifest.
+    pub fn manifest(&self, id: GenerationId) -> Result<Manifest> {
+        let path = self.generation_dir(id).join(MANIFEST_FILE);
+        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
+            path: self.root.clone(),
+            reason: format!("{}: {e}", path.display()),
+        })
+    }
+
+    /// Writes a manifest into a (staging) generation directory, durably.
+    pub fn write_manifest(&self, dir: &Path, manifest: &Manifest) -> Result<()> {
+        let bytes = serde_json::to_vec(manifest).map_err(|e| Error::CorruptIndex {
+            path: dir.to_path_buf(),
+            reason: format!("cannot serialize manifest: {e}"),
+        })?;
+        atomic_write(&dir.join(MANIFEST_FILE), &bytes)
+    }
+
+    /// Publishes a built staging directory as generation `id` and makes it
+    /// the live one. The `CURRENT` rename is the commit point.
+    pub fn publish(&self, id: GenerationId) -> Result<()> {
+        let staging = self.staging_dir(id);
+        let target = self.generation_dir(id);
+        sync_dir(&staging)?;
+        fs::rename(&staging, &target).map_err(|e| Error::io(&staging, e))?;
+        sync_dir(&self.root)?;
+        crate::failpoint::hit("before-current");
+        self.set_current(id)
+    }
+
+    /// Points `CURRENT` at an existing generation (also used by rollback).
+    pub fn set_current(&self, id: GenerationId) -> Result<()> {
+        let line = format!("{}\n", id.dir_name());
+        atomic_write(&self.root.join(CURRENT_FILE), line.as_bytes())
+    }
+
+    /// Removes staging directories left by crashed runs; returns their names.
+    pub fn remove_stale_staging(&self) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return Ok(removed);
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(GEN_PREFIX) && name.ends_with(TMP_SUFFIX) {
+                fs::remove_dir_all(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+                removed.push(name);
+            }
+        }
+        removed.sort();
+        Ok(removed)
+    }
+
+    /// Deletes all but the newest `keep` generations, never the live one.
+    pub fn prune(&self, keep: usize) -> Result<Vec<GenerationId>> {
+        let current = self.current()?;
+        let all = self.generations()?;
+        let keep = keep.max(1);
+        let mut removed = Vec::new();
+        if all.len() <= keep {
+            return Ok(removed);
+        }
+        for id in &all[..all.len() - keep] {
+            if Some(*id) == current {
+                continue;
+            }
+            let dir = self.generation_dir(*id);
+            fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            removed.push(*id);
+        }
+        Ok(removed)
+    }
+
+    /// Takes the writer lock: at once, or waiting for it when `wait`.
+    /// The OS releases it if the process dies, so no stale lock survives.
+    pub fn lock(&self, wait: bool) -> Result<WriterLock> {
+        use fs2::FileExt;
+        fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let path = self.root.join(LOCK_FILE);
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let locked = if wait {
+            file.lock_exclusive()
+        } else {
+            file.try_lock_exclusive()
+        };
+        match locked {
+            Ok(()) => Ok(WriterLock { _file: file }),
+            Err(e) if !wait && e.kind() == fs2::lock_contended_error().kind() => {
+                Err(Error::LockHeld(self.root.clone()))
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+}
+
+/// Makes an earlier generation live again: `to`, or the newest one older
+/// than the live generation. Takes the writer lock so it cannot race a run.
+pub fn rollback(store: &Store, to: Option<GenerationId>) -> Result<GenerationId> {
+    let _lock = store.lock(false)?;
+    let current = store
+        .current()?
+        .ok_or_else(|| Error::IndexNotFound(store.root().to_path_buf()))?;
+    let all = store.generations()?;
+    let target = match to {
+        Some(id) if all.contains(&id) => id,
+        Some(id) => {
+            return Err(Error::Query(format!(
+                "generation {id} is not on disk (have: {})",
+                all.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(", ")
+            )))
+        }
+        None => all
+            .iter()
+            .rev()
+            .find(|g| **g < current)
+            .copied()
+            .ok_or_else(|| Error::Query(format!("no generation older than {current} is kept")))?,
+    };
+    store.manifest(target)?;
+    store.set_current(target)?;
+    Ok(target)
+}
+
+/// Held while a run writes to a store; released on drop or process death.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: File,
+}
+
+/// Writes `bytes` to `path` so that readers see the old or the new content,
+/// never a mix: temp file in the same directory, fsync, rename, fsync dir.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(file);
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    sync_dir(dir)
+}
+
+/// Fsyncs a directory so a rename inside it survives power loss.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// Hard-links every regular file of `from` into the new directory `to`.
+/// tantivy writes new files instead of modifying old ones (meta.json and
+/// .managed.json are replaced by rename), so the copies stay independent.
+pub fn link_files(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    for entry in fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let name = entry.file_name();
+        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if !is_file || name.to_string_lossy().starts_with(".tantivy-") {
+            continue;
+        }
+        let dest = to.join(&name);
+        if fs::hard_link(entry.path(), &dest).is_err() {
+            // Filesystems without hard links: copying is slower but as safe.
+            fs::copy(entry.path(), &dest).map_err(|e| Error::io(&dest, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_names_round_trip() {
+        let id = GenerationId(42);
+        assert_eq!(GenerationId::parse_dir_name(&id.dir_name()), Some(id));
+        assert_eq!(GenerationId::parse_dir_name("gen-000042.tmp"), None);
+        assert_eq!(GenerationId::parse_dir_name("gen-"), None);
+    }
+
+    #[test]
+    fn second_lock_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let _held = store.lock(false).unwrap();
+        assert!(matches!(store.lock(false), Err(Error::LockHeld(_))));
+    }
+
+    #[test]
+    fn prune_keeps_newest_and_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        for n in 1..=4 {
+            fs::create_dir_all(store.generation_dir(GenerationId(n))).unwrap();
+        }
+        store.set_current(GenerationId(1)).unwrap();
+        let removed = store.prune(2).unwrap();
+        assert_eq!(removed, vec![GenerationId(2)]);
+    }
+}

@@ -1,0 +1,279 @@
+//! [`Index`]: an open, searchable frontline index.
+//!
+//! ```no_run
+//! use frontline::{Index, Query};
+//! # fn main() -> frontline::Result<()> {
+//! let index = Index::open("frontline-index")?;
+//! let results = index.search(&Query::new("raid").province("Idlib").group("ISIS"))?;
+//! for hit in &results.hits {
+//!     println!("{} {} {}", hit.rank, hit.article_id, hit.text);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use tantivy::{IndexReader, ReloadPolicy};
+
+use crate::error::{Error, Result};
+use crate::facets::{self, ArticleFacetCollector, FacetCounts, FacetField, Interval};
+use crate::gazetteer::Gazetteer;
+use crate::generation::{GenerationId, Manifest, Store};
+use crate::indexer::{self, BuildOptions, BuildSummary, NoProgress, Progress};
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::search::{self, Query, SearchResults};
+
+/// An open index: one generation of an index directory, and a reader on it.
+///
+/// A long-running program keeps an `Index` open and calls
+/// [`Index::reload`] (e.g. every minute, or after a nightly rebuild): it
+/// switches to the newest published generation without a restart, and
+/// searches already running keep their snapshot.
+pub struct Index {
+    store: Store,
+    generation: GenerationId,
+    manifest: Manifest,
+    tantivy: tantivy::Index,
+    reader: IndexReader,
+    fields: Fields,
+    schema_dir: Option<PathBuf>,
+    gazetteer: OnceLock<Gazetteer>,
+}
+
+/// Figures about an index, for `frontline stats`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// The index directory.
+    pub path: PathBuf,
+    /// The live generation.
+    pub generation: GenerationId,
+    /// Schema version of the index.
+    pub schema_version: u32,
+    /// Corpus directory it was built from.
+    pub corpus: PathBuf,
+    /// When the generation was committed.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// Files indexed.
+    pub files: u64,
+    /// Articles indexed.
+    pub articles: u64,
+    /// Passages (tantivy documents) searchable.
+    pub passages: u64,
+    /// Earliest and latest publication date.
+    pub date_span: Option<(NaiveDate, NaiveDate)>,
+    /// Provinces with the most articles.
+    pub top_provinces: Vec<facets::FacetCount>,
+    /// Groups with the most articles.
+    pub top_groups: Vec<facets::FacetCount>,
+    /// Places learned from the corpus.
+    pub learned_places: usize,
+    /// Bytes on disk of the live generation.
+    pub size_bytes: u64,
+}
+
+impl Index {
+    /// Opens the live generation of the index at `path`, with the embedded
+    /// gazetteer for resolving filter names.
+    pub fn open(path: impl AsRef<Path>) -> Result<Index> {
+        Index::open_with(path, None)
+    }
+
+    /// Like [`Index::open`], resolving filter names with the gazetteer files
+    /// of `schema_dir` (use the same directory the index was built with).
+    pub fn open_with(path: impl AsRef<Path>, schema_dir: Option<&Path>) -> Result<Index> {
+        let root = path.as_ref().to_path_buf();
+        let store = Store::new(&root);
+        let generation = current_generation(&store)?;
+        let manifest = store.manifest(generation)?;
+        if manifest.schema_version != SCHEMA_VERSION {
+            return Err(Error::IncompatibleIndex {
+                path: root,
+                found: manifest.schema_version.to_string(),
+                expected: SCHEMA_VERSION,
+            });
+        }
+        let dir = store.generation_dir(generation);
+        let corrupt = |e: tantivy::TantivyError| Error::CorruptIndex {
+            path: dir.clone(),
+            reason: e.to_string(),
+        };
+        let tantivy = tantivy::Index::open_in_dir(&dir).map_err(corrupt)?;
+        schema::register_tokenizers(&tantivy);
+        let (expected, fields) = schema::build_schema();
+        if tantivy.schema() != expected {
+            return Err(Error::IncompatibleIndex {
+                path: root,
+                found: format!("{} (fields differ)", manifest.schema_version),
+                expected: SCHEMA_VERSION,
+            });
+        }
+        let reader = tantivy
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(corrupt)?;
+        Ok(Index {
+            store,
+            generation,
+            manifest,
+            tantivy,
+            reader,
+            fields,
+            schema_dir: schema_dir.map(Path::to_path_buf),
+            gazetteer: OnceLock::new(),
+        })
+    }
+
+    /// Builds or incrementally updates an index (see [`crate::indexer`]).
+    ///
+    /// ```no_run
+    /// let summary = frontline::Index::build(&frontline::BuildOptions::new("sample-corpus", "idx"))?;
+    /// println!("{} articles, {} passages", summary.total_articles, summary.total_passages);
+    /// # Ok::<(), frontline::Error>(())
+    /// ```
+    pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
+        indexer::build(opts, &NoProgress)
+    }
+
+    /// [`Index::build`] reporting progress.
+    pub fn build_with_progress(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummary> {
+        indexer::build(opts, progress)
+    }
+
+    /// Switches to the newest published generation if there is one.
+    /// Returns whether the generation changed.
+    pub fn reload(&mut self) -> Result<bool> {
+        let latest = current_generation(&self.store)?;
+        if latest == self.generation {
+            return Ok(false);
+        }
+        let schema_dir = self.schema_dir.clone();
+        *self = Index::open_with(self.store.root(), schema_dir.as_deref())?;
+        Ok(true)
+    }
+
+    /// The generation this handle reads.
+    pub fn generation(&self) -> GenerationId {
+        self.generation
+    }
+
+    /// The generation's manifest (files, gazetteer fingerprint, learned places).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The underlying tantivy index (for benchmarks and advanced use).
+    pub fn tantivy(&self) -> &tantivy::Index {
+        &self.tantivy
+    }
+
+    /// The schema's field handles.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// The gazetteer used to resolve filter names, loaded on first use.
+    pub fn gazetteer(&self) -> Result<&Gazetteer> {
+        if let Some(g) = self.gazetteer.get() {
+            return Ok(g);
+        }
+        let loaded = Gazetteer::load(self.schema_dir.as_deref())?;
+        Ok(self.gazetteer.get_or_init(|| loaded))
+    }
+
+    /// Runs a query.
+    pub fn search(&self, query: &Query) -> Result<SearchResults> {
+        let compiled = search::compile(query, &self.tantivy, &self.fields, self.gazetteer()?)?;
+        let searcher = self.reader.searcher();
+        search::execute(query, &searcher, &self.tantivy, &self.fields, &compiled)
+    }
+
+    /// Counts matching articles per value of `field` (date: per `interval`).
+    /// `top` keeps the N largest values (the N latest buckets for dates).
+    pub fn facets(
+        &self,
+        query: &Query,
+        field: FacetField,
+        interval: Interval,
+        top: Option<usize>,
+    ) -> Result<FacetCounts> {
+        let compiled = search::compile(query, &self.tantivy, &self.fields, self.gazetteer()?)?;
+        let collector = match field {
+            FacetField::Province => facet_collector("province", None),
+            FacetField::Group => facet_collector("group", None),
+            FacetField::Country => facet_collector("country", None),
+            FacetField::Date => facet_collector(query.date_field_name(), Some(interval)),
+        };
+        let fruit = self.reader.searcher().search(compiled.query.as_ref(), &collector)?;
+        Ok(facets::finish(query.text(), field, fruit, top))
+    }
+
+    /// Figures about the index.
+    pub fn stats(&self) -> Result<Stats> {
+        let all = Query::new("");
+        let top_provinces = self.facets(&all, FacetField::Province, Interval::Month, Some(10))?;
+        let top_groups = self.facets(&all, FacetField::Group, Interval::Month, Some(10))?;
+        let months = self.facets(&all.clone().date_field(search::DateField::Published), FacetField::Date, Interval::Day, None)?;
+        let date_span = match (months.counts.first(), months.counts.last()) {
+            (Some(a), Some(b)) => NaiveDate::parse_from_str(&a.value, "%Y-%m-%d")
+                .ok()
+                .zip(NaiveDate::parse_from_str(&b.value, "%Y-%m-%d").ok()),
+            _ => None,
+        };
+        let dir = self.store.generation_dir(self.generation);
+        Ok(Stats {
+            path: self.store.root().to_path_buf(),
+            generation: self.generation,
+            schema_version: self.manifest.schema_version,
+            corpus: self.manifest.corpus.clone(),
+            created: self.manifest.created,
+            files: self.manifest.files.len() as u64,
+            articles: self.manifest.articles(),
+            passages: self.reader.searcher().num_docs(),
+            date_span,
+            top_provinces: top_provinces.counts,
+            top_groups: top_groups.counts,
+            learned_places: self.manifest.learned_places.len(),
+            size_bytes: dir_size(&dir),
+        })
+    }
+}
+
+fn facet_collector(field: &str, interval: Option<Interval>) -> ArticleFacetCollector {
+    ArticleFacetCollector {
+        field: field.to_string(),
+        interval,
+    }
+}
+
+/// The live generation, with errors that say what to do.
+fn current_generation(store: &Store) -> Result<GenerationId> {
+    let root = store.root();
+    if !root.is_dir() {
+        return Err(Error::IndexNotFound(root.to_path_buf()));
+    }
+    if let Some(id) = store.current()? {
+        return Ok(id);
+    }
+    if root.join("meta.json").exists() {
+        return Err(Error::CorruptIndex {
+            path: root.to_path_buf(),
+            reason: "this is a bare tantivy index, not a frontline index".into(),
+        });
+    }
+    Err(Error::IndexNotFound(root.to_path_buf()))
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}

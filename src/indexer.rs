@@ -1,0 +1,624 @@
+//! Building and updating an index from a corpus directory.
+//!
+//! One run: take the writer lock, clean up what a crashed run left, decide
+//! between a full and an incremental build, stream the corpus through
+//! read → hash → parse → tag → split → tantivy documents in batches (rayon
+//! workers parse and tag while tantivy's own threads index), commit, and
+//! publish the new generation atomically (see [`crate::generation`]).
+//!
+//! Memory is bounded by the tantivy writer budget plus one batch of files:
+//! the article stream is never held in memory at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::schema::Facet;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+use crate::article::Article;
+use crate::corpus::{self, SourceFile, WalkOptions};
+use crate::error::{Error, Result};
+use crate::gazetteer::Gazetteer;
+use crate::generation::{self, FileRecord, GenerationId, Manifest, Store};
+use crate::passage::{self, Passage, SplitOptions};
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::tagging::{ArticleTags, LearnedPlaces, Tagger};
+
+pub use crate::corpus::Skipped;
+
+/// Default tantivy writer memory budget: 512 MiB over all indexing threads.
+pub const DEFAULT_MEMORY_BUDGET: usize = 512 << 20;
+/// Default number of generations kept on disk (the live one and one before).
+pub const DEFAULT_KEEP: usize = 2;
+/// Files processed per batch: bounds memory, and places learned in one
+/// batch serve the articles of the same and later batches.
+const BATCH_FILES: usize = 512;
+
+/// How to run an index build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The corpus directory to walk.
+    pub corpus: PathBuf,
+    /// The index directory (created when missing).
+    pub index: PathBuf,
+    /// A directory of gazetteer files overriding the embedded ones.
+    pub schema_dir: Option<PathBuf>,
+    /// Rebuild from scratch even when an incremental update is possible.
+    pub full: bool,
+    /// Fail, and leave the index unchanged, when any file is skipped.
+    pub strict: bool,
+    /// Follow symbolic links while walking the corpus.
+    pub follow_links: bool,
+    /// tantivy writer memory budget in bytes, shared by its threads.
+    pub memory_budget: usize,
+    /// Indexing threads (default: available cores, at most 8).
+    pub threads: Option<usize>,
+    /// Generations to keep on disk, including the new one (at least 1).
+    pub keep: usize,
+    /// Wait for another run's writer lock instead of failing at once.
+    pub wait_for_lock: bool,
+}
+
+impl BuildOptions {
+    /// Options with the defaults: incremental, not strict, 512 MiB, keep 2.
+    ///
+    /// ```
+    /// let opts = frontline::BuildOptions::new("sample-corpus", "/tmp/idx");
+    /// assert!(!opts.full);
+    /// ```
+    pub fn new(corpus: impl Into<PathBuf>, index: impl Into<PathBuf>) -> BuildOptions {
+        BuildOptions {
+            corpus: corpus.into(),
+            index: index.into(),
+            schema_dir: None,
+            full: false,
+            strict: false,
+            follow_links: false,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+            threads: None,
+            keep: DEFAULT_KEEP,
+            wait_for_lock: false,
+        }
+    }
+}
+
+/// Whether a run rebuilt everything or updated the previous generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildMode {
+    /// Every file was read, parsed and indexed into a fresh index.
+    Full,
+    /// Only new, changed and deleted files were processed.
+    Incremental,
+}
+
+/// What an index run did, for people (text) and schedulers (JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildSummary {
+    /// The live generation after the run.
+    pub generation: GenerationId,
+    /// Whether a new generation was published (false when nothing changed).
+    pub published: bool,
+    /// Full or incremental.
+    pub mode: BuildMode,
+    /// Why a full rebuild was done, when it was.
+    pub full_reason: Option<String>,
+    /// Corpus files found by the walk (supported formats only).
+    pub files_seen: u64,
+    /// Files read and parsed in this run.
+    pub files_read: u64,
+    /// New files indexed.
+    pub added: u64,
+    /// Changed files re-indexed.
+    pub updated: u64,
+    /// Files gone from the corpus whose articles were removed.
+    pub deleted: u64,
+    /// Files whose content hash had not changed.
+    pub unchanged: u64,
+    /// Articles indexed in this run.
+    pub articles: u64,
+    /// Passages indexed in this run.
+    pub passages: u64,
+    /// Articles in the live index after the run.
+    pub total_articles: u64,
+    /// Passages in the live index after the run.
+    pub total_passages: u64,
+    /// Files not indexed, and why.
+    pub skipped: Vec<Skipped>,
+    /// Problems that did not stop a file from being indexed.
+    pub warnings: Vec<Skipped>,
+    /// What was cleaned up from crashed runs and old generations.
+    pub cleaned: Vec<String>,
+    /// Places learned from the corpus so far.
+    pub learned_places: usize,
+    /// Wall time of the run.
+    #[serde(serialize_with = "serialize_secs")]
+    pub duration: Duration,
+}
+
+fn serialize_secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Receives progress events from a run (the CLI draws a bar with them).
+pub trait Progress: Sync {
+    /// The walk is done: `files` to look at, `bytes` in total.
+    fn begin(&self, _files: u64, _bytes: u64) {}
+    /// One more file was handled.
+    fn advance(&self, _bytes: u64) {}
+    /// Indexing is done; committing and publishing follow.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Builds or updates the index described by `opts`.
+pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummary> {
+    let started = Instant::now();
+    let store = Store::new(&opts.index);
+    let _lock = store.lock(opts.wait_for_lock)?;
+    let mut cleaned: Vec<String> = store
+        .remove_stale_staging()?
+        .into_iter()
+        .map(|name| format!("removed half-built generation {name}"))
+        .collect();
+    let gazetteer = Gazetteer::load(opts.schema_dir.as_deref())?;
+    let previous = match store.current()? {
+        Some(id) => Some(store.manifest(id)?),
+        None => None,
+    };
+    let full_reason = full_rebuild_reason(opts, previous.as_ref(), &gazetteer);
+    let base = if full_reason.is_none() { previous.as_ref() } else { None };
+    // After a rollback the live generation is not the newest: never reuse a
+    // number that is still on disk.
+    let newest = store.generations()?.last().map_or(0, |g| g.0);
+    let id = GenerationId(newest.max(previous.as_ref().map_or(0, |m| m.generation.0)) + 1);
+
+    let mut run = Run::start(opts, &store, id, base, &gazetteer)?;
+    let (files, walk_skipped) = corpus::walk(
+        &opts.corpus,
+        &WalkOptions {
+            follow_links: opts.follow_links,
+        },
+    )?;
+    run.skipped.extend(walk_skipped);
+    crate::failpoint::hit("after-walk");
+    progress.begin(files.len() as u64, files.iter().map(|f| f.size).sum());
+    for batch in files.chunks(BATCH_FILES) {
+        run.process_batch(batch, progress)?;
+        crate::failpoint::hit("mid-index");
+    }
+    run.delete_vanished(&files, opts);
+    progress.finish();
+
+    let summary_base = run.counts(id, full_reason.clone(), files.len() as u64);
+    if opts.strict && !run.skipped.is_empty() {
+        let summary = run.abandon(summary_base, started);
+        let _ = std::fs::remove_dir_all(store.staging_dir(id));
+        return Err(Error::Strict(Box::new(summary)));
+    }
+    let nothing_changed = full_reason.is_none()
+        && summary_base.added + summary_base.updated + summary_base.deleted == 0;
+    if let (true, Some(prev)) = (nothing_changed, previous.as_ref()) {
+        let summary = run.abandon(summary_base, started);
+        let _ = std::fs::remove_dir_all(store.staging_dir(id));
+        return Ok(BuildSummary {
+            generation: prev.generation,
+            published: false,
+            ..summary
+        });
+    }
+    let mut summary = run.commit(summary_base, &store)?;
+    for gone in store.prune(opts.keep)? {
+        cleaned.push(format!("removed old generation {}", gone.dir_name()));
+    }
+    summary.cleaned = cleaned;
+    summary.duration = started.elapsed();
+    Ok(summary)
+}
+
+fn full_rebuild_reason(
+    opts: &BuildOptions,
+    previous: Option<&Manifest>,
+    gazetteer: &Gazetteer,
+) -> Option<String> {
+    let Some(prev) = previous else {
+        return Some("no previous generation".into());
+    };
+    if opts.full {
+        return Some("--full requested".into());
+    }
+    if prev.schema_version != SCHEMA_VERSION {
+        return Some(format!(
+            "schema version changed ({} -> {SCHEMA_VERSION})",
+            prev.schema_version
+        ));
+    }
+    if prev.gazetteer != gazetteer.fingerprint() {
+        return Some("gazetteer changed".into());
+    }
+    if prev.corpus != opts.corpus {
+        return Some(format!(
+            "corpus directory changed ({} -> {})",
+            prev.corpus.display(),
+            opts.corpus.display()
+        ));
+    }
+    None
+}
+
+/// The state of one index run between start and commit.
+struct Run<'a> {
+    staging: PathBuf,
+    index: tantivy::Index,
+    writer: IndexWriter<TantivyDocument>,
+    fields: Fields,
+    gazetteer: &'a Gazetteer,
+    base: Option<&'a Manifest>,
+    files: BTreeMap<String, FileRecord>,
+    learned: LearnedPlaces,
+    corpus: PathBuf,
+    split: SplitOptions,
+    skipped: Vec<Skipped>,
+    warnings: Vec<Skipped>,
+    added: u64,
+    updated: u64,
+    unchanged: u64,
+    deleted: u64,
+    files_read: u64,
+    articles: u64,
+    passages: u64,
+}
+
+/// What happened to one file in a batch.
+enum FileOutcome {
+    Unchanged,
+    Parsed {
+        hash: String,
+        articles: Vec<Article>,
+        warnings: Vec<Skipped>,
+    },
+    Failed(Skipped),
+}
+
+impl<'a> Run<'a> {
+    fn start(
+        opts: &BuildOptions,
+        store: &Store,
+        id: GenerationId,
+        base: Option<&'a Manifest>,
+        gazetteer: &'a Gazetteer,
+    ) -> Result<Run<'a>> {
+        let staging = store.staging_dir(id);
+        let (schema, fields) = schema::build_schema();
+        let index = match base {
+            Some(prev) => {
+                generation::link_files(&store.generation_dir(prev.generation), &staging)?;
+                tantivy::Index::open_in_dir(&staging)?
+            }
+            None => {
+                std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+                tantivy::Index::create_in_dir(&staging, schema)?
+            }
+        };
+        schema::register_tokenizers(&index);
+        let threads = opts.threads.unwrap_or_else(default_threads).clamp(1, 8);
+        let budget = opts.memory_budget.max(threads * (16 << 20));
+        let writer = index.writer_with_num_threads(threads, budget)?;
+        Ok(Run {
+            staging,
+            index,
+            writer,
+            fields,
+            gazetteer,
+            base,
+            files: base.map(|m| m.files.clone()).unwrap_or_default(),
+            learned: base.map(|m| m.learned_places.clone()).unwrap_or_default(),
+            corpus: opts.corpus.clone(),
+            split: SplitOptions::default(),
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+            deleted: 0,
+            files_read: 0,
+            articles: 0,
+            passages: 0,
+        })
+    }
+
+    fn process_batch(&mut self, batch: &[SourceFile], progress: &dyn Progress) -> Result<()> {
+        let base = self.base;
+        let outcomes: Vec<FileOutcome> = batch
+            .par_iter()
+            .map(|file| {
+                let outcome = read_file(file, base);
+                progress.advance(file.size);
+                outcome
+            })
+            .collect();
+        // Learn before tagging so the batch's own articles use what it teaches.
+        for outcome in &outcomes {
+            if let FileOutcome::Parsed { articles, .. } = outcome {
+                for article in articles {
+                    self.learned.add_all(Tagger::learn_places(self.gazetteer, article));
+                }
+            }
+        }
+        let tagger = Tagger::with_learned(self.gazetteer, &self.learned);
+        let indexed = Mutex::new(Vec::new());
+        let error = Mutex::new(None);
+        batch
+            .par_iter()
+            .zip(outcomes.par_iter())
+            .for_each(|(file, outcome)| {
+                let FileOutcome::Parsed { articles, .. } = outcome else {
+                    return;
+                };
+                match self.index_file(&tagger, file, articles) {
+                    Ok(passages) => lock(&indexed).push((file.rel_path.clone(), passages)),
+                    Err(e) => *lock(&error) = Some(e),
+                }
+            });
+        if let Some(e) = lock(&error).take() {
+            return Err(e);
+        }
+        let passages_by_file: BTreeMap<String, u32> = lock(&indexed).drain(..).collect();
+        for (file, outcome) in batch.iter().zip(outcomes) {
+            self.record(file, outcome, &passages_by_file);
+        }
+        Ok(())
+    }
+
+    /// Deletes the file's old passages (if any) and adds the new ones.
+    fn index_file(&self, tagger: &Tagger, file: &SourceFile, articles: &[Article]) -> Result<u32> {
+        if self.base.is_some_and(|m| m.files.contains_key(&file.rel_path)) {
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.source_path, &file.rel_path));
+        }
+        let mut passages = 0u32;
+        for article in articles {
+            let tags = tagger.tag(article);
+            let story = schema::article_key(&article.id.0);
+            for p in passage::split(article, &self.split) {
+                let doc = passage_document(&self.fields, article, &tags, &p, story);
+                self.writer.add_document(doc)?;
+                passages += 1;
+            }
+        }
+        Ok(passages)
+    }
+
+    fn record(&mut self, file: &SourceFile, outcome: FileOutcome, passages: &BTreeMap<String, u32>) {
+        let existed = self.files.contains_key(&file.rel_path);
+        match outcome {
+            FileOutcome::Unchanged => self.unchanged += 1,
+            FileOutcome::Failed(mut skip) => {
+                if existed {
+                    skip.reason.push_str(" (kept the previously indexed version)");
+                }
+                self.skipped.push(skip);
+            }
+            FileOutcome::Parsed {
+                hash,
+                articles,
+                warnings,
+            } => {
+                self.files_read += 1;
+                if existed {
+                    self.updated += 1;
+                } else {
+                    self.added += 1;
+                }
+                let n = passages.get(&file.rel_path).copied().unwrap_or(0);
+                self.articles += articles.len() as u64;
+                self.passages += u64::from(n);
+                self.warnings.extend(warnings);
+                self.files.insert(
+                    file.rel_path.clone(),
+                    FileRecord {
+                        hash,
+                        articles: articles.len() as u32,
+                        passages: n,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Removes the articles of files that are no longer in the corpus. A
+    /// file the walk could not read (skipped) is not "vanished".
+    fn delete_vanished(&mut self, files: &[SourceFile], _opts: &BuildOptions) {
+        let Some(base) = self.base else { return };
+        let present: BTreeSet<&str> = files
+            .iter()
+            .map(|f| f.rel_path.as_str())
+            .chain(self.skipped.iter().map(|s| s.path.as_str()))
+            .collect();
+        let vanished: Vec<String> = base
+            .files
+            .keys()
+            .filter(|path| !present.contains(path.as_str()))
+            .cloned()
+            .collect();
+        for path in vanished {
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.source_path, &path));
+            self.files.remove(&path);
+            self.deleted += 1;
+        }
+    }
+
+    fn counts(&self, id: GenerationId, full_reason: Option<String>, seen: u64) -> BuildSummary {
+        BuildSummary {
+            generation: id,
+            published: true,
+            mode: if full_reason.is_some() {
+                BuildMode::Full
+            } else {
+                BuildMode::Incremental
+            },
+            full_reason,
+            files_seen: seen,
+            files_read: self.files_read,
+            added: self.added,
+            updated: self.updated,
+            deleted: self.deleted,
+            unchanged: self.unchanged,
+            articles: self.articles,
+            passages: self.passages,
+            total_articles: self.files.values().map(|f| u64::from(f.articles)).sum(),
+            total_passages: self.files.values().map(|f| u64::from(f.passages)).sum(),
+            skipped: self.skipped.clone(),
+            warnings: self.warnings.clone(),
+            cleaned: Vec::new(),
+            learned_places: self.learned.len(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    /// Drops the writer without committing: the staging dir is discarded.
+    fn abandon(self, summary: BuildSummary, started: Instant) -> BuildSummary {
+        drop(self.writer);
+        BuildSummary {
+            published: false,
+            duration: started.elapsed(),
+            ..summary
+        }
+    }
+
+    fn commit(self, summary: BuildSummary, store: &Store) -> Result<BuildSummary> {
+        let Run {
+            staging,
+            index,
+            mut writer,
+            gazetteer,
+            files,
+            learned,
+            corpus,
+            ..
+        } = self;
+        let id = summary.generation;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&format!("frontline generation {id}"));
+        prepared.commit()?;
+        crate::failpoint::hit("after-commit");
+        writer.wait_merging_threads()?;
+        drop(index);
+        let manifest = Manifest {
+            schema_version: SCHEMA_VERSION,
+            frontline_version: env!("CARGO_PKG_VERSION").to_string(),
+            gazetteer: gazetteer.fingerprint(),
+            generation: id,
+            created: chrono::Utc::now(),
+            corpus,
+            files,
+            learned_places: learned,
+        };
+        store.write_manifest(&staging, &manifest)?;
+        crate::failpoint::hit("before-publish");
+        store.publish(id)?;
+        crate::failpoint::hit("after-current");
+        Ok(summary)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock means a worker panicked; its data is still usable here.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn read_file(file: &SourceFile, base: Option<&Manifest>) -> FileOutcome {
+    let bytes = match corpus::read(file) {
+        Ok(bytes) => bytes,
+        Err(skip) => return FileOutcome::Failed(skip),
+    };
+    let hash = corpus::content_hash(&bytes);
+    if base
+        .and_then(|m| m.files.get(&file.rel_path))
+        .is_some_and(|rec| rec.hash == hash)
+    {
+        return FileOutcome::Unchanged;
+    }
+    let parsed = corpus::parse(file, &bytes);
+    match parsed.error {
+        Some(skip) => FileOutcome::Failed(skip),
+        None => FileOutcome::Parsed {
+            hash,
+            articles: parsed.articles,
+            warnings: parsed.warnings,
+        },
+    }
+}
+
+fn to_tantivy_date(date: NaiveDate) -> tantivy::DateTime {
+    let secs = date
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |dt| dt.and_utc().timestamp());
+    tantivy::DateTime::from_timestamp_secs(secs)
+}
+
+/// Maps one tagged passage to its tantivy document.
+fn passage_document(
+    f: &Fields,
+    article: &Article,
+    tags: &ArticleTags,
+    p: &Passage,
+    story: u64,
+) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.article_id, &article.id.0);
+    doc.add_u64(f.article_key, schema::article_key(&article.id.0));
+    doc.add_text(f.source_path, &article.source_path);
+    doc.add_text(f.title, &article.title);
+    doc.add_text(f.text, &p.text);
+    doc.add_u64(f.paragraph, u64::from(p.paragraph));
+    doc.add_u64(f.passage, u64::from(p.ordinal));
+    doc.add_u64(f.story, story);
+    let published = article.published.map(|dt| dt.date_naive());
+    if let Some(date) = article.published {
+        doc.add_date(f.published, tantivy::DateTime::from_timestamp_secs(date.timestamp()));
+    }
+    if let Some(date) = tags.event_date.or(published) {
+        doc.add_date(f.event_date, to_tantivy_date(date));
+    }
+    if let Some(outlet) = &article.outlet {
+        doc.add_text(f.outlet, outlet);
+    }
+    if let Some(url) = &article.url {
+        doc.add_text(f.url, url);
+    }
+    for province in &tags.provinces {
+        doc.add_facet(f.province, province.facet());
+    }
+    for province in &tags.mentions {
+        doc.add_facet(f.mention, province.facet());
+    }
+    for country in &tags.countries {
+        doc.add_facet(f.country, Facet::from_path([country.as_str()]));
+    }
+    for group in &tags.groups {
+        doc.add_facet(f.group, Facet::from_path([group.as_str()]));
+    }
+    let own = tags.passage_tags(p.paragraph, p.last_paragraph);
+    for province in &own.provinces {
+        doc.add_facet(f.passage_province, province.facet());
+    }
+    for group in &own.groups {
+        doc.add_facet(f.passage_group, Facet::from_path([group.as_str()]));
+    }
+    doc
+}

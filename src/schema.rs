@@ -1,0 +1,171 @@
+//! The tantivy schema: one document per passage.
+//!
+//! `index-schema/schema.json` describes the same fields for people; a test
+//! checks that the two agree. Bump [`SCHEMA_VERSION`] whenever a field, an
+//! option or the tokenizer changes: an index records the version it was
+//! built with and [`crate::Index::open`] refuses any other.
+//!
+//! ```
+//! let (schema, fields) = frontline::schema::build_schema();
+//! assert_eq!(schema.get_field_name(fields.text), "text");
+//! ```
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption, NumericOptions,
+    Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
+};
+
+/// Version of the document layout and analysis chain. Indexes built with
+/// another version must be rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Name under which [`text_analyzer`] is registered in every index.
+pub const TEXT_TOKENIZER: &str = "frontline_en";
+
+/// The field handles of the passage schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// Article id (raw string): delete and collapse key.
+    pub article_id: Field,
+    /// Stable 64-bit hash of the article id, a fast field for counting
+    /// distinct articles without touching the doc store.
+    pub article_key: Field,
+    /// Source file relative to the corpus root (raw string): incremental
+    /// rebuilds delete a changed file's passages by this term.
+    pub source_path: Field,
+    /// Article title, tokenized and stored.
+    pub title: Field,
+    /// Passage text, tokenized with positions (phrases) and stored.
+    pub text: Field,
+    /// Ordinal of the source paragraph the passage starts at.
+    pub paragraph: Field,
+    /// Position of the passage within its article.
+    pub passage: Field,
+    /// Publication date.
+    pub published: Field,
+    /// Event date, falling back to the publication date.
+    pub event_date: Field,
+    /// Outlet name (raw string).
+    pub outlet: Field,
+    /// Article URL (stored only).
+    pub url: Field,
+    /// The article's event provinces, `/Country/Province`.
+    pub province: Field,
+    /// Every province the article names, `/Country/Province`.
+    pub mention: Field,
+    /// Provinces the passage names itself.
+    pub passage_province: Field,
+    /// The article's groups, `/Canonical Name`.
+    pub group: Field,
+    /// Groups the passage names itself.
+    pub passage_group: Field,
+    /// The article's countries, `/Country`.
+    pub country: Field,
+    /// Near-duplicate story id: copies of one wire story share it.
+    pub story: Field,
+}
+
+/// Builds the passage schema and returns it with its field handles.
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text_indexing = TextFieldIndexing::default()
+        .set_tokenizer(TEXT_TOKENIZER)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let text_opts = TextOptions::default()
+        .set_indexing_options(text_indexing)
+        .set_stored();
+    let date_opts = DateOptions::from(tantivy::schema::INDEXED)
+        .set_stored()
+        .set_fast()
+        .set_precision(DateTimePrecision::Seconds);
+    let u64_fast = NumericOptions::default().set_fast().set_stored();
+    let facet = FacetOptions::default().set_stored();
+    let fields = Fields {
+        article_id: b.add_text_field("article_id", STRING | STORED | FAST),
+        article_key: b.add_u64_field("article_key", FAST),
+        source_path: b.add_text_field("source_path", STRING | STORED),
+        title: b.add_text_field("title", text_opts.clone()),
+        text: b.add_text_field("text", text_opts),
+        paragraph: b.add_u64_field("paragraph", u64_fast.clone()),
+        passage: b.add_u64_field("passage", u64_fast.clone()),
+        published: b.add_date_field("published", date_opts.clone()),
+        event_date: b.add_date_field("event_date", date_opts),
+        outlet: b.add_text_field("outlet", STRING | STORED),
+        url: b.add_text_field("url", STORED),
+        province: b.add_facet_field("province", facet.clone()),
+        mention: b.add_facet_field("mention", facet.clone()),
+        passage_province: b.add_facet_field("passage_province", facet.clone()),
+        group: b.add_facet_field("group", facet.clone()),
+        passage_group: b.add_facet_field("passage_group", facet.clone()),
+        country: b.add_facet_field("country", facet),
+        story: b.add_u64_field("story", u64_fast),
+    };
+    (b.build(), fields)
+}
+
+/// The analysis chain for `title` and `text`: split on non-alphanumerics,
+/// drop tokens over 40 bytes, lower-case, fold accents (`Idlib` = `İdlib`),
+/// and stem English (`raids` = `raid`). Stemming is the costly step (about a
+/// third of indexing CPU, see `docs/benchmarks.md`); it buys recall on
+/// inflected verbs and plurals, which analysts rely on.
+pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Registers frontline's tokenizers on an index. tantivy does not persist
+/// tokenizers, so this must run on every open, not only on creation.
+pub fn register_tokenizers(index: &tantivy::Index) {
+    index.tokenizers().register(TEXT_TOKENIZER, text_analyzer());
+}
+
+/// A stable 64-bit key for an article id (first 8 bytes of its SHA-256):
+/// stable across runs and Rust versions, unlike `DefaultHasher`.
+pub fn article_key(article_id: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(article_id.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_json_describes_every_field() {
+        let (schema, _) = build_schema();
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../index-schema/schema.json"))
+                .expect("schema.json is valid JSON");
+        assert_eq!(doc["version"], SCHEMA_VERSION);
+        let described: Vec<&str> = doc["fields"]
+            .as_array()
+            .expect("fields is an array")
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        let actual: Vec<&str> = schema.fields().map(|(_, e)| e.name()).collect();
+        assert_eq!(described, actual);
+    }
+
+    #[test]
+    fn analyzer_folds_and_stems() {
+        let mut a = text_analyzer();
+        let mut out = Vec::new();
+        let mut stream = a.token_stream("Raids near İdlib");
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        assert_eq!(out, ["raid", "near", "idlib"]);
+    }
+}
