@@ -70,6 +70,9 @@ pub struct FileRecord {
     pub articles: u32,
     /// Passages indexed from it.
     pub passages: u32,
+    /// Story assignment of each article, in file order (see [`crate::stories`]).
+    #[serde(default)]
+    pub stories: Vec<crate::stories::StoryRecord>,
 }
 
 /// Everything a generation knows about itself besides the tantivy index.

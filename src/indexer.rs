@@ -27,6 +27,7 @@ use crate::gazetteer::Gazetteer;
 use crate::generation::{self, FileRecord, GenerationId, Manifest, Store};
 use crate::passage::{self, Passage, SplitOptions};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::stories::{self, StoryIndex, StoryRecord};
 use crate::tagging::{ArticleTags, LearnedPlaces, Tagger};
 
 pub use crate::corpus::Skipped;
@@ -265,6 +266,7 @@ struct Run<'a> {
     base: Option<&'a Manifest>,
     files: BTreeMap<String, FileRecord>,
     learned: LearnedPlaces,
+    stories: StoryIndex,
     corpus: PathBuf,
     split: SplitOptions,
     skipped: Vec<Skipped>,
@@ -322,6 +324,7 @@ impl<'a> Run<'a> {
             base,
             files: base.map(|m| m.files.clone()).unwrap_or_default(),
             learned: base.map(|m| m.learned_places.clone()).unwrap_or_default(),
+            stories: story_index(base),
             corpus: opts.corpus.clone(),
             split: SplitOptions::default(),
             skipped: Vec::new(),
@@ -354,17 +357,19 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        let assigned = self.assign_stories(&outcomes);
         let tagger = Tagger::with_learned(self.gazetteer, &self.learned);
         let indexed = Mutex::new(Vec::new());
         let error = Mutex::new(None);
         batch
             .par_iter()
             .zip(outcomes.par_iter())
-            .for_each(|(file, outcome)| {
+            .zip(assigned.par_iter())
+            .for_each(|((file, outcome), stories)| {
                 let FileOutcome::Parsed { articles, .. } = outcome else {
                     return;
                 };
-                match self.index_file(&tagger, file, articles) {
+                match self.index_file(&tagger, file, articles, stories) {
                     Ok(passages) => lock(&indexed).push((file.rel_path.clone(), passages)),
                     Err(e) => *lock(&error) = Some(e),
                 }
@@ -373,22 +378,47 @@ impl<'a> Run<'a> {
             return Err(e);
         }
         let passages_by_file: BTreeMap<String, u32> = lock(&indexed).drain(..).collect();
-        for (file, outcome) in batch.iter().zip(outcomes) {
-            self.record(file, outcome, &passages_by_file);
+        for ((file, outcome), stories) in batch.iter().zip(outcomes).zip(assigned) {
+            self.record(file, outcome, &passages_by_file, stories);
         }
         Ok(())
     }
 
+    /// Gives every parsed article its story, in walk order so that runs are
+    /// deterministic (this part is sequential; it is a hash lookup each).
+    fn assign_stories(&mut self, outcomes: &[FileOutcome]) -> Vec<Vec<StoryRecord>> {
+        let mut assigned = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            let mut records = Vec::new();
+            if let FileOutcome::Parsed { articles, .. } = outcome {
+                for article in articles {
+                    let bands = stories::signature(&article_body(article));
+                    let key = schema::article_key(&article.id.0);
+                    let story = self.stories.assign(key, &bands);
+                    records.push(StoryRecord { story, bands });
+                }
+            }
+            assigned.push(records);
+        }
+        assigned
+    }
+
     /// Deletes the file's old passages (if any) and adds the new ones.
-    fn index_file(&self, tagger: &Tagger, file: &SourceFile, articles: &[Article]) -> Result<u32> {
+    fn index_file(
+        &self,
+        tagger: &Tagger,
+        file: &SourceFile,
+        articles: &[Article],
+        stories: &[StoryRecord],
+    ) -> Result<u32> {
         if self.base.is_some_and(|m| m.files.contains_key(&file.rel_path)) {
             self.writer
                 .delete_term(Term::from_field_text(self.fields.source_path, &file.rel_path));
         }
         let mut passages = 0u32;
-        for article in articles {
+        for (article, record) in articles.iter().zip(stories) {
             let tags = tagger.tag(article);
-            let story = schema::article_key(&article.id.0);
+            let story = record.story;
             for p in passage::split(article, &self.split) {
                 let doc = passage_document(&self.fields, article, &tags, &p, story);
                 self.writer.add_document(doc)?;
@@ -398,7 +428,13 @@ impl<'a> Run<'a> {
         Ok(passages)
     }
 
-    fn record(&mut self, file: &SourceFile, outcome: FileOutcome, passages: &BTreeMap<String, u32>) {
+    fn record(
+        &mut self,
+        file: &SourceFile,
+        outcome: FileOutcome,
+        passages: &BTreeMap<String, u32>,
+        stories: Vec<StoryRecord>,
+    ) {
         let existed = self.files.contains_key(&file.rel_path);
         match outcome {
             FileOutcome::Unchanged => self.unchanged += 1,
@@ -429,6 +465,7 @@ impl<'a> Run<'a> {
                         hash,
                         articles: articles.len() as u32,
                         passages: n,
+                        stories,
                     },
                 );
             }
@@ -530,6 +567,21 @@ impl<'a> Run<'a> {
         crate::failpoint::hit("after-current");
         Ok(summary)
     }
+}
+
+/// Seeds the story index with the previous generation's articles, so new
+/// copies of old stories join them.
+fn story_index(base: Option<&Manifest>) -> StoryIndex {
+    let mut index = StoryIndex::default();
+    for record in base.iter().flat_map(|m| m.files.values()).flat_map(|f| &f.stories) {
+        index.insert(*record);
+    }
+    index
+}
+
+fn article_body(article: &Article) -> String {
+    let parts: Vec<&str> = article.paragraphs.iter().map(|p| p.text.as_str()).collect();
+    parts.join("\n")
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -102,7 +102,7 @@ pub fn build_schema() -> (Schema, Fields) {
         group: b.add_facet_field("group", facet.clone()),
         passage_group: b.add_facet_field("passage_group", facet.clone()),
         country: b.add_facet_field("country", facet),
-        story: b.add_u64_field("story", u64_fast),
+        story: b.add_u64_field("story", u64_fast.set_indexed()),
     };
     (b.build(), fields)
 }

@@ -17,12 +17,13 @@
 //!   to the publication date) or, with [`DateField::Published`], on the
 //!   publication date.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::Column;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
@@ -81,6 +82,8 @@ pub struct Query {
     limit: usize,
     offset: usize,
     sort: Sort,
+    all_copies: bool,
+    per_article: usize,
 }
 
 impl Query {
@@ -89,6 +92,7 @@ impl Query {
         Query {
             text: text.into(),
             limit: 10,
+            per_article: 2,
             ..Query::default()
         }
     }
@@ -137,6 +141,16 @@ impl Query {
         self.sort = sort;
         self
     }
+    /// Shows every copy of a story instead of one hit per story.
+    pub fn all_copies(mut self, yes: bool) -> Query {
+        self.all_copies = yes;
+        self
+    }
+    /// At most `n` passages per article (0 = no limit). Default 2.
+    pub fn per_article(mut self, n: usize) -> Query {
+        self.per_article = n;
+        self
+    }
     /// The query text.
     pub fn text(&self) -> &str {
         &self.text
@@ -180,6 +194,19 @@ pub struct Hit {
     pub text: String,
     /// Byte ranges `[start, end)` of matched terms in `text`.
     pub highlights: Vec<[usize; 2]>,
+    /// The story id (hex) shared by copies of one wire story.
+    pub story: String,
+    /// Other articles carrying the same story.
+    pub also_in: Vec<StoryCopy>,
+}
+
+/// Another copy of a hit's story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoryCopy {
+    /// The copy's article id.
+    pub article_id: String,
+    /// The copy's outlet, when known.
+    pub outlet: Option<String>,
 }
 
 /// The answer to a [`Query`].
@@ -320,28 +347,28 @@ pub(crate) fn execute(
     compiled: &Compiled,
 ) -> Result<SearchResults> {
     let started = std::time::Instant::now();
-    let limit = q.limit.max(1);
+    let wanted = q.offset.saturating_add(q.limit.max(1));
     let by_date = q.sort == Sort::Date || !compiled.has_text;
     let query = compiled.query.as_ref();
-    let (total_hits, top): (usize, Vec<(f32, DocAddress)>) = if by_date {
-        let collector = TopDocs::with_limit(limit)
-            .and_offset(q.offset)
-            .order_by_fast_field::<tantivy::DateTime>(q.date_field.name(), Order::Desc);
-        let (count, docs) = searcher.search(query, &(Count, collector))?;
-        (count, docs.into_iter().map(|(_, addr)| (0.0, addr)).collect())
-    } else {
-        let collector = TopDocs::with_limit(limit)
-            .and_offset(q.offset)
-            .order_by_score();
-        searcher.search(query, &(Count, collector))?
+    // Collapsing drops hits, so fetch more than a page and widen until the
+    // page is full or the matches run out.
+    let mut window = wanted.saturating_mul(4).max(50);
+    let (total_hits, page) = loop {
+        let (total, candidates) = top_docs(searcher, query, window, by_date, q.date_field)?;
+        let kept = collapse(searcher, &candidates, q)?;
+        if kept.len() >= wanted || candidates.len() >= total {
+            break (total, kept);
+        }
+        window = window.saturating_mul(4);
     };
     let terms = highlight_terms(query, fields.text);
     let mut analyzer = index.tokenizer_for_field(fields.text)?;
-    let mut hits = Vec::with_capacity(top.len());
-    for (i, (score, addr)) in top.into_iter().enumerate() {
+    let mut hits = Vec::with_capacity(q.limit);
+    for (i, (score, addr)) in page.into_iter().enumerate().skip(q.offset).take(q.limit) {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let mut hit = hit_from_doc(&doc, fields, q.offset + i + 1, score);
+        let mut hit = hit_from_doc(&doc, fields, i + 1, score);
         hit.highlights = highlights(&mut analyzer, &hit.text, &terms);
+        hit.also_in = story_copies(searcher, fields, &doc, &hit.article_id)?;
         hits.push(hit);
     }
     Ok(SearchResults {
@@ -350,6 +377,89 @@ pub(crate) fn execute(
         hits,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
+}
+
+fn top_docs(
+    searcher: &Searcher,
+    query: &dyn tantivy::query::Query,
+    window: usize,
+    by_date: bool,
+    date_field: DateField,
+) -> Result<(usize, Vec<(f32, DocAddress)>)> {
+    if by_date {
+        let collector = TopDocs::with_limit(window)
+            .order_by_fast_field::<tantivy::DateTime>(date_field.name(), Order::Desc);
+        let (count, docs) = searcher.search(query, &(Count, collector))?;
+        Ok((count, docs.into_iter().map(|(_, addr)| (0.0, addr)).collect()))
+    } else {
+        let collector = TopDocs::with_limit(window).order_by_score();
+        Ok(searcher.search(query, &(Count, collector))?)
+    }
+}
+
+/// Keeps one article per story (the best-ranked copy) unless `all_copies`,
+/// and at most `per_article` passages per article, in rank order.
+fn collapse(
+    searcher: &Searcher,
+    candidates: &[(f32, DocAddress)],
+    q: &Query,
+) -> Result<Vec<(f32, DocAddress)>> {
+    let mut columns: HashMap<u32, (Column<u64>, Column<u64>)> = HashMap::new();
+    let mut story_owner: HashMap<u64, u64> = HashMap::new();
+    let mut per_article: HashMap<u64, usize> = HashMap::new();
+    let mut kept = Vec::new();
+    for &(score, addr) in candidates {
+        let (stories, keys) = match columns.entry(addr.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                e.insert((ff.u64("story")?, ff.u64("article_key")?))
+            }
+        };
+        let key = keys.first(addr.doc_id).unwrap_or(0);
+        let story = stories.first(addr.doc_id).unwrap_or(key);
+        if !q.all_copies && *story_owner.entry(story).or_insert(key) != key {
+            continue;
+        }
+        let n = per_article.entry(key).or_insert(0);
+        if q.per_article > 0 && *n >= q.per_article {
+            continue;
+        }
+        *n += 1;
+        kept.push((score, addr));
+    }
+    Ok(kept)
+}
+
+/// The other articles of a hit's story (at most 20), with their outlets.
+fn story_copies(
+    searcher: &Searcher,
+    f: &Fields,
+    doc: &TantivyDocument,
+    article_id: &str,
+) -> Result<Vec<StoryCopy>> {
+    let Some(story) = doc.get_first(f.story).and_then(|v| v.as_u64()) else {
+        return Ok(Vec::new());
+    };
+    let query = TermQuery::new(Term::from_field_u64(f.story, story), IndexRecordOption::Basic);
+    let docs = searcher.search(&query, &TopDocs::with_limit(200).order_by_score())?;
+    let mut copies: Vec<StoryCopy> = Vec::new();
+    for (_, addr) in docs {
+        let other: TantivyDocument = searcher.doc(addr)?;
+        let id = other.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
+        if id == article_id || copies.iter().any(|c| c.article_id == id) {
+            continue;
+        }
+        copies.push(StoryCopy {
+            article_id: id.to_string(),
+            outlet: other.get_first(f.outlet).and_then(|v| v.as_str()).map(str::to_string),
+        });
+        if copies.len() == 20 {
+            break;
+        }
+    }
+    copies.sort_by(|a, b| a.article_id.cmp(&b.article_id));
+    Ok(copies)
 }
 
 /// The analyzed terms a query looks for in `field`, for highlighting.
@@ -415,6 +525,8 @@ fn hit_from_doc(doc: &TantivyDocument, f: &Fields, rank: usize, score: f32) -> H
         countries: facets(f.country),
         text: text(f.text).unwrap_or_default(),
         highlights: Vec::new(),
+        story: format!("{:016x}", u64_of(f.story)),
+        also_in: Vec::new(),
     }
 }
 
