@@ -1,1 +1,296 @@
+//! The corpus: which files of a directory are articles, and how to read them.
+//!
+//! [`walk`] lists the article files of a corpus directory in a stable order;
+//! [`read`] loads one (decompressing gzip, with size caps); [`parse`] turns
+//! its bytes into [`Article`]s with the parsers of [`crate::article`].
+//! Every problem is a [`Skipped`] value naming the file and the reason, so a
+//! broken file never stops a run.
+//!
+//! ```
+//! use frontline::corpus::{walk, read, parse, WalkOptions};
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::write(dir.path().join("a.txt"), " date 2025-08-21 Gunmen attacked a checkpoint.\n").unwrap();
+//! let (files, skipped) = walk(dir.path(), &WalkOptions::default()).unwrap();
+//! assert!(skipped.is_empty());
+//! let parsed = parse(&files[0], &read(&files[0]).unwrap());
+//! assert_eq!(parsed.articles[0].id.0, "a.txt");
+//! ```
 
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use flate2::read::GzDecoder;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use walkdir::WalkDir;
+
+use crate::article::{self, Article};
+use crate::error::{Error, Result};
+
+/// Largest file read, compressed or not (bigger files are skipped).
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Largest decompressed size of a gzip file (a guard against gzip bombs).
+pub const MAX_DECOMPRESSED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// File names that sit in a corpus but are not articles: the labels read by
+/// `frontline eval`.
+const NOT_ARTICLES: &[&str] = &["expected.json"];
+
+/// How to walk a corpus directory.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Follow symbolic links (loops are detected and reported).
+    pub follow_links: bool,
+}
+
+/// The input format of a file, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Format A: plain text with a ` date YYYY-MM-DD ` header (`.txt`).
+    Text,
+    /// Format B: one JSON article per line (`.jsonl`, `.ndjson`).
+    JsonLines,
+    /// Format B: one JSON article or an array of them (`.json`).
+    Json,
+}
+
+impl Format {
+    /// The format and whether the file is gzip-compressed, from a file name.
+    ///
+    /// ```
+    /// use frontline::corpus::Format;
+    /// assert_eq!(Format::from_name("a.jsonl.gz"), Some((Format::JsonLines, true)));
+    /// assert_eq!(Format::from_name("notes.md"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<(Format, bool)> {
+        let lower = name.to_ascii_lowercase();
+        let (stem, gzip) = match lower.strip_suffix(".gz") {
+            Some(stem) => (stem, true),
+            None => (lower.as_str(), false),
+        };
+        let format = match Path::new(stem).extension()?.to_str()? {
+            "txt" => Format::Text,
+            "jsonl" | "ndjson" => Format::JsonLines,
+            "json" => Format::Json,
+            _ => return None,
+        };
+        Some((format, gzip))
+    }
+}
+
+/// One article file found by [`walk`].
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path to open.
+    pub path: PathBuf,
+    /// The path relative to the corpus root, with `/` separators: the
+    /// article id (or its prefix, for JSON files).
+    pub rel_path: String,
+    /// The input format.
+    pub format: Format,
+    /// Whether the file is gzip-compressed.
+    pub gzip: bool,
+    /// Size on disk in bytes.
+    pub size: u64,
+}
+
+/// A file (or part of one) that was not indexed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The path relative to the corpus root (with `:line` for one bad line).
+    pub path: String,
+    /// A one-line reason, for people.
+    pub reason: String,
+}
+
+impl Skipped {
+    /// A skip record for `path`.
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Skipped {
+        Skipped {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.reason)
+    }
+}
+
+/// Lists the article files under `root`, sorted by path.
+///
+/// Hidden files and directories (a name starting with `.`) are skipped, as
+/// are files whose extension is not an input format (`README.md`, images…)
+/// and `expected.json` label files. Directories that cannot be read and
+/// symlink loops come back as [`Skipped`] entries; only an unreadable root
+/// is an error.
+pub fn walk(root: &Path, opts: &WalkOptions) -> Result<(Vec<SourceFile>, Vec<Skipped>)> {
+    let meta = std::fs::metadata(root).map_err(|e| Error::io(root, e))?;
+    if !meta.is_dir() {
+        return Err(Error::Io {
+            path: root.to_path_buf(),
+            source: std::io::Error::other("not a directory"),
+        });
+    }
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let walker = WalkDir::new(root)
+        .follow_links(opts.follow_links)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().map_or_else(String::new, |p| relative(root, p));
+                skipped.push(Skipped::new(path, walk_error_reason(&e)));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if NOT_ARTICLES.contains(&name.as_ref()) {
+            continue;
+        }
+        let Some((format, gzip)) = Format::from_name(&name) else {
+            continue;
+        };
+        let rel_path = relative(root, entry.path());
+        match entry.metadata() {
+            Ok(meta) => files.push(SourceFile {
+                path: entry.path().to_path_buf(),
+                rel_path,
+                format,
+                gzip,
+                size: meta.len(),
+            }),
+            Err(e) => skipped.push(Skipped::new(rel_path, format!("cannot stat: {e}"))),
+        }
+    }
+    Ok((files, skipped))
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with('.')
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn walk_error_reason(e: &walkdir::Error) -> String {
+    if let Some(ancestor) = e.loop_ancestor() {
+        return format!("symlink loop back to {}", ancestor.display());
+    }
+    match e.io_error() {
+        Some(io) => format!("cannot read: {io}"),
+        None => e.to_string(),
+    }
+}
+
+/// Reads a file, decompressing gzip. The bytes are what [`parse`] and
+/// [`content_hash`] take.
+pub fn read(file: &SourceFile) -> std::result::Result<Vec<u8>, Skipped> {
+    let fail = |reason: String| Skipped::new(file.rel_path.clone(), reason);
+    let handle = File::open(&file.path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    let size = handle
+        .metadata()
+        .map_err(|e| fail(format!("cannot stat: {e}")))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "file of {} MiB is over the {} MiB limit",
+            size >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    if file.gzip {
+        GzDecoder::new(handle)
+            .take(MAX_DECOMPRESSED_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(format!("not valid gzip: {e}")))?;
+        if bytes.len() as u64 > MAX_DECOMPRESSED_BYTES {
+            return Err(fail(format!(
+                "decompresses to more than {} MiB",
+                MAX_DECOMPRESSED_BYTES >> 20
+            )));
+        }
+    } else {
+        handle
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(format!("cannot read: {e}")))?;
+    }
+    Ok(bytes)
+}
+
+/// The SHA-256 of a file's (decompressed) bytes, in hex: how an incremental
+/// run decides that a file changed.
+pub fn content_hash(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The articles of one file, with what went wrong on the way.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFile {
+    /// The articles, in file order.
+    pub articles: Vec<Article>,
+    /// Problems that did not stop the file: a missing date header, a bad
+    /// JSON line among good ones, a Windows-1252 fallback, a truncation.
+    pub warnings: Vec<Skipped>,
+    /// Set when the whole file is unusable (empty, binary, invalid JSON):
+    /// the file is skipped.
+    pub error: Option<Skipped>,
+}
+
+/// Parses a file's bytes (from [`read`]) into articles.
+pub fn parse(file: &SourceFile, bytes: &[u8]) -> ParsedFile {
+    let mut out = ParsedFile::default();
+    let text = match article::decode(bytes) {
+        Ok((text, note)) => {
+            if let Some(note) = note {
+                out.warnings.push(Skipped::new(file.rel_path.clone(), note));
+            }
+            text
+        }
+        Err(reason) => {
+            out.error = Some(Skipped::new(file.rel_path.clone(), reason));
+            return out;
+        }
+    };
+    let result = match file.format {
+        Format::Text => article::parse_text(&file.rel_path, &text),
+        Format::JsonLines => article::parse_json_lines(&file.rel_path, &text),
+        Format::Json => article::parse_json(&file.rel_path, &text),
+    };
+    match result {
+        Ok(parsed) => {
+            out.articles = parsed.articles;
+            out.warnings.extend(
+                parsed
+                    .warnings
+                    .into_iter()
+                    .map(|w| Skipped::new(w.location(&file.rel_path), w.reason)),
+            );
+            if out.articles.is_empty() && out.error.is_none() {
+                out.error = Some(Skipped::new(file.rel_path.clone(), "no articles in file"));
+            }
+        }
+        Err(reason) => out.error = Some(Skipped::new(file.rel_path.clone(), reason)),
+    }
+    out
+}

@@ -1,1 +1,251 @@
+//! Event dates: resolving "on Wednesday", "last month" or "Aug. 14"
+//! against the publication date.
+//!
+//! Wire reports date events relative to the day they are filed. The rules
+//! (each tested below):
+//!
+//! - a weekday ("on Wednesday", "early on Wednesday", "Wednesday night") is
+//!   the latest such day on or before the publication date;
+//! - "yesterday" is the day before, "today", "this morning" and "overnight"
+//!   the publication day;
+//! - a month and day ("Aug. 14", "14 August", "August 14, 2025") is that
+//!   day in the publication year, or the year before when that would be in
+//!   the future;
+//! - a month alone ("in July") and "last month" are the first day of that
+//!   month (analysts filter by ranges, so a month-level date is kept at the
+//!   month's start);
+//! - "last week" is seven days before.
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use frontline::dates::resolve;
+//! let thursday = NaiveDate::from_ymd_opt(2025, 8, 21).unwrap();
+//! let found = resolve("US forces raided a house on Wednesday.", Some(thursday)).unwrap();
+//! assert_eq!(found.date, NaiveDate::from_ymd_opt(2025, 8, 20).unwrap());
+//! ```
 
+use std::sync::LazyLock;
+
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use regex::Regex;
+
+use crate::tagging::Rule;
+
+/// A date expression found in a text and the day it denotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundDate {
+    /// The resolved day.
+    pub date: NaiveDate,
+    /// Which rule resolved it.
+    pub rule: Rule,
+    /// Byte span of the expression in the text.
+    pub span: (usize, usize),
+}
+
+const MONTHS: &str = r"Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sep(?:tember|t\.|t|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?";
+
+static DATE_EXPR: LazyLock<Regex> = LazyLock::new(|| {
+    let pattern = format!(
+        r"(?x)
+        \b(?P<md_month>{MONTHS})\s+(?P<md_day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_year>(?:19|20)\d\d)\b)?
+      | \b(?P<dm_day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_month>{MONTHS})(?:\s+(?P<dm_year>(?:19|20)\d\d))?\b
+      | \b(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b
+      | \b(?P<yesterday>[Yy]esterday)\b
+      | \b(?P<today>[Tt]oday|[Tt]his\s+morning|[Oo]vernight|[Tt]onight)\b
+      | \b(?P<last_week>[Ll]ast\s+week)\b
+      | \b(?P<last_month>[Ll]ast\s+month)\b
+      | \b(?:[Ii]n|[Ss]ince|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<month_only>January|February|March|April|May|June|July|August|September|October|November|December)\b(?:\s+(?P<mo_year>(?:19|20)\d\d)\b)?
+    "
+    );
+    // The pattern is a constant: a failure here is a bug caught by every test.
+    Regex::new(&pattern).expect("built-in date regex")
+});
+
+/// Finds the first date expression in `text` that resolves against the
+/// publication date `published` (without one, only expressions that carry
+/// their year resolve).
+pub fn resolve(text: &str, published: Option<NaiveDate>) -> Option<FoundDate> {
+    resolve_all(text, published).into_iter().next()
+}
+
+/// Every date expression of `text` that resolves, in text order.
+pub fn resolve_all(text: &str, published: Option<NaiveDate>) -> Vec<FoundDate> {
+    DATE_EXPR
+        .captures_iter(text)
+        .filter_map(|caps| {
+            let m = caps.get(0)?;
+            let (date, rule) = resolve_captures(&caps, published)?;
+            Some(FoundDate {
+                date,
+                rule,
+                span: (m.start(), m.end()),
+            })
+        })
+        .collect()
+}
+
+fn resolve_captures(
+    caps: &regex::Captures<'_>,
+    published: Option<NaiveDate>,
+) -> Option<(NaiveDate, Rule)> {
+    let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<i32>().ok());
+    if let Some(month) = caps.name("md_month").or(caps.name("dm_month")) {
+        let month = month_number(month.as_str())?;
+        let day = num("md_day").or(num("dm_day"))? as u32;
+        let year = num("md_year").or(num("dm_year"));
+        return Some((
+            day_in_year(year, month, day, published)?,
+            Rule::ExplicitDate,
+        ));
+    }
+    if let Some(month) = caps.name("month_only") {
+        let month = month_number(month.as_str())?;
+        return Some((
+            day_in_year(num("mo_year"), month, 1, published)?,
+            Rule::RelativeDate,
+        ));
+    }
+    let published = published?;
+    if let Some(day) = caps.name("weekday") {
+        let weekday: Weekday = day.as_str().parse().ok()?;
+        let back =
+            (published.weekday().num_days_from_monday() + 7 - weekday.num_days_from_monday()) % 7;
+        return Some((
+            published.checked_sub_days(Days::new(u64::from(back)))?,
+            Rule::Weekday,
+        ));
+    }
+    if caps.name("yesterday").is_some() {
+        return Some((published.pred_opt()?, Rule::RelativeDate));
+    }
+    if caps.name("today").is_some() {
+        return Some((published, Rule::RelativeDate));
+    }
+    if caps.name("last_week").is_some() {
+        return Some((
+            published.checked_sub_days(Days::new(7))?,
+            Rule::RelativeDate,
+        ));
+    }
+    if caps.name("last_month").is_some() {
+        let first = published.with_day(1)?;
+        return Some((
+            first.checked_sub_months(Months::new(1))?,
+            Rule::RelativeDate,
+        ));
+    }
+    None
+}
+
+/// `month/day` in `year`, or, without a year, in the publication year (the
+/// year before when that day would come after publication).
+fn day_in_year(
+    year: Option<i32>,
+    month: u32,
+    day: u32,
+    published: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    if let Some(year) = year {
+        return NaiveDate::from_ymd_opt(year, month, day);
+    }
+    let published = published?;
+    let date = NaiveDate::from_ymd_opt(published.year(), month, day)?;
+    if date > published {
+        NaiveDate::from_ymd_opt(published.year() - 1, month, day)
+    } else {
+        Some(date)
+    }
+}
+
+fn month_number(name: &str) -> Option<u32> {
+    let key = name.get(..3)?.to_ascii_lowercase();
+    let months = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    months.iter().position(|m| *m == key).map(|i| i as u32 + 1)
+}
+
+/// Parses a user-given date: `YYYY-MM-DD`, `YYYY-MM` (the first of the
+/// month) or `YYYY` (the first of January). Impossible dates such as
+/// `2025-02-30` are errors that say why.
+///
+/// ```
+/// use frontline::dates::parse_user_date;
+/// assert_eq!(parse_user_date("2025-08").unwrap().to_string(), "2025-08-01");
+/// assert!(parse_user_date("2025-02-30").is_err());
+/// ```
+pub fn parse_user_date(s: &str) -> Result<NaiveDate, String> {
+    let s = s.trim();
+    let parts: Vec<&str> = s.split('-').collect();
+    let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    let ok_shape = match parts.as_slice() {
+        [y] => y.len() == 4,
+        [y, m] => y.len() == 4 && m.len() <= 2,
+        [y, m, d] => y.len() == 4 && m.len() <= 2 && d.len() <= 2,
+        _ => false,
+    };
+    let (Some(nums), true) = (nums, ok_shape) else {
+        return Err(format!(
+            "{s:?} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+        ));
+    };
+    let (year, month, day) = (
+        nums[0] as i32,
+        nums.get(1).copied().unwrap_or(1),
+        nums.get(2).copied().unwrap_or(1),
+    );
+    if !(1..=12).contains(&month) {
+        return Err(format!("{s:?}: there is no month {month}"));
+    }
+    NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(|| format!("{s:?}: there is no day {day} in {year}-{month:02}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn first(text: &str, published: NaiveDate) -> Option<NaiveDate> {
+        resolve(text, Some(published)).map(|f| f.date)
+    }
+
+    #[test]
+    fn weekdays_resolve_backwards_including_the_same_day() {
+        let thursday = d(2025, 8, 21);
+        assert_eq!(first("killed on Wednesday", thursday), Some(d(2025, 8, 20)));
+        assert_eq!(first("early on Thursday", thursday), Some(thursday));
+        assert_eq!(first("on Friday night", thursday), Some(d(2025, 8, 15)));
+    }
+
+    #[test]
+    fn months_and_days() {
+        let pubd = d(2025, 8, 21);
+        assert_eq!(first("on Aug. 14 gunmen", pubd), Some(d(2025, 8, 14)));
+        assert_eq!(first("on 14 August", pubd), Some(d(2025, 8, 14)));
+        assert_eq!(first("on Dec. 3", pubd), Some(d(2024, 12, 3)));
+        assert_eq!(first("In July, a raid", pubd), Some(d(2025, 7, 1)));
+        assert_eq!(first("last month", d(2025, 1, 10)), Some(d(2024, 12, 1)));
+        assert_eq!(first("on March 3, 2019", pubd), Some(d(2019, 3, 3)));
+        assert_eq!(first("yesterday", pubd), Some(d(2025, 8, 20)));
+    }
+
+    #[test]
+    fn no_publication_date_needs_a_year() {
+        assert_eq!(resolve("on Wednesday", None), None);
+        assert_eq!(
+            resolve("on 3 May 2024", None).map(|f| f.date),
+            Some(d(2024, 5, 3))
+        );
+    }
+
+    #[test]
+    fn words_that_look_like_months_do_not_match() {
+        let pubd = d(2025, 8, 21);
+        assert_eq!(first("they may attack", pubd), None);
+        assert_eq!(first("a march on the capital", pubd), None);
+    }
+}

@@ -72,9 +72,9 @@ pub enum Error {
     /// Another process holds the index's writer lock.
     #[error("index at {0} is locked by another `frontline index` run (use --wait to wait for it)")]
     LockHeld(PathBuf),
-    /// Under `--strict`, files were skipped.
-    #[error("{0} file(s) skipped under --strict")]
-    Strict(usize),
+    /// Under `--strict`, files were skipped, so nothing was published.
+    #[error("{} file(s) skipped under --strict: the index was not changed", .0.skipped.len())]
+    Strict(Box<crate::indexer::BuildSummary>),
     /// An error from tantivy.
     #[error("search engine: {0}")]
     Tantivy(#[from] tantivy::TantivyError),

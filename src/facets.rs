@@ -127,7 +127,11 @@ impl Collector for ArticleFacetCollector {
     type Fruit = (Tally, HashSet<u64>);
     type Child = SegmentTally;
 
-    fn for_segment(&self, _ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentTally> {
+    fn for_segment(
+        &self,
+        _ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentTally> {
         let keys = reader.fast_fields().u64("article_key")?;
         let source = match self.interval {
             Some(interval) => Source::Date(reader.fast_fields().date(&self.field)?, interval),
@@ -146,7 +150,10 @@ impl Collector for ArticleFacetCollector {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<(Tally, HashSet<u64>)>) -> tantivy::Result<(Tally, HashSet<u64>)> {
+    fn merge_fruits(
+        &self,
+        fruits: Vec<(Tally, HashSet<u64>)>,
+    ) -> tantivy::Result<(Tally, HashSet<u64>)> {
         let mut merged: Tally = HashMap::new();
         let mut all = HashSet::new();
         for (tally, keys) in fruits {
@@ -165,7 +172,9 @@ impl SegmentCollector for SegmentTally {
     type Fruit = (Tally, HashSet<u64>);
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        let Some(key) = self.keys.first(doc) else { return };
+        let Some(key) = self.keys.first(doc) else {
+            return;
+        };
         self.all.insert(key);
         match &self.source {
             Source::Facet(reader) => {
@@ -224,7 +233,11 @@ pub(crate) fn finish(
     if field == FacetField::Date {
         counts.sort_by(|a, b| a.value.cmp(&b.value));
     } else {
-        counts.sort_by(|a, b| b.articles.cmp(&a.articles).then_with(|| a.value.cmp(&b.value)));
+        counts.sort_by(|a, b| {
+            b.articles
+                .cmp(&a.articles)
+                .then_with(|| a.value.cmp(&b.value))
+        });
     }
     if let Some(n) = top {
         if field == FacetField::Date {
@@ -248,8 +261,11 @@ pub fn fill_timeline(counts: &FacetCounts, interval: Interval) -> Vec<FacetCount
     if interval != Interval::Month || counts.counts.is_empty() {
         return counts.counts.clone();
     }
-    let known: BTreeMap<&str, &FacetCount> =
-        counts.counts.iter().map(|c| (c.value.as_str(), c)).collect();
+    let known: BTreeMap<&str, &FacetCount> = counts
+        .counts
+        .iter()
+        .map(|c| (c.value.as_str(), c))
+        .collect();
     let (Some(first), Some(last)) = (
         counts.counts.first().and_then(|c| parse(&c.value)),
         counts.counts.last().and_then(|c| parse(&c.value)),

@@ -1,28 +1,690 @@
 //! The gazetteer: provinces, places, countries and armed groups.
 //!
-//! Interface fixed by the architecture; the implementation is in progress.
+//! The data are the tab-separated files of `index-schema/` (see its
+//! README): they are embedded in the binary as the default, and a directory
+//! given with `--schema-dir` overrides them file by file. Loading is cheap
+//! (provinces, countries and groups); the places tables and the name
+//! automaton used for tagging are built on first use, so that a search,
+//! which only resolves filter names, does not pay for them.
+//!
+//! ```
+//! use frontline::Gazetteer;
+//! let g = Gazetteer::load(None).unwrap();
+//! let idlib = g.resolve_provinces("Idleb").unwrap();
+//! assert_eq!(idlib[0].to_string(), "Syria/Idlib");
+//! assert_eq!(g.resolve_group("ISIS").unwrap(), "Islamic State");
+//! assert!(g.resolve_provinces("Atlantis").is_err());
+//! ```
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
-/// A first-level administrative division and its country, e.g. Syria/Idlib.
+use crate::error::{Error, Result};
+
+/// A first-level administrative division and its country: the value of the
+/// `province` facets (`/Syria/Idlib`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Province {
-    /// The country's common English name (`Syria`).
+    /// Country name, as in `countries.tsv` (`Syria`, `DR Congo`).
     pub country: String,
-    /// The province's canonical name (`Idlib`).
+    /// Canonical province name (`Idlib`, `North Darfur`).
     pub name: String,
 }
 
 impl Province {
-    /// The tantivy facet for this province: `/Syria/Idlib`.
+    /// The tantivy facet `/Country/Province`.
+    ///
+    /// ```
+    /// use frontline::Province;
+    /// let p = Province { country: "Syria".into(), name: "Idlib".into() };
+    /// assert_eq!(p.facet().to_string(), "/Syria/Idlib");
+    /// ```
     pub fn facet(&self) -> tantivy::schema::Facet {
         tantivy::schema::Facet::from_path([self.country.as_str(), self.name.as_str()])
     }
 }
 
 impl std::fmt::Display for Province {
-    /// `Country/Province`, the form used in JSON output and filters.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.country, self.name)
     }
+}
+
+/// The data files, in the order they are fingerprinted.
+const FILES: [(&str, &str); 5] = [
+    (
+        "countries.tsv",
+        include_str!("../index-schema/countries.tsv"),
+    ),
+    (
+        "provinces.tsv",
+        include_str!("../index-schema/provinces.tsv"),
+    ),
+    ("groups.tsv", include_str!("../index-schema/groups.tsv")),
+    ("places.tsv", include_str!("../index-schema/places.tsv")),
+    (
+        "places-cued.tsv",
+        include_str!("../index-schema/places-cued.tsv"),
+    ),
+];
+
+/// A row of `provinces.tsv`.
+#[derive(Debug, Clone)]
+pub struct ProvinceEntry {
+    /// The province and its country.
+    pub province: Province,
+    /// ISO 3166-1 alpha-2 code of the country.
+    pub country_code: String,
+    /// Spelling variants (the canonical name is not repeated).
+    pub aliases: Vec<String>,
+    /// Folded names that must not tag on their own.
+    pub ambiguous: Vec<String>,
+    /// A larger unit news uses (`Gaza Strip`), if any.
+    pub region: Option<String>,
+    /// Names of the second-level units inside.
+    pub subdivisions: Vec<String>,
+}
+
+/// A row of `countries.tsv`.
+#[derive(Debug, Clone)]
+pub struct CountryEntry {
+    /// ISO 3166-1 alpha-2 code.
+    pub code: String,
+    /// Common English name.
+    pub name: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+}
+
+/// A row of `groups.tsv`.
+#[derive(Debug, Clone)]
+pub struct GroupEntry {
+    /// Canonical name (`Islamic State`).
+    pub name: String,
+    /// Aliases as written in news (`IS`, `ISIS`, `Daesh`…).
+    pub aliases: Vec<String>,
+    /// `non-state armed group`, `militia`, `state force`…
+    pub kind: String,
+    /// ISO codes of the countries it operates in.
+    pub countries: Vec<String>,
+}
+
+/// A row of `places.tsv` or `places-cued.tsv`.
+#[derive(Debug, Clone)]
+pub struct PlaceEntry {
+    /// The name as GeoNames writes it.
+    pub name: String,
+    /// Other spellings.
+    pub alternate_names: Vec<String>,
+    /// Index of its province in [`Gazetteer::provinces`].
+    pub province: u32,
+    /// Population (0 when unknown).
+    pub population: u64,
+    /// The name is also a lower-case English word: never tag it alone.
+    pub word: bool,
+    /// A bigger namesake exists elsewhere: needs the article's country.
+    pub elsewhere: bool,
+}
+
+/// The places tables, loaded on first use.
+#[derive(Debug, Default)]
+pub struct Places {
+    /// Places that may tag on their own (`places.tsv`).
+    pub places: Vec<PlaceEntry>,
+    /// Places that tag only after a settlement cue (`places-cued.tsv`).
+    pub cued: Vec<PlaceEntry>,
+    /// Folded name → indexes into `cued`.
+    pub cued_by_name: HashMap<String, Vec<u32>>,
+}
+
+/// Provinces, countries, groups and places, with name lookups.
+pub struct Gazetteer {
+    provinces: Vec<ProvinceEntry>,
+    countries: Vec<CountryEntry>,
+    groups: Vec<GroupEntry>,
+    province_names: HashMap<String, Vec<u32>>,
+    region_names: HashMap<String, Vec<u32>>,
+    country_names: HashMap<String, u32>,
+    country_codes: HashMap<String, u32>,
+    group_names: HashMap<String, u32>,
+    sources: Vec<(String, Cow<'static, str>)>,
+    dir: Option<PathBuf>,
+    fingerprint: String,
+    places: OnceLock<std::result::Result<Places, (String, usize, String)>>,
+    pub(crate) matcher: OnceLock<std::result::Result<crate::tagging::Matcher, String>>,
+}
+
+impl std::fmt::Debug for Gazetteer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gazetteer")
+            .field("provinces", &self.provinces.len())
+            .field("countries", &self.countries.len())
+            .field("groups", &self.groups.len())
+            .field("fingerprint", &self.fingerprint)
+            .finish()
+    }
+}
+
+impl Gazetteer {
+    /// Loads the embedded data, with each file present in `dir` (if given)
+    /// taking the place of the embedded one.
+    pub fn load(dir: Option<&Path>) -> Result<Gazetteer> {
+        let mut sources = Vec::new();
+        for (name, embedded) in FILES {
+            let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+                Some(path) => Cow::Owned(
+                    std::fs::read_to_string(&path).map_err(|e| Error::io(path.clone(), e))?,
+                ),
+                None => Cow::Borrowed(embedded),
+            };
+            sources.push((name.to_string(), text));
+        }
+        let mut hasher = Sha256::new();
+        for (name, text) in &sources {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
+        }
+        let fingerprint = hasher.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let origin = |name: &str| match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+            Some(path) => path,
+            None => PathBuf::from(format!("(embedded) index-schema/{name}")),
+        };
+        let countries = parse_countries(&sources[0].1, &origin("countries.tsv"))?;
+        let provinces = parse_provinces(&sources[1].1, &origin("provinces.tsv"))?;
+        let groups = parse_groups(&sources[2].1, &origin("groups.tsv"))?;
+        let mut g = Gazetteer::index(provinces, countries, groups, sources, fingerprint);
+        g.dir = dir.map(Path::to_path_buf);
+        Ok(g)
+    }
+
+    /// The embedded default data (see [`Gazetteer::load`]).
+    pub fn embedded() -> Result<Gazetteer> {
+        Gazetteer::load(None)
+    }
+
+    fn index(
+        provinces: Vec<ProvinceEntry>,
+        countries: Vec<CountryEntry>,
+        groups: Vec<GroupEntry>,
+        sources: Vec<(String, Cow<'static, str>)>,
+        fingerprint: String,
+    ) -> Gazetteer {
+        let mut province_names: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut region_names: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, p) in provinces.iter().enumerate() {
+            let i = i as u32;
+            for name in std::iter::once(&p.province.name).chain(&p.aliases) {
+                let ids = province_names.entry(fold(name)).or_default();
+                if !ids.contains(&i) {
+                    ids.push(i);
+                }
+            }
+            if let Some(region) = &p.region {
+                region_names.entry(fold(region)).or_default().push(i);
+            }
+        }
+        let mut country_names = HashMap::new();
+        let mut country_codes = HashMap::new();
+        for (i, c) in countries.iter().enumerate() {
+            country_codes.insert(c.code.clone(), i as u32);
+            for name in std::iter::once(&c.name).chain(&c.aliases) {
+                country_names.entry(fold(name)).or_insert(i as u32);
+            }
+            country_names.entry(fold(&c.code)).or_insert(i as u32);
+        }
+        let mut group_names = HashMap::new();
+        for (i, g) in groups.iter().enumerate() {
+            for name in std::iter::once(&g.name).chain(&g.aliases) {
+                group_names.entry(fold(name)).or_insert(i as u32);
+            }
+        }
+        Gazetteer {
+            provinces,
+            countries,
+            groups,
+            province_names,
+            region_names,
+            country_names,
+            country_codes,
+            group_names,
+            sources,
+            dir: None,
+            fingerprint,
+            places: OnceLock::new(),
+            matcher: OnceLock::new(),
+        }
+    }
+
+    /// A short hash of all the data files: an index built with different
+    /// data is rebuilt in full.
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    /// Every province, in file order.
+    pub fn provinces(&self) -> &[ProvinceEntry] {
+        &self.provinces
+    }
+
+    /// Every country, in file order.
+    pub fn countries(&self) -> &[CountryEntry] {
+        &self.countries
+    }
+
+    /// Every armed group, in file order.
+    pub fn groups(&self) -> &[GroupEntry] {
+        &self.groups
+    }
+
+    /// The country with ISO code `code`.
+    pub fn country_by_code(&self, code: &str) -> Option<&CountryEntry> {
+        self.country_codes
+            .get(code)
+            .map(|&i| &self.countries[i as usize])
+    }
+
+    /// Indexes of the provinces a folded name may denote.
+    pub(crate) fn province_ids(&self, folded: &str) -> &[u32] {
+        self.province_names.get(folded).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indexes of the provinces a folded region name covers.
+    pub(crate) fn region_ids(&self, folded: &str) -> &[u32] {
+        self.region_names.get(folded).map_or(&[], Vec::as_slice)
+    }
+
+    /// Where a data file came from, for error messages.
+    fn origin(&self, name: &str) -> String {
+        match self
+            .dir
+            .as_ref()
+            .map(|d| d.join(name))
+            .filter(|p| p.exists())
+        {
+            Some(path) => path.display().to_string(),
+            None => format!("(embedded) index-schema/{name}"),
+        }
+    }
+
+    /// The places tables (parsed on first call).
+    pub fn places(&self) -> Result<&Places> {
+        let loaded = self.places.get_or_init(|| self.load_places());
+        loaded
+            .as_ref()
+            .map_err(|(path, line, reason)| Error::Gazetteer {
+                path: path.clone(),
+                line: *line,
+                reason: reason.clone(),
+            })
+    }
+
+    fn load_places(&self) -> std::result::Result<Places, (String, usize, String)> {
+        let by_key: HashMap<(&str, String), u32> = self
+            .provinces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.country_code.as_str(), fold(&p.province.name)), i as u32))
+            .collect();
+        let named = |file: &'static str| move |(line, reason)| (self.origin(file), line, reason);
+        let places = parse_places(&self.sources[3].1, &by_key).map_err(named("places.tsv"))?;
+        let cued = parse_places(&self.sources[4].1, &by_key).map_err(named("places-cued.tsv"))?;
+        let mut cued_by_name: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, p) in cued.iter().enumerate() {
+            for name in std::iter::once(&p.name).chain(&p.alternate_names) {
+                let ids = cued_by_name.entry(fold(name)).or_default();
+                if !ids.contains(&(i as u32)) {
+                    ids.push(i as u32);
+                }
+            }
+        }
+        Ok(Places {
+            places,
+            cued,
+            cued_by_name,
+        })
+    }
+
+    /// The provinces a user-given name denotes: a canonical name, a variant
+    /// (`Idleb`), `Country/Province`, or a region (`Gaza Strip`, which is
+    /// several governorates). A name shared by provinces of several
+    /// countries (`Punjab`) gives them all.
+    pub fn resolve_provinces(&self, name: &str) -> Result<Vec<Province>> {
+        let trimmed = name.trim().trim_matches('/');
+        if let Some((country, province)) = trimmed.split_once('/') {
+            let country = self.resolve_country(country)?;
+            let found: Vec<Province> = self
+                .province_ids(&fold(province))
+                .iter()
+                .map(|&i| self.provinces[i as usize].province.clone())
+                .filter(|p| p.country == country)
+                .collect();
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            return Err(self.unknown("province", name, self.province_suggestions(province)));
+        }
+        let key = fold(trimmed);
+        let ids = match self.province_ids(&key) {
+            [] => self.region_ids(&key),
+            ids => ids,
+        };
+        if ids.is_empty() {
+            let mut suggestions = self.province_suggestions(trimmed);
+            if self.country_names.contains_key(&key) {
+                suggestions.insert(0, format!("--country {trimmed}"));
+            }
+            return Err(self.unknown("province", name, suggestions));
+        }
+        let mut found: Vec<Province> = ids
+            .iter()
+            .map(|&i| self.provinces[i as usize].province.clone())
+            .collect();
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// The canonical name of a group given by any alias, in any case.
+    pub fn resolve_group(&self, name: &str) -> Result<String> {
+        match self.group_names.get(&fold(name)) {
+            Some(&i) => Ok(self.groups[i as usize].name.clone()),
+            None => {
+                let names = self
+                    .groups
+                    .iter()
+                    .flat_map(|g| std::iter::once(&g.name).chain(&g.aliases));
+                Err(self.unknown("group", name, suggest(name, names)))
+            }
+        }
+    }
+
+    /// The common name of a country given by name, alias or ISO code.
+    pub fn resolve_country(&self, name: &str) -> Result<String> {
+        match self.country_names.get(&fold(name)) {
+            Some(&i) => Ok(self.countries[i as usize].name.clone()),
+            None => {
+                let names = self.countries.iter().map(|c| &c.name);
+                Err(self.unknown("country", name, suggest(name, names)))
+            }
+        }
+    }
+
+    fn province_suggestions(&self, name: &str) -> Vec<String> {
+        let names = self.provinces.iter().map(|p| &p.province.name);
+        suggest(name, names)
+            .into_iter()
+            .flat_map(|s| {
+                self.province_ids(&fold(&s))
+                    .iter()
+                    .map(|&i| self.provinces[i as usize].province.to_string())
+                    .collect::<Vec<_>>()
+            })
+            .take(5)
+            .collect()
+    }
+
+    fn unknown(&self, kind: &'static str, name: &str, suggestions: Vec<String>) -> Error {
+        Error::UnknownName {
+            kind,
+            name: name.to_string(),
+            suggestions,
+        }
+    }
+}
+
+/// Up to five names close to `name` (Jaro-Winkler on folded forms).
+fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let key = fold(name);
+    let mut scored: Vec<(f64, &String)> = names
+        .map(|n| (strsim::jaro_winkler(&key, &fold(n)), n))
+        .filter(|(s, _)| *s > 0.85)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let mut out: Vec<String> = Vec::new();
+    for (_, n) in scored {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+        if out.len() == 5 {
+            break;
+        }
+    }
+    out
+}
+
+/// Folds a name for lookups: Unicode compatibility decomposition, accents
+/// and apostrophes dropped, lower case, hyphens, dots and underscores as
+/// spaces, whitespace collapsed. `Ma'rib`, `Marib` and `MARIB` fold alike.
+///
+/// ```
+/// use frontline::gazetteer::fold;
+/// assert_eq!(fold("  Dayr az-Zawr "), "dayr az zawr");
+/// assert_eq!(fold("Ma'rib"), fold("Marib"));
+/// assert_eq!(fold("Ḩamāh"), "hamah");
+/// ```
+pub fn fold(name: &str) -> String {
+    fold_with_offsets(name).0
+}
+
+/// [`fold`], also giving for every byte of the folded string the offset of
+/// the byte of `text` it came from (plus one final entry for the end), so
+/// that matches in folded text map back to spans of the original.
+pub fn fold_with_offsets(text: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(text.len());
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    let mut pending_space = false;
+    for (i, c) in text.char_indices() {
+        if is_apostrophe(c) {
+            continue;
+        }
+        if c.is_whitespace() || matches!(c, '-' | '_' | '.' | '\u{2010}'..='\u{2015}') {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            offsets.push(i);
+            pending_space = false;
+        }
+        let mut push = |d: char| {
+            for l in d.to_lowercase() {
+                let start = out.len();
+                out.push(l);
+                offsets.extend(std::iter::repeat_n(i, out.len() - start));
+            }
+        };
+        if c.is_ascii() {
+            push(c);
+        } else {
+            for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
+                push(d);
+            }
+        }
+    }
+    offsets.push(text.len());
+    (out, offsets)
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '`'
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{02bc}'
+            | '\u{02bb}'
+            | '\u{02be}'
+            | '\u{02bf}'
+            | '\u{00b4}'
+    )
+}
+
+/// A TSV table read by header names.
+struct Table<'a> {
+    columns: Vec<&'a str>,
+    rows: Vec<(usize, Vec<&'a str>)>,
+}
+
+impl<'a> Table<'a> {
+    fn parse(text: &'a str, required: &[&str]) -> std::result::Result<Table<'a>, (usize, String)> {
+        let mut lines = text.lines().enumerate();
+        let (_, header) = lines.next().ok_or((1, "empty file".to_string()))?;
+        let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
+        for name in required {
+            if !columns.contains(name) {
+                return Err((1, format!("missing column `{name}` in the header")));
+            }
+        }
+        let rows = lines
+            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|(n, l)| (n + 1, l.split('\t').collect()))
+            .collect();
+        Ok(Table { columns, rows })
+    }
+
+    fn col(&self, name: &str) -> usize {
+        self.columns
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or(usize::MAX)
+    }
+}
+
+fn cell<'a>(row: &[&'a str], col: usize) -> &'a str {
+    row.get(col).map_or("", |s| s.trim())
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split('|')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn bad(path: &Path, (line, reason): (usize, String)) -> Error {
+    Error::Gazetteer {
+        path: path.display().to_string(),
+        line,
+        reason,
+    }
+}
+
+fn parse_countries(text: &str, path: &Path) -> Result<Vec<CountryEntry>> {
+    let t =
+        Table::parse(text, &["country_code", "country", "aliases"]).map_err(|e| bad(path, e))?;
+    let (code, name, aliases) = (t.col("country_code"), t.col("country"), t.col("aliases"));
+    let mut out = Vec::new();
+    for (line, row) in &t.rows {
+        if cell(row, code).is_empty() || cell(row, name).is_empty() {
+            return Err(bad(path, (*line, "empty country code or name".to_string())));
+        }
+        out.push(CountryEntry {
+            code: cell(row, code).to_string(),
+            name: cell(row, name).to_string(),
+            aliases: list(cell(row, aliases)),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_provinces(text: &str, path: &Path) -> Result<Vec<ProvinceEntry>> {
+    let t = Table::parse(text, &["country_code", "country", "province", "aliases"])
+        .map_err(|e| bad(path, e))?;
+    let cols = [
+        "country_code",
+        "country",
+        "province",
+        "aliases",
+        "region",
+        "ambiguous_aliases",
+        "subdivisions",
+    ]
+    .map(|c| t.col(c));
+    let mut out = Vec::new();
+    for (line, row) in &t.rows {
+        let [code, country, province, aliases, region, ambiguous, subdivisions] =
+            cols.map(|c| cell(row, c));
+        if code.is_empty() || country.is_empty() || province.is_empty() {
+            return Err(bad(path, (*line, "empty country or province".to_string())));
+        }
+        out.push(ProvinceEntry {
+            province: Province {
+                country: country.to_string(),
+                name: province.to_string(),
+            },
+            country_code: code.to_string(),
+            aliases: list(aliases),
+            ambiguous: list(ambiguous).iter().map(|a| fold(a)).collect(),
+            region: Some(region.to_string()).filter(|r| !r.is_empty()),
+            subdivisions: list(subdivisions),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_groups(text: &str, path: &Path) -> Result<Vec<GroupEntry>> {
+    let t = Table::parse(text, &["name", "aliases"]).map_err(|e| bad(path, e))?;
+    let cols = ["name", "aliases", "kind", "countries"].map(|c| t.col(c));
+    let mut out = Vec::new();
+    for (line, row) in &t.rows {
+        let [name, aliases, kind, countries] = cols.map(|c| cell(row, c));
+        if name.is_empty() {
+            return Err(bad(path, (*line, "empty group name".to_string())));
+        }
+        out.push(GroupEntry {
+            name: name.to_string(),
+            aliases: list(aliases),
+            kind: kind.to_string(),
+            countries: list(countries),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_places(
+    text: &str,
+    provinces: &HashMap<(&str, String), u32>,
+) -> std::result::Result<Vec<PlaceEntry>, (usize, String)> {
+    let t = Table::parse(text, &["name", "country_code", "province"])?;
+    let cols = [
+        "name",
+        "alternate_names",
+        "country_code",
+        "province",
+        "population",
+        "flags",
+    ]
+    .map(|c| t.col(c));
+    let mut out = Vec::with_capacity(t.rows.len());
+    for (line, row) in &t.rows {
+        let [name, alternates, code, province, population, flags] = cols.map(|c| cell(row, c));
+        let Some(&province) = provinces.get(&(code, fold(province))) else {
+            return Err((
+                *line,
+                format!("province {province:?} of {code} is not in provinces.tsv"),
+            ));
+        };
+        out.push(PlaceEntry {
+            name: name.to_string(),
+            alternate_names: list(alternates),
+            province,
+            population: population.parse().unwrap_or(0),
+            word: flags.split('|').any(|f| f == "word"),
+            elsewhere: flags.split('|').any(|f| f == "elsewhere"),
+        });
+    }
+    Ok(out)
 }

@@ -148,7 +148,10 @@ impl Store {
             .map(Some)
             .ok_or_else(|| Error::CorruptIndex {
                 path: self.root.clone(),
-                reason: format!("{CURRENT_FILE} holds {:?}, not a generation name", text.trim()),
+                reason: format!(
+                    "{CURRENT_FILE} holds {:?}, not a generation name",
+                    text.trim()
+                ),
             })
     }
 
@@ -162,7 +165,11 @@ impl Store {
         };
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(&self.root, e))?;
-            if let Some(id) = entry.file_name().to_str().and_then(GenerationId::parse_dir_name) {
+            if let Some(id) = entry
+                .file_name()
+                .to_str()
+                .and_then(GenerationId::parse_dir_name)
+            {
                 ids.push(id);
             }
         }
@@ -279,7 +286,10 @@ pub fn rollback(store: &Store, to: Option<GenerationId>) -> Result<GenerationId>
         Some(id) => {
             return Err(Error::Query(format!(
                 "generation {id} is not on disk (have: {})",
-                all.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(", ")
+                all.iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
         None => all

@@ -44,6 +44,15 @@ pub struct Index {
     gazetteer: OnceLock<Gazetteer>,
 }
 
+/// An article and its tags with their evidence, from [`Index::explain`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The article as parsed now.
+    pub article: crate::article::Article,
+    /// Its tags, each with the span and rule that produced it.
+    pub tags: crate::tagging::ArticleTags,
+}
+
 /// Figures about an index, for `frontline stats`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
@@ -140,7 +149,10 @@ impl Index {
     }
 
     /// [`Index::build`] reporting progress.
-    pub fn build_with_progress(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummary> {
+    pub fn build_with_progress(
+        opts: &BuildOptions,
+        progress: &dyn Progress,
+    ) -> Result<BuildSummary> {
         indexer::build(opts, progress)
     }
 
@@ -208,8 +220,50 @@ impl Index {
             FacetField::Country => facet_collector("country", None),
             FacetField::Date => facet_collector(query.date_field_name(), Some(interval)),
         };
-        let fruit = self.reader.searcher().search(compiled.query.as_ref(), &collector)?;
+        let fruit = self
+            .reader
+            .searcher()
+            .search(compiled.query.as_ref(), &collector)?;
         Ok(facets::finish(query.text(), field, fruit, top))
+    }
+
+    /// Why an article carries its tags: re-reads it from the corpus the
+    /// index was built from and tags it again with the index's gazetteer and
+    /// learned places, keeping every span and rule.
+    pub fn explain(&self, article_id: &str) -> Result<Explanation> {
+        let file = article_id.split('#').next().unwrap_or(article_id);
+        if !self.manifest.files.contains_key(file) {
+            return Err(Error::Query(format!(
+                "no article {article_id:?} in this index (ids are paths relative to the corpus root, as `search` prints them)"
+            )));
+        }
+        let path = self.manifest.corpus.join(file);
+        let (format, gzip) = crate::corpus::Format::from_name(file)
+            .ok_or_else(|| Error::Query(format!("{file}: not an article file")))?;
+        let source = crate::corpus::SourceFile {
+            size: 0,
+            path: path.clone(),
+            rel_path: file.to_string(),
+            format,
+            gzip,
+        };
+        let bytes = crate::corpus::read(&source).map_err(|s| Error::Parse {
+            path: path.clone(),
+            reason: s.reason,
+        })?;
+        let parsed = crate::corpus::parse(&source, &bytes);
+        let article = parsed
+            .articles
+            .into_iter()
+            .find(|a| a.id.0 == article_id)
+            .ok_or_else(|| Error::Parse {
+                path: path.clone(),
+                reason: format!("the file no longer holds article {article_id:?}"),
+            })?;
+        let tagger =
+            crate::tagging::Tagger::with_learned(self.gazetteer()?, &self.manifest.learned_places)?;
+        let tags = tagger.tag(&article);
+        Ok(Explanation { article, tags })
     }
 
     /// Figures about the index.
@@ -217,7 +271,12 @@ impl Index {
         let all = Query::new("");
         let top_provinces = self.facets(&all, FacetField::Province, Interval::Month, Some(10))?;
         let top_groups = self.facets(&all, FacetField::Group, Interval::Month, Some(10))?;
-        let months = self.facets(&all.clone().date_field(search::DateField::Published), FacetField::Date, Interval::Day, None)?;
+        let months = self.facets(
+            &all.clone().date_field(search::DateField::Published),
+            FacetField::Date,
+            Interval::Day,
+            None,
+        )?;
         let date_span = match (months.counts.first(), months.counts.last()) {
             (Some(a), Some(b)) => NaiveDate::parse_from_str(&a.value, "%Y-%m-%d")
                 .ok()

@@ -142,7 +142,10 @@ pub struct BuildSummary {
     pub duration: Duration,
 }
 
-fn serialize_secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_secs<S: serde::Serializer>(
+    d: &Duration,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
@@ -177,7 +180,11 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
         None => None,
     };
     let full_reason = full_rebuild_reason(opts, previous.as_ref(), &gazetteer);
-    let base = if full_reason.is_none() { previous.as_ref() } else { None };
+    let base = if full_reason.is_none() {
+        previous.as_ref()
+    } else {
+        None
+    };
     // After a rollback the live generation is not the newest: never reuse a
     // number that is still on disk.
     let newest = store.generations()?.last().map_or(0, |g| g.0);
@@ -353,12 +360,13 @@ impl<'a> Run<'a> {
         for outcome in &outcomes {
             if let FileOutcome::Parsed { articles, .. } = outcome {
                 for article in articles {
-                    self.learned.add_all(Tagger::learn_places(self.gazetteer, article));
+                    self.learned
+                        .add_all(Tagger::learn_places(self.gazetteer, article));
                 }
             }
         }
         let assigned = self.assign_stories(&outcomes);
-        let tagger = Tagger::with_learned(self.gazetteer, &self.learned);
+        let tagger = Tagger::with_learned(self.gazetteer, &self.learned)?;
         let indexed = Mutex::new(Vec::new());
         let error = Mutex::new(None);
         batch
@@ -411,9 +419,14 @@ impl<'a> Run<'a> {
         articles: &[Article],
         stories: &[StoryRecord],
     ) -> Result<u32> {
-        if self.base.is_some_and(|m| m.files.contains_key(&file.rel_path)) {
-            self.writer
-                .delete_term(Term::from_field_text(self.fields.source_path, &file.rel_path));
+        if self
+            .base
+            .is_some_and(|m| m.files.contains_key(&file.rel_path))
+        {
+            self.writer.delete_term(Term::from_field_text(
+                self.fields.source_path,
+                &file.rel_path,
+            ));
         }
         let mut passages = 0u32;
         for (article, record) in articles.iter().zip(stories) {
@@ -440,7 +453,8 @@ impl<'a> Run<'a> {
             FileOutcome::Unchanged => self.unchanged += 1,
             FileOutcome::Failed(mut skip) => {
                 if existed {
-                    skip.reason.push_str(" (kept the previously indexed version)");
+                    skip.reason
+                        .push_str(" (kept the previously indexed version)");
                 }
                 self.skipped.push(skip);
             }
@@ -573,7 +587,11 @@ impl<'a> Run<'a> {
 /// copies of old stories join them.
 fn story_index(base: Option<&Manifest>) -> StoryIndex {
     let mut index = StoryIndex::default();
-    for record in base.iter().flat_map(|m| m.files.values()).flat_map(|f| &f.stories) {
+    for record in base
+        .iter()
+        .flat_map(|m| m.files.values())
+        .flat_map(|f| &f.stories)
+    {
         index.insert(*record);
     }
     index
@@ -642,7 +660,10 @@ fn passage_document(
     doc.add_u64(f.story, story);
     let published = article.published.map(|dt| dt.date_naive());
     if let Some(date) = article.published {
-        doc.add_date(f.published, tantivy::DateTime::from_timestamp_secs(date.timestamp()));
+        doc.add_date(
+            f.published,
+            tantivy::DateTime::from_timestamp_secs(date.timestamp()),
+        );
     }
     if let Some(date) = tags.event_date.or(published) {
         doc.add_date(f.event_date, to_tantivy_date(date));

@@ -24,7 +24,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
@@ -238,37 +240,58 @@ pub(crate) fn compile(
     let text = q.text.trim();
     let has_text = !text.is_empty();
     if has_text {
-        clauses.push((Occur::Must, parse_text(text, index, fields)?));
+        clauses.extend(parse_text(text, index, fields)?);
     }
+    // Filters do not score; a passage that names a filtered province or
+    // group itself gets a fixed bonus over one that only inherits it from its
+    // article.
+    let mut filter = |all: &[Field], own: Field, facets: Vec<Facet>| {
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(facet_any(all, &facets), 0.0)),
+        ));
+        if has_text {
+            let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
+            clauses.push((Occur::Should, Box::new(bonus)));
+        }
+    };
     if !q.provinces.is_empty() {
         let mut facets = Vec::new();
         for name in &q.provinces {
             facets.extend(gazetteer.resolve_provinces(name)?.iter().map(|p| p.facet()));
         }
-        clauses.push((
-            Occur::Must,
-            facet_any(&[fields.province, fields.passage_province], &facets),
-        ));
+        filter(
+            &[fields.province, fields.passage_province],
+            fields.passage_province,
+            facets,
+        );
     }
     if !q.groups.is_empty() {
         let mut facets = Vec::new();
         for name in &q.groups {
             facets.push(Facet::from_path([gazetteer.resolve_group(name)?]));
         }
-        clauses.push((
-            Occur::Must,
-            facet_any(&[fields.group, fields.passage_group], &facets),
-        ));
+        filter(
+            &[fields.group, fields.passage_group],
+            fields.passage_group,
+            facets,
+        );
     }
     if !q.countries.is_empty() {
         let mut facets = Vec::new();
         for name in &q.countries {
             facets.push(Facet::from_path([gazetteer.resolve_country(name)?]));
         }
-        clauses.push((Occur::Must, facet_any(&[fields.country], &facets)));
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(
+                facet_any(&[fields.country], &facets),
+                0.0,
+            )),
+        ));
     }
     if let Some(range) = date_range(q, fields)? {
-        clauses.push((Occur::Must, range));
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(range, 0.0))));
     }
     let query: Box<dyn tantivy::query::Query> = if clauses.is_empty() {
         Box::new(AllQuery)
@@ -278,20 +301,31 @@ pub(crate) fn compile(
     Ok(Compiled { query, has_text })
 }
 
+/// Score added to a passage that names a filtered province or group itself.
+const PASSAGE_FACET_BONUS: f32 = 0.5;
+
+/// Weight of a title match: the title is repeated on every passage of its
+/// article, so it lifts the article's passages that match themselves but
+/// never makes a passage match on its own.
+const TITLE_BOOST: f32 = 0.5;
+
 fn parse_text(
     text: &str,
     index: &tantivy::Index,
     fields: &Fields,
-) -> Result<Box<dyn tantivy::query::Query>> {
-    let mut parser = QueryParser::for_index(index, vec![fields.text, fields.title]);
+) -> Result<Vec<(Occur, Box<dyn tantivy::query::Query>)>> {
+    let mut parser = QueryParser::for_index(index, vec![fields.text]);
     parser.set_conjunction_by_default();
-    // The title is repeated on every passage of its article: a title match
-    // should lift the article's passages without drowning the passage's own
-    // text match.
-    parser.set_field_boost(fields.title, 0.5);
-    parser
+    let main = parser
         .parse_query(text)
-        .map_err(|e| Error::Query(format!("{e} in {text:?}")))
+        .map_err(|e| Error::Query(format!("{e} in {text:?}")))?;
+    let mut clauses = vec![(Occur::Must, main)];
+    // Any title term lifts the passage (disjunction); title errors are
+    // already reported by the main parse.
+    let title_parser = QueryParser::for_index(index, vec![fields.title]);
+    let (title, _) = title_parser.parse_query_lenient(text);
+    clauses.push((Occur::Should, Box::new(BoostQuery::new(title, TITLE_BOOST))));
+    Ok(clauses)
 }
 
 fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
@@ -390,7 +424,10 @@ fn top_docs(
         let collector = TopDocs::with_limit(window)
             .order_by_fast_field::<tantivy::DateTime>(date_field.name(), Order::Desc);
         let (count, docs) = searcher.search(query, &(Count, collector))?;
-        Ok((count, docs.into_iter().map(|(_, addr)| (0.0, addr)).collect()))
+        Ok((
+            count,
+            docs.into_iter().map(|(_, addr)| (0.0, addr)).collect(),
+        ))
     } else {
         let collector = TopDocs::with_limit(window).order_by_score();
         Ok(searcher.search(query, &(Count, collector))?)
@@ -441,18 +478,27 @@ fn story_copies(
     let Some(story) = doc.get_first(f.story).and_then(|v| v.as_u64()) else {
         return Ok(Vec::new());
     };
-    let query = TermQuery::new(Term::from_field_u64(f.story, story), IndexRecordOption::Basic);
+    let query = TermQuery::new(
+        Term::from_field_u64(f.story, story),
+        IndexRecordOption::Basic,
+    );
     let docs = searcher.search(&query, &TopDocs::with_limit(200).order_by_score())?;
     let mut copies: Vec<StoryCopy> = Vec::new();
     for (_, addr) in docs {
         let other: TantivyDocument = searcher.doc(addr)?;
-        let id = other.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
+        let id = other
+            .get_first(f.article_id)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         if id == article_id || copies.iter().any(|c| c.article_id == id) {
             continue;
         }
         copies.push(StoryCopy {
             article_id: id.to_string(),
-            outlet: other.get_first(f.outlet).and_then(|v| v.as_str()).map(str::to_string),
+            outlet: other
+                .get_first(f.outlet)
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
         });
         if copies.len() == 20 {
             break;
@@ -498,9 +544,17 @@ fn highlights(
 }
 
 fn hit_from_doc(doc: &TantivyDocument, f: &Fields, rank: usize, score: f32) -> Hit {
-    let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+    let text = |field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     let u64_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
-    let date = |field| doc.get_first(field).and_then(|v| v.as_datetime()).and_then(to_date);
+    let date = |field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_datetime())
+            .and_then(to_date)
+    };
     let facets = |field| -> Vec<String> {
         doc.get_all(field)
             .filter_map(|v| v.as_facet())
@@ -533,7 +587,6 @@ fn hit_from_doc(doc: &TantivyDocument, f: &Fields, rank: usize, score: f32) -> H
 fn to_date(dt: tantivy::DateTime) -> Option<NaiveDate> {
     DateTime::<Utc>::from_timestamp(dt.into_timestamp_secs(), 0).map(|d| d.date_naive())
 }
-
 
 impl Query {
     /// The fast-field name of the date this query filters and sorts on.

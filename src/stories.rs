@@ -63,7 +63,9 @@ pub fn signature(text: &str) -> Signature {
     }
     for (b, band) in bands.iter_mut().enumerate() {
         let rows = &mins[b * ROWS..(b + 1) * ROWS];
-        let h = rows.iter().fold(0xcbf2_9ce4_8422_2325u64, |acc, r| mix(acc ^ r));
+        let h = rows
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |acc, r| mix(acc ^ r));
         *band = (h >> 32) as u32;
     }
     bands

@@ -1,11 +1,46 @@
 //! Tagging: which provinces, armed groups and dates an article is about.
 //!
-//! Interface fixed by the architecture; the implementation is in progress.
+//! One automaton over every name of the gazetteer (province variants,
+//! places, countries, group aliases) runs over the folded text of each
+//! paragraph; each match is then checked against the original text
+//! (proper names start with a capital; short acronyms such as `IS` match
+//! only as written) and resolved:
+//!
+//! - **groups**: an alias gives its canonical group;
+//! - **provinces**: a variant gives its province, unless the gazetteer marks
+//!   it ambiguous (`Punjab`, `Delta`), which then needs a type word
+//!   ("Delta State"), "province of …" or the article's country;
+//! - **places**: a town gives its province; a name found in several
+//!   countries takes the article's country, and a name that is also an
+//!   English word needs a settlement cue ("the town of …");
+//! - **learned places**: "the town of Atmeh, in Idlib province" teaches
+//!   Atmeh → Syria/Idlib for the whole corpus ([`LearnedPlaces`]);
+//! - **background**: a province or group named only in sentences about
+//!   other times (another year, another month, "last year", "previously")
+//!   is a mention, not an event;
+//! - **dates**: see [`crate::dates`].
+//!
+//! ```
+//! use frontline::{article::parse_text, tagging::Tagger, Gazetteer};
+//! let g = Gazetteer::load(None).unwrap();
+//! let a = &parse_text("a.txt", " date 2025-08-21 ISIS fighters attacked a checkpoint near Maiduguri on Wednesday.\n").unwrap().articles[0];
+//! let tags = Tagger::new(&g).unwrap().tag(a);
+//! assert_eq!(tags.provinces[0].to_string(), "Nigeria/Borno");
+//! assert_eq!(tags.groups, ["Islamic State"]);
+//! assert_eq!(tags.event_date.unwrap().to_string(), "2025-08-20");
+//! ```
 
-use chrono::NaiveDate;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use chrono::{Datelike, NaiveDate};
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::gazetteer::Province;
+use crate::article::{Article, ArticleId};
+use crate::error::{Error, Result};
+use crate::gazetteer::{fold, fold_with_offsets, Gazetteer, Province};
 
 /// The rule that produced a tag, shown by `frontline explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,15 +102,18 @@ pub struct Evidence {
 pub struct ArticleTags {
     /// Event provinces: where the reported events happen. Sorted, unique.
     pub provinces: Vec<Province>,
-    /// Every province the article names, events and background. Sorted, unique.
+    /// Provinces named only as background ("In July, a raid in Aleppo
+    /// province…"). Sorted, unique, disjoint from `provinces`.
     pub mentions: Vec<Province>,
-    /// Countries, from the provinces and from explicit country names.
+    /// Countries of the event provinces; when there are none, countries
+    /// named as the place of events. Sorted, unique.
     pub countries: Vec<String>,
-    /// Canonical group names. Sorted, unique.
+    /// Canonical names of the groups that take part in the reported events.
+    /// Sorted, unique.
     pub groups: Vec<String>,
     /// The resolved event date, when the text gives one.
     pub event_date: Option<NaiveDate>,
-    /// Every tag with its span and rule.
+    /// Every tag with its span and rule, in text order.
     pub evidence: Vec<Evidence>,
 }
 
@@ -86,4 +124,1000 @@ pub struct PassageTags {
     pub provinces: Vec<Province>,
     /// Groups the passage names itself.
     pub groups: Vec<String>,
+}
+
+impl ArticleTags {
+    /// The provinces and groups named in paragraphs `first..=last` (a
+    /// passage's range), whether as events or background.
+    pub fn passage_tags(&self, first: u32, last: u32) -> PassageTags {
+        let mut provinces = BTreeSet::new();
+        let mut groups = BTreeSet::new();
+        for e in self
+            .evidence
+            .iter()
+            .filter(|e| (first..=last).contains(&e.paragraph))
+        {
+            match &e.tag {
+                TagValue::Province(p) | TagValue::Mention(p) => {
+                    provinces.insert(p.clone());
+                }
+                TagValue::Group(g) => {
+                    groups.insert(g.clone());
+                }
+                _ => {}
+            }
+        }
+        PassageTags {
+            provinces: provinces.into_iter().collect(),
+            groups: groups.into_iter().collect(),
+        }
+    }
+}
+
+/// What a name in the automaton may denote.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Group { id: u32, exact: Option<u32> },
+    Province { id: u32, ambiguous: bool },
+    Region(u32),
+    Country(u32),
+    Place(u32),
+}
+
+/// The automaton over every gazetteer name, built once per gazetteer.
+pub struct Matcher {
+    ac: AhoCorasick,
+    entries: Vec<Vec<Entry>>,
+    /// Case-sensitive spellings of short acronyms (`IS`, `RSF`).
+    exact: Vec<String>,
+    /// Folded region name → its provinces.
+    regions: Vec<Vec<u32>>,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Matcher({} names)", self.entries.len())
+    }
+}
+
+/// An alias written in capitals of up to five characters (`IS`, `RSF`,
+/// `M23`) matches only as written: "is" is not Islamic State.
+fn is_acronym(alias: &str) -> bool {
+    let letters: Vec<char> = alias.chars().filter(|c| c.is_alphanumeric()).collect();
+    letters.len() <= 5
+        && letters.iter().any(|c| c.is_alphabetic())
+        && letters
+            .iter()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+impl Matcher {
+    fn build(g: &Gazetteer) -> Result<Matcher> {
+        let mut by_name: HashMap<String, Vec<Entry>> = HashMap::new();
+        let mut exact: Vec<String> = Vec::new();
+        let add = |name: &str, entry: Entry, by_name: &mut HashMap<String, Vec<Entry>>| {
+            let key = fold(name);
+            if key.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+                by_name.entry(key).or_default().push(entry);
+            }
+        };
+        for (i, group) in g.groups().iter().enumerate() {
+            for alias in std::iter::once(&group.name).chain(&group.aliases) {
+                let exact_id = is_acronym(alias).then(|| {
+                    exact.push(alias.clone());
+                    exact.len() as u32 - 1
+                });
+                add(
+                    alias,
+                    Entry::Group {
+                        id: i as u32,
+                        exact: exact_id,
+                    },
+                    &mut by_name,
+                );
+            }
+        }
+        let iso_code =
+            Regex::new(r"^[A-Z]{2}-[A-Z0-9]{1,3}$").map_err(|e| Error::Query(e.to_string()))?;
+        let mut regions: Vec<Vec<u32>> = Vec::new();
+        let mut region_ids: HashMap<String, u32> = HashMap::new();
+        for (i, p) in g.provinces().iter().enumerate() {
+            for alias in std::iter::once(&p.province.name).chain(&p.aliases) {
+                if iso_code.is_match(alias) {
+                    continue;
+                }
+                let ambiguous = p.ambiguous.contains(&fold(alias));
+                add(
+                    alias,
+                    Entry::Province {
+                        id: i as u32,
+                        ambiguous,
+                    },
+                    &mut by_name,
+                );
+            }
+            if let Some(region) = &p.region {
+                let next = regions.len() as u32;
+                let r = *region_ids.entry(fold(region)).or_insert_with(|| {
+                    regions.push(Vec::new());
+                    next
+                });
+                regions[r as usize].push(i as u32);
+                add(region, Entry::Region(r), &mut by_name);
+            }
+        }
+        for (i, c) in g.countries().iter().enumerate() {
+            for alias in std::iter::once(&c.name).chain(&c.aliases) {
+                if alias.chars().count() > 3 || alias == &c.name {
+                    add(alias, Entry::Country(i as u32), &mut by_name);
+                }
+            }
+        }
+        let places = g.places()?;
+        for (i, p) in places.places.iter().enumerate() {
+            add(&p.name, Entry::Place(i as u32), &mut by_name);
+            for alt in &p.alternate_names {
+                if alt.chars().next().is_some_and(char::is_uppercase) && alt.chars().count() >= 3 {
+                    add(alt, Entry::Place(i as u32), &mut by_name);
+                }
+            }
+        }
+        let mut patterns = Vec::with_capacity(by_name.len());
+        let mut entries = Vec::with_capacity(by_name.len());
+        let mut sorted: Vec<(String, Vec<Entry>)> = by_name.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (pattern, mut list) in sorted {
+            list.dedup_by(|a, b| same_entry(a, b));
+            patterns.push(pattern);
+            entries.push(list);
+        }
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .map_err(|e| Error::Query(format!("cannot build the name matcher: {e}")))?;
+        Ok(Matcher {
+            ac,
+            entries,
+            exact,
+            regions,
+        })
+    }
+}
+
+fn same_entry(a: &Entry, b: &Entry) -> bool {
+    match (a, b) {
+        (Entry::Place(x), Entry::Place(y)) | (Entry::Country(x), Entry::Country(y)) => x == y,
+        (Entry::Province { id: x, .. }, Entry::Province { id: y, .. }) => x == y,
+        (Entry::Group { id: x, exact: ex }, Entry::Group { id: y, exact: ey }) => {
+            x == y && ex == ey
+        }
+        _ => false,
+    }
+}
+
+impl Gazetteer {
+    /// The name automaton (built on first call, about a second).
+    pub fn matcher(&self) -> Result<&Matcher> {
+        let built = self
+            .matcher
+            .get_or_init(|| Matcher::build(self).map_err(|e| e.to_string()));
+        built.as_ref().map_err(|e| Error::Query(e.clone()))
+    }
+}
+
+/// One place learned from a sentence such as "the town of Atmeh, in Idlib
+/// province".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Learned {
+    /// The place name as written.
+    pub name: String,
+    /// The province the sentence puts it in.
+    pub province: Province,
+    /// The article that taught it.
+    pub article: ArticleId,
+}
+
+/// What the corpus taught about one place name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnedPlace {
+    /// The name as first written.
+    pub name: String,
+    /// `Country/Province` → how many sentences said so.
+    pub provinces: BTreeMap<String, u32>,
+    /// The first few articles that taught it.
+    pub taught_by: Vec<ArticleId>,
+}
+
+impl LearnedPlace {
+    /// The province to use: the most taught one, when it has at least twice
+    /// the votes of any other (a place learned with conflicting provinces is
+    /// not used until one clearly dominates).
+    pub fn dominant(&self) -> Option<&str> {
+        let mut counts: Vec<(&String, &u32)> = self.provinces.iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(a.1));
+        match counts.as_slice() {
+            [] => None,
+            [(p, _)] => Some(p.as_str()),
+            [(p, first), (_, second), ..] => (**first >= 2 * **second).then_some(p.as_str()),
+        }
+    }
+}
+
+/// Places learned from the corpus, kept with the index (in its manifest).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LearnedPlaces {
+    places: BTreeMap<String, LearnedPlace>,
+}
+
+impl LearnedPlaces {
+    /// Records what some articles taught.
+    pub fn add_all(&mut self, learned: Vec<Learned>) {
+        for l in learned {
+            let entry = self
+                .places
+                .entry(fold(&l.name))
+                .or_insert_with(|| LearnedPlace {
+                    name: l.name.clone(),
+                    ..LearnedPlace::default()
+                });
+            *entry.provinces.entry(l.province.to_string()).or_default() += 1;
+            if entry.taught_by.len() < 5 && !entry.taught_by.contains(&l.article) {
+                entry.taught_by.push(l.article);
+            }
+        }
+    }
+
+    /// Number of distinct place names learned.
+    pub fn len(&self) -> usize {
+        self.places.len()
+    }
+
+    /// Whether nothing was learned.
+    pub fn is_empty(&self) -> bool {
+        self.places.is_empty()
+    }
+
+    /// The learned places, by folded name.
+    pub fn iter(&self) -> impl Iterator<Item = &LearnedPlace> {
+        self.places.values()
+    }
+}
+
+/// Tags articles with one gazetteer and the places learned so far.
+pub struct Tagger<'g> {
+    g: &'g Gazetteer,
+    m: &'g Matcher,
+    learned_ac: Option<AhoCorasick>,
+    learned: Vec<u32>,
+    learned_names: Vec<String>,
+}
+
+impl std::fmt::Debug for Tagger<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tagger({} learned places)", self.learned.len())
+    }
+}
+
+/// Population above which a place outside the article's countries still
+/// tags (a capital or big city named in a foreign story).
+const FOREIGN_CITY: u64 = 100_000;
+
+/// Words that are places somewhere but in conflict reporting are nearly
+/// always parts of personal names ("Abu Bakr", "Umm Ahmed").
+const PERSONAL_NAME_PARTS: &[&str] = &[
+    "Abu", "Ibn", "Bin", "Umm", "Sheikh", "Imam", "Said", "Ali", "Omar", "Hassan", "Hussein",
+    "Mohammed", "Muhammad", "Ahmed", "Ahmad", "Khalid", "Mustafa", "Ibrahim", "Yusuf", "Salah",
+];
+
+const TYPE_WORDS: &[&str] = &[
+    "province",
+    "governorate",
+    "state",
+    "region",
+    "oblast",
+    "prefecture",
+    "department",
+    "county",
+    "division",
+    "provinces",
+    "governorates",
+    "states",
+    "regions",
+];
+
+static SETTLEMENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"\b(?:town|village|city|hamlet|settlement|camp|district|area|outskirts|suburb|neighbou?rhood|locality|market town|border town|border crossing)s?\s+of\s+({NAME})"))
+        .expect("built-in regex")
+});
+
+/// A place name as written: one to three capitalised words, with an
+/// optional Arabic article (`al-Hol`, `Deir ez-Zor`, `Jisr al-Shughur`).
+const NAME: &str = r"(?:(?:al|el|ad|ash|as|ar|an|at|az)[-\s])?\p{Lu}[\p{L}'’]+(?:(?:[-\s](?:al|el|ad|ash|as|ar|an|at|az|ez|es|ech)[-\s]|[-\s])\p{Lu}[\p{L}'’]+){0,2}";
+const DIRECTION: &str = r"(?:(?:north|south|east|west|central|north-?east|north-?west|south-?east|south-?west|northern|southern|eastern|western|north-?eastern|north-?western|south-?eastern|south-?western|rural)\s+)?";
+
+static LEARN: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    let prov = r"(\p{Lu}[\p{L}'’-]+(?:\s\p{Lu}[\p{L}'’-]+)?)";
+    let types = r"(?:province|governorate|state|region|oblast)";
+    let kinds = r"(?:town|village|city|hamlet|settlement|camp|district|border town|market town)";
+    [
+        // the town of Atmeh, in Idlib province / the village of X in northern Y governorate
+        format!(r"\b{kinds}\s+of\s+({NAME}),?\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"),
+        // Sarmada, a town in northern Idlib (province)
+        format!(r"\b({NAME}),\s+an?\s+(?:small\s+|large\s+|frontline\s+|rebel-held\s+|government-held\s+)?{kinds}\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}(?:\s+{types})?"),
+        // in Barisha in Idlib province / in X, Y governorate
+        format!(r"\bin\s+({NAME}),?\s+in\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"),
+        format!(r"\bin\s+({NAME}),\s+{prov}\s+{types}"),
+    ]
+    .into_iter()
+    .map(|p| Regex::new(&p).expect("built-in regex"))
+    .collect()
+});
+
+static BACKGROUND_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:last year|previous(?:ly)?|in the past|years ago|months ago|a year ago|earlier this year|since (?:19|20)\d\d|in (?:19|20)\d\d|similar (?:raid|attack|strike|operation)s?)\b")
+        .expect("built-in regex")
+});
+
+static YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:19|20)\d\d\b").expect("built-in regex"));
+
+static MONTH_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+        .expect("built-in regex")
+});
+
+impl<'g> Tagger<'g> {
+    /// A tagger with no learned places.
+    pub fn new(g: &'g Gazetteer) -> Result<Tagger<'g>> {
+        Tagger::with_learned(g, &LearnedPlaces::default())
+    }
+
+    /// A tagger that also uses the places learned so far.
+    pub fn with_learned(g: &'g Gazetteer, learned: &LearnedPlaces) -> Result<Tagger<'g>> {
+        let m = g.matcher()?;
+        let mut names = Vec::new();
+        let mut provinces = Vec::new();
+        let mut display = Vec::new();
+        for place in learned.iter() {
+            let Some(province) = place.dominant().and_then(|p| province_id(g, p)) else {
+                continue;
+            };
+            names.push(fold(&place.name));
+            provinces.push(province);
+            display.push(place.name.clone());
+        }
+        let learned_ac = if names.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&names)
+                    .map_err(|e| Error::Query(e.to_string()))?,
+            )
+        };
+        Ok(Tagger {
+            g,
+            m,
+            learned_ac,
+            learned: provinces,
+            learned_names: display,
+        })
+    }
+
+    /// The places an article teaches ("the town of Atmeh, in Idlib
+    /// province"): names that are not already known places of that province.
+    pub fn learn_places(g: &Gazetteer, article: &Article) -> Vec<Learned> {
+        let mut out = Vec::new();
+        for p in &article.paragraphs {
+            for re in LEARN.iter() {
+                for caps in re.captures_iter(&p.text) {
+                    let (Some(name), Some(prov)) = (caps.get(1), caps.get(2)) else {
+                        continue;
+                    };
+                    let name = name.as_str().trim();
+                    let ids = g.province_ids(&fold(prov.as_str()));
+                    let [id] = ids else { continue };
+                    if !g.province_ids(&fold(name)).is_empty() || known_place_in(g, name, *id) {
+                        continue;
+                    }
+                    out.push(Learned {
+                        name: name.to_string(),
+                        province: g.provinces()[*id as usize].province.clone(),
+                        article: article.id.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Tags one article.
+    pub fn tag(&self, article: &Article) -> ArticleTags {
+        let published = article.published.map(|d| d.date_naive());
+        let mut hits = Vec::new();
+        let mut sentences = Vec::new();
+        for p in &article.paragraphs {
+            let first_sentence = sentences.len();
+            sentences.extend(split_sentences(&p.text).into_iter().map(|(s, e)| Sentence {
+                end: e,
+                background: p.ordinal > 0 && is_background(&p.text[s..e], published),
+            }));
+            self.find_names(p.ordinal, &p.text, first_sentence, &sentences, &mut hits);
+        }
+        let context = self.context_countries(&hits);
+        let mut evidence = Vec::new();
+        for hit in &hits {
+            if let Some((tag, rule)) = self.resolve(hit, &context) {
+                let background = sentences.get(hit.sentence).is_some_and(|s| s.background);
+                let tag = match tag {
+                    TagValue::Province(p) if background => TagValue::Mention(p),
+                    other => other,
+                };
+                evidence.push((
+                    background,
+                    Evidence {
+                        tag,
+                        rule,
+                        paragraph: hit.paragraph,
+                        span: hit.span,
+                        text: hit.text.clone(),
+                    },
+                ));
+            }
+        }
+        let mut tags = self.aggregate(evidence);
+        if let Some((date, ev)) = self.event_date(article, published) {
+            tags.event_date = Some(date);
+            tags.evidence.push(ev);
+        }
+        tags
+    }
+
+    fn find_names(
+        &self,
+        paragraph: u32,
+        text: &str,
+        first_sentence: usize,
+        sentences: &[Sentence],
+        hits: &mut Vec<Hit>,
+    ) {
+        let (folded, offsets) = fold_with_offsets(text);
+        let sentence_of = |start: usize| {
+            sentences[first_sentence..]
+                .iter()
+                .position(|s| start < s.end)
+                .map_or(sentences.len().saturating_sub(1), |i| first_sentence + i)
+        };
+        let cues: Vec<(usize, usize)> = SETTLEMENT_CUE
+            .captures_iter(text)
+            .filter_map(|c| c.get(1).map(|m| (m.start(), m.end())))
+            .collect();
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for m in self.m.ac.find_iter(&folded) {
+            let Some((start, end)) = original_span(&folded, &offsets, text, m.start(), m.end())
+            else {
+                continue;
+            };
+            let written = &text[start..end];
+            let entries = &self.m.entries[m.pattern().as_usize()];
+            let entries: Vec<Entry> = entries
+                .iter()
+                .copied()
+                .filter(|e| self.case_ok(e, written))
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            taken.push((start, end));
+            hits.push(Hit {
+                paragraph,
+                sentence: sentence_of(start),
+                span: (start, end),
+                text: written.to_string(),
+                entries,
+                type_word: followed_by_type_word(&text[end..])
+                    || preceded_by_type_of(&text[..start]),
+                settlement: cues.iter().any(|&(s, e)| s <= start && end <= e),
+                learned: None,
+                cued: Vec::new(),
+            });
+        }
+        if let Some(ac) = &self.learned_ac {
+            for m in ac.find_iter(&folded) {
+                let Some((start, end)) = original_span(&folded, &offsets, text, m.start(), m.end())
+                else {
+                    continue;
+                };
+                if overlaps(&taken, start, end) || !starts_capitalised(&text[start..end]) {
+                    continue;
+                }
+                taken.push((start, end));
+                hits.push(Hit {
+                    paragraph,
+                    sentence: sentence_of(start),
+                    span: (start, end),
+                    text: text[start..end].to_string(),
+                    entries: Vec::new(),
+                    type_word: false,
+                    settlement: false,
+                    learned: Some(self.learned[m.pattern().as_usize()]),
+                    cued: Vec::new(),
+                });
+            }
+        }
+        // Villages of the noisy table tag only after a settlement cue.
+        if let Ok(places) = self.g.places() {
+            for &(start, end) in &cues {
+                if overlaps(&taken, start, end) {
+                    continue;
+                }
+                let Some(ids) = places.cued_by_name.get(&fold(&text[start..end])) else {
+                    continue;
+                };
+                hits.push(Hit {
+                    paragraph,
+                    sentence: sentence_of(start),
+                    span: (start, end),
+                    text: text[start..end].to_string(),
+                    entries: Vec::new(),
+                    type_word: false,
+                    settlement: true,
+                    learned: None,
+                    cued: ids
+                        .iter()
+                        .map(|&i| places.cued[i as usize].province)
+                        .collect(),
+                });
+            }
+        }
+        hits.sort_by_key(|h| (h.paragraph, h.span.0));
+    }
+
+    /// Checks a match against the text as written: proper names start with
+    /// a capital (after an optional `al-`), acronyms match exactly.
+    fn case_ok(&self, entry: &Entry, written: &str) -> bool {
+        match entry {
+            Entry::Group { exact: Some(i), .. } => written == self.m.exact[*i as usize],
+            Entry::Group { id, .. } => {
+                let group = &self.g.groups()[*id as usize];
+                let needs_capital = group.name.chars().any(char::is_uppercase);
+                !needs_capital || written.chars().any(char::is_uppercase)
+            }
+            _ => starts_capitalised(written),
+        }
+    }
+
+    /// Countries the article is about, by how often they are named
+    /// unambiguously: used to settle ambiguous names.
+    fn context_countries(&self, hits: &[Hit]) -> HashSet<String> {
+        let mut context = HashSet::new();
+        let places = self.g.places().ok();
+        for hit in hits {
+            if let Some(p) = hit.learned {
+                context.insert(self.country_code(p).to_string());
+            }
+            for e in &hit.entries {
+                match *e {
+                    Entry::Country(i) => {
+                        context.insert(self.g.countries()[i as usize].code.clone());
+                    }
+                    Entry::Province {
+                        id,
+                        ambiguous: false,
+                    } => {
+                        context.insert(self.country_code(id).to_string());
+                    }
+                    _ => {}
+                }
+            }
+            let place_countries: HashSet<&str> = hit
+                .entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Place(i) => {
+                        places.map(|p| self.country_code(p.places[*i as usize].province))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if place_countries.len() == 1 && hit.entries.iter().all(|e| matches!(e, Entry::Place(i) if places.is_some_and(|p| !p.places[*i as usize].elsewhere))) {
+                context.extend(place_countries.into_iter().map(str::to_string));
+            }
+        }
+        context
+    }
+
+    fn country_code(&self, province: u32) -> &str {
+        &self.g.provinces()[province as usize].country_code
+    }
+
+    fn province(&self, id: u32) -> Province {
+        self.g.provinces()[id as usize].province.clone()
+    }
+
+    /// Decides what one match denotes, by priority: group, province,
+    /// country, place.
+    fn resolve(&self, hit: &Hit, context: &HashSet<String>) -> Option<(TagValue, Rule)> {
+        if let Some(p) = hit.learned {
+            return Some((TagValue::Province(self.province(p)), Rule::LearnedPlace));
+        }
+        if !hit.cued.is_empty() {
+            let p = self.pick_by_context(&hit.cued, context)?;
+            return Some((TagValue::Province(self.province(p)), Rule::PlaceToProvince));
+        }
+        if let Some(Entry::Group { id, .. }) = hit
+            .entries
+            .iter()
+            .find(|e| matches!(e, Entry::Group { .. }))
+        {
+            return Some((
+                TagValue::Group(self.g.groups()[*id as usize].name.clone()),
+                Rule::AliasToGroup,
+            ));
+        }
+        if let Some(p) = self.resolve_province(hit, context) {
+            return Some((TagValue::Province(self.province(p)), Rule::ExplicitProvince));
+        }
+        if let Some(Entry::Country(i)) = hit.entries.iter().find(|e| matches!(e, Entry::Country(_)))
+        {
+            return Some((
+                TagValue::Country(self.g.countries()[*i as usize].name.clone()),
+                Rule::ExplicitCountry,
+            ));
+        }
+        let p = self.resolve_place(hit, context)?;
+        Some((TagValue::Province(self.province(p)), Rule::PlaceToProvince))
+    }
+
+    fn resolve_province(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
+        let mut clear = Vec::new();
+        let mut ambiguous = Vec::new();
+        for e in &hit.entries {
+            match *e {
+                Entry::Province {
+                    id,
+                    ambiguous: false,
+                } => clear.push(id),
+                Entry::Province {
+                    id,
+                    ambiguous: true,
+                } => ambiguous.push(id),
+                Entry::Region(r) => {
+                    // A region ("Gaza Strip") tags its first governorate only
+                    // when the text says nothing finer; keep it as context.
+                    let ids = &self.m.regions[r as usize];
+                    return (ids.len() == 1).then(|| ids[0]);
+                }
+                _ => {}
+            }
+        }
+        if let [id] = clear.as_slice() {
+            return Some(*id);
+        }
+        let candidates: Vec<u32> = clear.into_iter().chain(ambiguous).collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let in_context: Vec<u32> = candidates
+            .iter()
+            .copied()
+            .filter(|&id| context.contains(self.country_code(id)))
+            .collect();
+        match (in_context.as_slice(), hit.type_word) {
+            ([id], _) => Some(*id),
+            ([], true) if candidates.len() == 1 => Some(candidates[0]),
+            _ => None,
+        }
+    }
+
+    fn resolve_place(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
+        let places = self.g.places().ok()?;
+        let candidates: Vec<&crate::gazetteer::PlaceEntry> = hit
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Place(i) => Some(&places.places[*i as usize]),
+                _ => None,
+            })
+            .filter(|p| !p.word || hit.settlement)
+            .collect();
+        if candidates.is_empty() || PERSONAL_NAME_PARTS.contains(&hit.text.as_str()) {
+            return None;
+        }
+        let best = |list: &[&crate::gazetteer::PlaceEntry]| {
+            list.iter().max_by_key(|p| p.population).map(|p| p.province)
+        };
+        let in_context: Vec<&crate::gazetteer::PlaceEntry> = candidates
+            .iter()
+            .copied()
+            .filter(|p| context.contains(self.country_code(p.province)))
+            .collect();
+        if !in_context.is_empty() {
+            return best(&in_context);
+        }
+        // Outside the article's countries only an unambiguous name tags, and
+        // when the article has countries, only a city (a village abroad is
+        // more likely a namesake or a person).
+        let plain: Vec<&crate::gazetteer::PlaceEntry> = candidates
+            .iter()
+            .copied()
+            .filter(|p| !p.elsewhere && (context.is_empty() || p.population >= FOREIGN_CITY))
+            .collect();
+        let countries: HashSet<&str> = plain
+            .iter()
+            .map(|p| self.country_code(p.province))
+            .collect();
+        if countries.len() == 1 {
+            best(&plain)
+        } else {
+            None
+        }
+    }
+
+    fn pick_by_context(&self, provinces: &[u32], context: &HashSet<String>) -> Option<u32> {
+        let mut unique: Vec<u32> = provinces.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let in_context: Vec<u32> = unique
+            .iter()
+            .copied()
+            .filter(|&p| context.contains(self.country_code(p)))
+            .collect();
+        match (in_context.as_slice(), unique.as_slice()) {
+            ([p], _) | ([], [p]) => Some(*p),
+            _ => None,
+        }
+    }
+
+    fn aggregate(&self, evidence: Vec<(bool, Evidence)>) -> ArticleTags {
+        let mut events = BTreeSet::new();
+        let mut mentions = BTreeSet::new();
+        let mut groups = BTreeSet::new();
+        let mut named_countries = BTreeSet::new();
+        for (background, e) in &evidence {
+            match &e.tag {
+                TagValue::Province(p) => {
+                    events.insert(p.clone());
+                }
+                TagValue::Mention(p) => {
+                    mentions.insert(p.clone());
+                }
+                TagValue::Group(g) if !background => {
+                    groups.insert(g.clone());
+                }
+                TagValue::Country(c) if !background => {
+                    named_countries.insert(c.clone());
+                }
+                _ => {}
+            }
+        }
+        let mentions: Vec<Province> = mentions.difference(&events).cloned().collect();
+        let countries: BTreeSet<String> = if events.is_empty() {
+            named_countries
+        } else {
+            events.iter().map(|p| p.country.clone()).collect()
+        };
+        ArticleTags {
+            provinces: events.into_iter().collect(),
+            mentions,
+            countries: countries.into_iter().collect(),
+            groups: groups.into_iter().collect(),
+            event_date: None,
+            evidence: evidence.into_iter().map(|(_, e)| e).collect(),
+        }
+    }
+
+    /// The event date: the first date expression of the lead paragraph (or
+    /// the second), else the publication date.
+    fn event_date(
+        &self,
+        article: &Article,
+        published: Option<NaiveDate>,
+    ) -> Option<(NaiveDate, Evidence)> {
+        for p in article.paragraphs.iter().take(2) {
+            let found = crate::dates::resolve_all(&p.text, published)
+                .into_iter()
+                .find(|f| {
+                    published.is_none_or(|d| {
+                        f.date <= d && d.signed_duration_since(f.date).num_days() <= 62
+                    })
+                });
+            if let Some(f) = found {
+                return Some((
+                    f.date,
+                    Evidence {
+                        tag: TagValue::EventDate(f.date),
+                        rule: f.rule,
+                        paragraph: p.ordinal,
+                        span: f.span,
+                        text: p.text[f.span.0..f.span.1].to_string(),
+                    },
+                ));
+            }
+        }
+        let date = published?;
+        Some((
+            date,
+            Evidence {
+                tag: TagValue::EventDate(date),
+                rule: Rule::PublicationDate,
+                paragraph: 0,
+                span: (0, 0),
+                text: String::new(),
+            },
+        ))
+    }
+
+    /// The learned place names this tagger uses.
+    pub fn learned_names(&self) -> &[String] {
+        &self.learned_names
+    }
+}
+
+struct Sentence {
+    end: usize,
+    background: bool,
+}
+
+struct Hit {
+    paragraph: u32,
+    sentence: usize,
+    span: (usize, usize),
+    text: String,
+    entries: Vec<Entry>,
+    type_word: bool,
+    settlement: bool,
+    learned: Option<u32>,
+    cued: Vec<u32>,
+}
+
+fn province_id(g: &Gazetteer, display: &str) -> Option<u32> {
+    let (country, name) = display.split_once('/')?;
+    g.province_ids(&fold(name))
+        .iter()
+        .copied()
+        .find(|&i| g.provinces()[i as usize].province.country == country)
+}
+
+fn known_place_in(g: &Gazetteer, name: &str, province: u32) -> bool {
+    let Ok(m) = g.matcher() else { return false };
+    let Ok(places) = g.places() else { return false };
+    let key = fold(name);
+    m.ac.find(&key).is_some_and(|found| {
+        found.start() == 0
+            && found.end() == key.len()
+            && m.entries[found.pattern().as_usize()].iter().any(
+                |e| matches!(e, Entry::Place(i) if places.places[*i as usize].province == province),
+            )
+    })
+}
+
+/// Maps a match in folded text back to the original, checking that it is a
+/// whole word there.
+fn original_span(
+    folded: &str,
+    offsets: &[usize],
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Option<(usize, usize)> {
+    let before = folded[..start].chars().next_back();
+    let after = folded[end..].chars().next();
+    if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+        return None;
+    }
+    let o_start = *offsets.get(start)?;
+    let o_end_raw = *offsets.get(end)?;
+    // The folded end maps to the start of the next kept character; trim the
+    // dropped separators (apostrophes, hyphens, spaces) in between.
+    let o_end = text[..o_end_raw]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_alphanumeric())
+        .map_or(o_end_raw, |(i, c)| i + c.len_utf8());
+    let before_orig = text[..o_start].chars().next_back();
+    if before_orig.is_some_and(|c| c.is_alphanumeric()) {
+        return None;
+    }
+    (o_start < o_end).then_some((o_start, o_end))
+}
+
+fn overlaps(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
+    taken.iter().any(|&(s, e)| start < e && s < end)
+}
+
+fn starts_capitalised(written: &str) -> bool {
+    let rest = [
+        "al-", "el-", "ad-", "ash-", "as-", "ar-", "an-", "at-", "az-", "al ", "el ",
+    ]
+    .iter()
+    .find_map(|p| written.strip_prefix(p))
+    .unwrap_or(written);
+    rest.chars()
+        .find(|c| c.is_alphabetic())
+        .is_some_and(char::is_uppercase)
+}
+
+fn followed_by_type_word(after: &str) -> bool {
+    let word: String = after
+        .trim_start_matches([' ', '\'', '’'])
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<String>()
+        .to_lowercase();
+    TYPE_WORDS.contains(&word.as_str())
+}
+
+fn preceded_by_type_of(before: &str) -> bool {
+    let lower = before.trim_end().to_lowercase();
+    [
+        "province of",
+        "governorate of",
+        "state of",
+        "region of",
+        "oblast of",
+    ]
+    .iter()
+    .any(|p| lower.ends_with(p))
+}
+
+/// Sentence byte ranges of a paragraph.
+fn split_sentences(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '!' | '?') {
+            let next = text[i + 1..].chars().next();
+            if next.is_none_or(char::is_whitespace)
+                && !crate::article::is_abbreviation(&text[start..i])
+            {
+                out.push((start, i + 1));
+                start = i + 1;
+            }
+        }
+    }
+    if start < text.len() {
+        out.push((start, text.len()));
+    }
+    out
+}
+
+/// Whether a sentence is about another time than the reported events.
+fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
+    if BACKGROUND_CUE.is_match(sentence) {
+        return true;
+    }
+    let Some(published) = published else {
+        return false;
+    };
+    if YEAR
+        .find_iter(sentence)
+        .filter_map(|m| m.as_str().parse::<i32>().ok())
+        .any(|y| y < published.year())
+    {
+        return true;
+    }
+    MONTH_NAME.captures_iter(sentence).any(|c| {
+        let month = c.get(1).map_or("", |m| m.as_str());
+        let names = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        names
+            .iter()
+            .position(|n| *n == month)
+            .is_some_and(|i| i as u32 + 1 != published.month())
+    })
 }

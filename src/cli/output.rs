@@ -1,0 +1,511 @@
+//! Rendering: text for people, JSON/NDJSON/CSV for scripts.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+use clap::ValueEnum;
+use serde::Serialize;
+
+use frontline::generation::Store;
+use frontline::{BuildSummary, FacetCounts, Interval, Query, SearchResults, Stats};
+
+/// Output formats of `search`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum HitFormat {
+    /// Wrapped passages with highlights, for people.
+    Text,
+    /// One JSON object `{query, total_hits, hits: [...]}`.
+    Json,
+    /// One JSON object per hit per line.
+    Ndjson,
+    /// A header row and one row per hit.
+    Csv,
+}
+
+/// Output formats of `facets`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TableFormat {
+    /// Aligned counts with bars, for people.
+    Text,
+    /// One JSON object.
+    Json,
+    /// value,articles,passages.
+    Csv,
+}
+
+/// Pretty JSON on stdout.
+pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Prints search results in the chosen format.
+pub fn print_hits(results: &SearchResults, query: &Query, format: HitFormat) -> Result<()> {
+    match format {
+        HitFormat::Json => print_json(results),
+        HitFormat::Ndjson => {
+            let mut out = std::io::stdout().lock();
+            for hit in &results.hits {
+                serde_json::to_writer(&mut out, hit)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        HitFormat::Csv => print_hits_csv(results),
+        HitFormat::Text => print_hits_text(results, query),
+    }
+}
+
+fn print_hits_csv(results: &SearchResults) -> Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    w.write_record([
+        "rank",
+        "score",
+        "date",
+        "event_date",
+        "article_id",
+        "paragraph",
+        "title",
+        "outlet",
+        "provinces",
+        "groups",
+        "countries",
+        "text",
+    ])?;
+    for h in &results.hits {
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        w.write_record([
+            h.rank.to_string(),
+            format!("{:.3}", h.score),
+            date(h.date),
+            date(h.event_date),
+            h.article_id.clone(),
+            h.paragraph.to_string(),
+            h.title.clone(),
+            h.outlet.clone().unwrap_or_default(),
+            h.provinces.join(";"),
+            h.groups.join(";"),
+            h.countries.join(";"),
+            h.text.clone(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn print_hits_text(results: &SearchResults, query: &Query) -> Result<()> {
+    let color = std::io::stdout().is_terminal();
+    let width = console::Term::stdout()
+        .size_checked()
+        .map_or(100, |(_, w)| usize::from(w))
+        .clamp(40, 120);
+    let mut out = std::io::stdout().lock();
+    let shown = results.hits.len();
+    writeln!(
+        out,
+        "{} hit{} for {:?}{} ({:.1} ms){}",
+        results.total_hits,
+        if results.total_hits == 1 { "" } else { "s" },
+        query.text(),
+        describe_filters(query),
+        results.took_ms,
+        if shown < results.total_hits {
+            format!(", showing {shown}")
+        } else {
+            String::new()
+        },
+    )?;
+    for h in &results.hits {
+        writeln!(out)?;
+        let date = h
+            .event_date
+            .or(h.date)
+            .map_or("undated".to_string(), |d| d.to_string());
+        writeln!(
+            out,
+            "{:>3}. {date}  {} ¶{}  score {:.2}",
+            h.rank, h.article_id, h.paragraph, h.score
+        )?;
+        let mut tags = Vec::new();
+        if !h.provinces.is_empty() {
+            tags.push(h.provinces.join(", "));
+        }
+        if !h.groups.is_empty() {
+            tags.push(h.groups.join(", "));
+        }
+        if let Some(outlet) = &h.outlet {
+            tags.push(outlet.clone());
+        }
+        if !h.also_in.is_empty() {
+            let n = h.also_in.len();
+            tags.push(format!(
+                "story also in {n} other report{}",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if !tags.is_empty() {
+            writeln!(out, "     {}", tags.join(" · "))?;
+        }
+        for line in wrap(&h.text, &h.highlights, width.saturating_sub(5), color) {
+            writeln!(out, "     {line}")?;
+        }
+    }
+    Ok(())
+}
+
+fn describe_filters(q: &Query) -> String {
+    let v = serde_json::to_value(q).unwrap_or_default();
+    let mut parts = Vec::new();
+    for key in ["provinces", "groups", "countries"] {
+        if let Some(list) = v[key].as_array().filter(|l| !l.is_empty()) {
+            let names: Vec<&str> = list.iter().filter_map(|x| x.as_str()).collect();
+            parts.push(format!(
+                "{} {}",
+                key.trim_end_matches('s').replace("countrie", "country"),
+                names.join("|")
+            ));
+        }
+    }
+    for key in ["from", "to"] {
+        if let Some(d) = v[key].as_str() {
+            parts.push(format!("{key} {d}"));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", parts.join(", "))
+    }
+}
+
+/// Wraps `text` at `width` characters, marking highlighted byte ranges in
+/// bold (terminal) or leaving them plain (pipes).
+fn wrap(text: &str, highlights: &[[usize; 2]], width: usize, color: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut line_len = 0usize;
+    let mut offset = 0usize;
+    for word in text.split_inclusive(char::is_whitespace) {
+        let start = offset;
+        offset += word.len();
+        let trimmed = word.trim_end();
+        let n = trimmed.chars().count();
+        if line_len > 0 && line_len + n > width {
+            lines.push(std::mem::take(&mut line).trim_end().to_string());
+            line_len = 0;
+        }
+        line.push_str(&render_word(trimmed, start, highlights, color));
+        if word.contains('\n') {
+            lines.push(std::mem::take(&mut line));
+            line_len = 0;
+        } else if trimmed.len() < word.len() {
+            line.push(' ');
+            line_len += n + 1;
+        } else {
+            line_len += n;
+        }
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+fn render_word(word: &str, start: usize, highlights: &[[usize; 2]], color: bool) -> String {
+    if !color {
+        return word.to_string();
+    }
+    let end = start + word.len();
+    let mut out = String::new();
+    let mut pos = 0;
+    for &[a, b] in highlights {
+        if b <= start || a >= end {
+            continue;
+        }
+        let a = a.saturating_sub(start).max(pos);
+        let b = (b - start).min(word.len());
+        if a >= b || !word.is_char_boundary(a) || !word.is_char_boundary(b) {
+            continue;
+        }
+        out.push_str(&word[pos..a]);
+        out.push_str(&console::style(&word[a..b]).bold().red().to_string());
+        pos = b;
+    }
+    out.push_str(&word[pos..]);
+    out
+}
+
+/// Prints facet counts; dates as a timeline with bars.
+pub fn print_facets(counts: &FacetCounts, interval: Interval, format: TableFormat) -> Result<()> {
+    let rows = if counts.field == frontline::FacetField::Date {
+        frontline::facets::fill_timeline(counts, interval)
+    } else {
+        counts.counts.clone()
+    };
+    match format {
+        TableFormat::Json => print_json(&FacetCounts {
+            counts: rows,
+            ..counts.clone()
+        }),
+        TableFormat::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            w.write_record(["value", "articles", "passages"])?;
+            for c in &rows {
+                w.write_record([
+                    c.value.clone(),
+                    c.articles.to_string(),
+                    c.passages.to_string(),
+                ])?;
+            }
+            w.flush()?;
+            Ok(())
+        }
+        TableFormat::Text => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} matching articles", counts.total_articles)?;
+            let max = rows.iter().map(|c| c.articles).max().unwrap_or(0).max(1);
+            let name_width = rows
+                .iter()
+                .map(|c| c.value.chars().count())
+                .max()
+                .unwrap_or(0);
+            for c in &rows {
+                let bar = "█".repeat(((c.articles * 40).div_ceil(max)) as usize);
+                writeln!(out, "{:<name_width$}  {:>6}  {bar}", c.value, c.articles)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Prints an index run's summary for people.
+pub fn print_summary(s: &BuildSummary, strict: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mode = match &s.full_reason {
+        Some(reason) => format!("full rebuild ({reason})"),
+        None => "incremental update".to_string(),
+    };
+    for note in &s.cleaned {
+        writeln!(out, "recovered: {note}")?;
+    }
+    writeln!(
+        out,
+        "{mode}: {} files seen, {} read, {} added, {} updated, {} deleted, {} unchanged",
+        s.files_seen, s.files_read, s.added, s.updated, s.deleted, s.unchanged
+    )?;
+    writeln!(
+        out,
+        "indexed {} articles, {} passages in {:.2}s",
+        s.articles,
+        s.passages,
+        s.duration.as_secs_f64()
+    )?;
+    for w in &s.warnings {
+        writeln!(out, "warning: {}: {}", w.path, w.reason)?;
+    }
+    for k in &s.skipped {
+        writeln!(out, "skipped: {}: {}", k.path, k.reason)?;
+    }
+    if !s.skipped.is_empty() {
+        writeln!(out, "{} file(s) skipped", s.skipped.len())?;
+    }
+    if s.published {
+        writeln!(
+            out,
+            "generation {} is live: {} articles, {} passages, {} learned places",
+            s.generation, s.total_articles, s.total_passages, s.learned_places
+        )?;
+    } else if strict && !s.skipped.is_empty() {
+        writeln!(out, "--strict: nothing published, the index is unchanged")?;
+    } else {
+        writeln!(
+            out,
+            "nothing changed: generation {} stays live",
+            s.generation
+        )?;
+    }
+    Ok(())
+}
+
+/// Prints index statistics for people.
+pub fn print_stats(s: &Stats) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "index       {} (generation {}, schema v{})",
+        s.path.display(),
+        s.generation,
+        s.schema_version
+    )?;
+    writeln!(out, "corpus      {}", s.corpus.display())?;
+    writeln!(
+        out,
+        "built       {}",
+        s.created.format("%Y-%m-%d %H:%M:%S UTC")
+    )?;
+    writeln!(out, "files       {}", s.files)?;
+    writeln!(out, "articles    {}", s.articles)?;
+    writeln!(out, "passages    {}", s.passages)?;
+    match s.date_span {
+        Some((a, b)) => writeln!(out, "dates       {a} .. {b}")?,
+        None => writeln!(out, "dates       none")?,
+    }
+    writeln!(
+        out,
+        "size        {:.1} MiB",
+        s.size_bytes as f64 / (1u64 << 20) as f64
+    )?;
+    writeln!(out, "learned     {} places", s.learned_places)?;
+    writeln!(out, "top provinces (articles):")?;
+    for c in &s.top_provinces {
+        writeln!(out, "  {:>5}  {}", c.articles, c.value)?;
+    }
+    writeln!(out, "top groups (articles):")?;
+    for c in &s.top_groups {
+        writeln!(out, "  {:>5}  {}", c.articles, c.value)?;
+    }
+    Ok(())
+}
+
+/// One generation on disk, for `frontline generations`.
+#[derive(Serialize)]
+pub struct GenerationRow {
+    generation: u64,
+    live: bool,
+    created: Option<chrono::DateTime<chrono::Utc>>,
+    articles: Option<u64>,
+    files: Option<usize>,
+}
+
+/// Lists the generations of a store.
+pub fn generations(store: &Store) -> Result<Vec<GenerationRow>> {
+    let current = store.current()?;
+    if current.is_none() {
+        return Err(frontline::Error::IndexNotFound(store.root().to_path_buf()).into());
+    }
+    let mut rows = Vec::new();
+    for id in store.generations()? {
+        let manifest = store.manifest(id).ok();
+        rows.push(GenerationRow {
+            generation: id.0,
+            live: Some(id) == current,
+            created: manifest.as_ref().map(|m| m.created),
+            articles: manifest.as_ref().map(|m| m.articles()),
+            files: manifest.as_ref().map(|m| m.files.len()),
+        });
+    }
+    Ok(rows)
+}
+
+/// Prints the generation list for people.
+pub fn print_generations(rows: &[GenerationRow]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for r in rows {
+        let created = r.created.map_or("(no manifest)".to_string(), |c| {
+            c.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+        });
+        writeln!(
+            out,
+            "{} {:>6}  {created}  {} articles  {} files",
+            if r.live { "*" } else { " " },
+            r.generation,
+            r.articles.unwrap_or(0),
+            r.files.unwrap_or(0)
+        )?;
+    }
+    Ok(())
+}
+
+/// `frontline explain`: the article's tags, then every piece of evidence.
+pub fn print_explanation(e: &frontline::Explanation) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let a = &e.article;
+    let t = &e.tags;
+    let date = a
+        .published
+        .map(|d| d.date_naive().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    writeln!(out, "{}  ({})", a.id, a.title)?;
+    writeln!(out, "  published   {date}")?;
+    writeln!(
+        out,
+        "  event date  {}",
+        t.event_date.map_or("-".into(), |d| d.to_string())
+    )?;
+    writeln!(
+        out,
+        "  provinces   {}",
+        list(t.provinces.iter().map(ToString::to_string).collect())
+    )?;
+    writeln!(
+        out,
+        "  mentions    {}",
+        list(t.mentions.iter().map(ToString::to_string).collect())
+    )?;
+    writeln!(out, "  countries   {}", list(t.countries.clone()))?;
+    writeln!(out, "  groups      {}", list(t.groups.clone()))?;
+    writeln!(out, "  outlet      {}", a.outlet.as_deref().unwrap_or("-"))?;
+    writeln!(out, "\nevidence (paragraph, span, rule → tag):")?;
+    for ev in &t.evidence {
+        let rule = serde_json::to_value(ev.rule)?;
+        let tag = match &ev.tag {
+            frontline::tagging::TagValue::Province(p) => format!("province {p}"),
+            frontline::tagging::TagValue::Mention(p) => {
+                format!("mention {p} (background sentence)")
+            }
+            frontline::tagging::TagValue::Country(c) => format!("country {c}"),
+            frontline::tagging::TagValue::Group(g) => format!("group {g}"),
+            frontline::tagging::TagValue::EventDate(d) => format!("event date {d}"),
+        };
+        writeln!(
+            out,
+            "  ¶{:<3} {:>5}..{:<5} {:<18} {:?} → {tag}",
+            ev.paragraph,
+            ev.span.0,
+            ev.span.1,
+            rule.as_str().unwrap_or(""),
+            ev.text
+        )?;
+    }
+    Ok(())
+}
+
+/// `frontline places --learned`.
+pub fn print_learned(learned: &frontline::tagging::LearnedPlaces) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if learned.is_empty() {
+        writeln!(out, "no places learned from this corpus")?;
+        return Ok(());
+    }
+    for place in learned.iter() {
+        let provinces: Vec<String> = place
+            .provinces
+            .iter()
+            .map(|(p, n)| format!("{p} ×{n}"))
+            .collect();
+        let used = if place.dominant().is_some() {
+            ""
+        } else {
+            "  (unused: conflicting provinces)"
+        };
+        let taught: Vec<&str> = place.taught_by.iter().map(|a| a.0.as_str()).collect();
+        writeln!(
+            out,
+            "{:<24} {}{used}\n{:<24} taught by {}",
+            place.name,
+            provinces.join(", "),
+            "",
+            taught.join(", ")
+        )?;
+    }
+    Ok(())
+}

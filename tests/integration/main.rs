@@ -1,0 +1,6 @@
+//! Integration tests: the real `frontline` binary on real files, in one
+//! test binary with topical modules (as ripgrep does).
+
+mod cli;
+mod rebuild;
+mod util;

@@ -1,0 +1,262 @@
+//! Nightly rebuilds: incremental equals full, atomic switch-over, one
+//! writer at a time, and crashes at any point leave a searchable index.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::util::{hit_ids, Dir};
+use predicates::prelude::*;
+
+fn report(n: usize, province: &str, group: &str) -> String {
+    format!(
+        " date 2025-0{}-1{} Fighters from {group} attacked a police post in {province} province on Monday, \
+officials said, in the latest raid of its kind this month.\n\n\
+Report number {n} said the attackers withdrew before dawn. Local elders called for more patrols on the roads.\n",
+        1 + n % 8,
+        n % 10
+    )
+}
+
+fn corpus(dir: &Dir, n: usize) {
+    let provinces = ["Idlib", "Borno", "Nineveh", "Anbar", "Marib"];
+    let groups = [
+        "Islamic State",
+        "Boko Haram",
+        "ISWAP",
+        "Houthis",
+        "al-Shabaab",
+    ];
+    for i in 0..n {
+        dir.write(
+            &format!("batch{}/report-{i:04}.txt", i % 3),
+            report(i, provinces[i % 5], groups[i % 5]),
+        );
+    }
+}
+
+/// Every passage with its tags, in a stable order: the observable content.
+fn snapshot(dir: &Dir) -> Vec<String> {
+    let all = dir.search_json(&["", "--limit", "100000", "--all-copies"]);
+    let mut rows: Vec<String> = all["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{} {} {} {} {} {}",
+                h["article_id"],
+                h["paragraph"],
+                h["provinces"],
+                h["groups"],
+                h["event_date"],
+                h["text"]
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn incremental_update_equals_full_rebuild() {
+    let dir = Dir::new();
+    corpus(&dir, 30);
+    let first = dir.index_json(&[]);
+    assert_eq!(first["mode"], "full");
+    assert_eq!(first["added"], 30);
+
+    dir.write(
+        "batch0/new.txt",
+        report(99, "Hasakah", "Syrian Democratic Forces"),
+    );
+    dir.write("batch1/report-0001.txt", report(77, "Kidal", "JNIM"));
+    dir.remove("batch2/report-0002.txt");
+    let second = dir.index_json(&[]);
+    assert_eq!(second["mode"], "incremental", "{second:#}");
+    assert_eq!(
+        (
+            second["added"].as_u64(),
+            second["updated"].as_u64(),
+            second["deleted"].as_u64(),
+            second["unchanged"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(28)),
+        "{second:#}"
+    );
+    let incremental = snapshot(&dir);
+
+    let full = dir.index_json(&["--full"]);
+    assert_eq!(full["mode"], "full");
+    assert_eq!(full["full_reason"], "--full requested");
+    assert_eq!(snapshot(&dir), incremental);
+    assert_eq!(
+        hit_ids(&dir.search_json(&["Kidal"])),
+        ["batch1/report-0001.txt"]
+    );
+    assert_eq!(
+        dir.search_json(&["\"Report number 2 said\""])["total_hits"],
+        0
+    );
+}
+
+#[test]
+fn unchanged_corpus_publishes_nothing() {
+    let dir = Dir::new();
+    corpus(&dir, 5);
+    let first = dir.index_json(&[]);
+    let again = dir.index_json(&[]);
+    assert_eq!(again["published"], false);
+    assert_eq!(again["generation"], first["generation"]);
+    assert_eq!(again["unchanged"], 5);
+}
+
+#[test]
+fn second_writer_is_refused_with_exit_code_3() {
+    use fs2::FileExt;
+    let dir = Dir::new();
+    corpus(&dir, 3);
+    dir.index_json(&[]);
+    let lock = std::fs::File::create(dir.index().join(".writer.lock")).unwrap();
+    lock.try_lock_exclusive().unwrap();
+    let corpus = dir.corpus();
+    dir.cmd(&["index", corpus.to_str().unwrap()])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("locked by another"));
+    lock.unlock().unwrap();
+    dir.cmd(&["index", corpus.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn crash_at_any_point_leaves_the_last_good_index() {
+    for point in [
+        "after-walk",
+        "mid-index",
+        "after-commit",
+        "before-publish",
+        "before-current",
+        "after-current",
+    ] {
+        let dir = Dir::new();
+        corpus(&dir, 12);
+        dir.index_json(&[]);
+        let before = snapshot(&dir);
+        dir.write("batch0/late.txt", report(50, "Hasakah", "PKK"));
+        let corpus_path = dir.corpus();
+        let out = dir
+            .cmd(&["index", corpus_path.to_str().unwrap()])
+            .env("FRONTLINE_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{point}: the run should have crashed"
+        );
+        let after = snapshot(&dir);
+        if point == "after-current" {
+            assert_eq!(
+                after.len(),
+                before.len() + 2,
+                "{point}: new generation is live"
+            );
+        } else {
+            assert_eq!(after, before, "{point}: old generation still answers");
+        }
+        let recovery = dir.index_json(&[]);
+        if !["after-current", "before-current"].contains(&point) {
+            let cleaned = recovery["cleaned"].to_string();
+            assert!(cleaned.contains("half-built"), "{point}: {recovery:#}");
+        }
+        assert_eq!(dir.search_json(&["Hasakah"])["total_hits"], 2, "{point}");
+    }
+}
+
+#[test]
+fn sigkill_during_a_run_leaves_a_searchable_index() {
+    let dir = Dir::new();
+    corpus(&dir, 40);
+    dir.index_json(&[]);
+    let before = snapshot(&dir);
+    corpus(&dir, 400);
+    for delay_ms in [5u64, 40, 150] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("frontline"))
+            .args([
+                "index",
+                dir.corpus().to_str().unwrap(),
+                "--index",
+                dir.index().to_str().unwrap(),
+                "--full",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = snapshot(&dir);
+        assert!(
+            now == before || now.len() == 800,
+            "after a kill at {delay_ms} ms the index is the old or the new one, got {} passages",
+            now.len()
+        );
+    }
+    let summary = dir.index_json(&[]);
+    assert_eq!(summary["total_articles"], 400, "{summary:#}");
+}
+
+#[test]
+fn searches_during_a_rebuild_see_old_or_new() {
+    let dir = Dir::new();
+    corpus(&dir, 30);
+    dir.index_json(&[]);
+    corpus(&dir, 300);
+    let corpus_path = dir.corpus();
+    let index_path = dir.index();
+    let writer = std::thread::spawn(move || {
+        crate::util::frontline()
+            .args([
+                "index",
+                corpus_path.to_str().unwrap(),
+                "--index",
+                index_path.to_str().unwrap(),
+                "--full",
+            ])
+            .assert()
+            .success();
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    while !writer.is_finished() {
+        let results = dir.search_json(&["police"]);
+        seen.insert(results["total_hits"].as_u64().unwrap());
+    }
+    writer.join().unwrap();
+    seen.insert(dir.search_json(&["police"])["total_hits"].as_u64().unwrap());
+    assert!(seen.iter().all(|n| *n == 30 || *n == 300), "{seen:?}");
+    assert!(seen.contains(&300));
+}
+
+#[test]
+fn generations_and_rollback() {
+    let dir = Dir::new();
+    corpus(&dir, 4);
+    dir.index_json(&[]);
+    dir.write("batch0/extra.txt", report(60, "Hasakah", "PKK"));
+    dir.index_json(&[]);
+    dir.cmd(&["generations"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("*      2"));
+    dir.cmd(&["rollback"])
+        .assert()
+        .success()
+        .stdout("generation 1 is live\n");
+    assert_eq!(dir.search_json(&["Hasakah"])["total_hits"], 0);
+    // The next run builds generation 3 from generation 1 and picks up the file again.
+    let summary = dir.index_json(&[]);
+    assert_eq!(summary["generation"], 3);
+    assert_eq!(dir.search_json(&["Hasakah"])["total_hits"], 2);
+}
