@@ -13,7 +13,7 @@
 //! let idlib = g.resolve_provinces("Idleb").unwrap();
 //! assert_eq!(idlib[0].to_string(), "Syria/Idlib");
 //! assert_eq!(g.resolve_group("ISIS").unwrap(), "Islamic State");
-//! assert!(g.resolve_provinces("Atlantis").is_err());
+//! assert!(g.resolve_provinces("Narnia").is_err());
 //! ```
 
 use std::borrow::Cow;

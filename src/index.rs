@@ -44,6 +44,21 @@ pub struct Index {
     gazetteer: OnceLock<Gazetteer>,
 }
 
+/// The result of [`Index::check`].
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The generation directory checked.
+    pub path: PathBuf,
+    /// The live generation.
+    pub generation: GenerationId,
+    /// Segments in it.
+    pub segments: usize,
+    /// Passages read back.
+    pub passages: u64,
+    /// What is wrong, one line each; empty when the index is sound.
+    pub problems: Vec<String>,
+}
+
 /// An article and its tags with their evidence, from [`Index::explain`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
@@ -202,6 +217,7 @@ impl Index {
         let compiled = search::compile(query, &self.tantivy, &self.fields, self.gazetteer()?)?;
         let searcher = self.reader.searcher();
         search::execute(query, &searcher, &self.tantivy, &self.fields, &compiled)
+            .map_err(|e| self.damaged(e))
     }
 
     /// Counts matching articles per value of `field` (date: per `interval`).
@@ -266,6 +282,54 @@ impl Index {
         Ok(Explanation { article, tags })
     }
 
+    /// Verifies the live generation: every segment file against its
+    /// checksum, then every stored passage is read back. Damage is reported,
+    /// not fixed: `frontline rollback` or `frontline index --full` fix it.
+    pub fn check(&self) -> Result<CheckReport> {
+        let dir = self.store.generation_dir(self.generation);
+        let mut problems = Vec::new();
+        match self.tantivy.validate_checksum() {
+            Ok(damaged) => {
+                let mut damaged: Vec<String> =
+                    damaged.iter().map(|p| p.display().to_string()).collect();
+                damaged.sort();
+                problems.extend(
+                    damaged
+                        .into_iter()
+                        .map(|f| format!("{f}: checksum mismatch")),
+                );
+            }
+            Err(e) => problems.push(format!("cannot read the segment list: {e}")),
+        }
+        let searcher = self.reader.searcher();
+        let mut passages = 0u64;
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id().uuid_string();
+            match segment.get_store_reader(16) {
+                Ok(store) => {
+                    for doc in store.iter::<tantivy::TantivyDocument>(segment.alive_bitset()) {
+                        match doc {
+                            Ok(_) => passages += 1,
+                            Err(e) => {
+                                problems
+                                    .push(format!("segment {id}: stored passage unreadable: {e}"));
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => problems.push(format!("segment {id}: document store unreadable: {e}")),
+            }
+        }
+        Ok(CheckReport {
+            path: dir,
+            generation: self.generation,
+            segments: searcher.segment_readers().len(),
+            passages,
+            problems,
+        })
+    }
+
     /// Figures about the index.
     pub fn stats(&self) -> Result<Stats> {
         let all = Query::new("");
@@ -299,6 +363,25 @@ impl Index {
             learned_places: self.manifest.learned_places.len(),
             size_bytes: dir_size(&dir),
         })
+    }
+}
+
+impl Index {
+    /// Turns tantivy's data and I/O errors met while reading into
+    /// [`Error::CorruptIndex`], which says how to recover.
+    fn damaged(&self, e: Error) -> Error {
+        match e {
+            Error::Tantivy(
+                t @ (tantivy::TantivyError::DataCorruption(_)
+                | tantivy::TantivyError::IoError(_)
+                | tantivy::TantivyError::OpenReadError(_)
+                | tantivy::TantivyError::InternalError(_)),
+            ) => Error::CorruptIndex {
+                path: self.store.generation_dir(self.generation),
+                reason: t.to_string(),
+            },
+            other => other,
+        }
     }
 }
 

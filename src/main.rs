@@ -79,6 +79,20 @@ A place learned with conflicting provinces is used only once one province has at
 the votes of any other; such places are marked `(unused)`."
     )]
     Places(PlacesArgs),
+    /// Measure the tagger against hand-labelled articles (precision and recall).
+    #[command(
+        after_help = "Example:\n  frontline eval sample-corpus/expected.json --corpus sample-corpus\n\n\
+The labels file is a JSON array of {id, date, event_date, provinces, mentions, countries,
+groups}; see sample-corpus/expected.json. Exits 1 when a figure is below --min."
+    )]
+    Eval(EvalArgs),
+    /// Verify an index: segment checksums and every stored passage.
+    #[command(
+        after_help = "Example:\n  frontline check --index /var/lib/frontline/index\n\n\
+Exits 0 when the index is sound, 2 when it is damaged (then `frontline rollback` to the
+previous generation, or rebuild with `frontline index CORPUS_DIR --full`)."
+    )]
+    Check(StatsArgs),
     /// List the generations kept in an index directory.
     #[command(after_help = "Example:\n  frontline generations --index /var/lib/frontline/index")]
     Generations(StatsArgs),
@@ -281,6 +295,28 @@ struct ExplainArgs {
 }
 
 #[derive(Args)]
+struct EvalArgs {
+    /// Labels file (JSON array, one object per article).
+    expected: PathBuf,
+    /// Corpus directory the ids are relative to.
+    #[arg(long, value_name = "DIR")]
+    corpus: PathBuf,
+    /// Gazetteer directory overriding the embedded data.
+    #[arg(long, value_name = "DIR")]
+    schema_dir: Option<PathBuf>,
+    /// Fail (exit 1) when a precision or recall of provinces, groups or
+    /// event dates is below this.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.0)]
+    min: f64,
+    /// List every disagreement.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+#[derive(Args)]
 struct PlacesArgs {
     /// List the places learned from the corpus (the only listing for now).
     #[arg(long, default_value_t = true)]
@@ -350,6 +386,35 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 SummaryFormat::Json => cli::output::print_json(&explanation)?,
             }
             Ok(exit::OK)
+        }
+        Command::Eval(args) => {
+            let report = frontline::eval::evaluate(
+                &args.expected,
+                &args.corpus,
+                args.schema_dir.as_deref(),
+            )?;
+            match args.format {
+                SummaryFormat::Text => cli::output::print_eval(&report, args.verbose)?,
+                SummaryFormat::Json => cli::output::print_json(&report)?,
+            }
+            let scores = [report.provinces, report.groups, report.event_dates];
+            let below = scores
+                .iter()
+                .any(|s| s.precision() < args.min || s.recall() < args.min);
+            Ok(if below { exit::NOTHING } else { exit::OK })
+        }
+        Command::Check(args) => {
+            let index = frontline::Index::open(args.location.path())?;
+            let report = index.check()?;
+            match args.format {
+                SummaryFormat::Text => cli::output::print_check(&report)?,
+                SummaryFormat::Json => cli::output::print_json(&report)?,
+            }
+            Ok(if report.problems.is_empty() {
+                exit::OK
+            } else {
+                exit::ERROR
+            })
         }
         Command::Places(args) => {
             let index = frontline::Index::open(args.location.path())?;

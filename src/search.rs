@@ -301,6 +301,66 @@ pub(crate) fn compile(
     Ok(Compiled { query, has_text })
 }
 
+/// Longest query text accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 4096;
+
+/// Catches the mistakes people make before tantivy's parser does, to point
+/// at the problem: unbalanced quotes or parentheses, a dangling operator,
+/// control characters, a query too long to be meant.
+fn check_syntax(text: &str) -> Result<()> {
+    let err = |msg: String| Err(Error::Query(msg));
+    if text.len() > MAX_QUERY_BYTES {
+        return err(format!(
+            "the query is {} bytes long; the limit is {MAX_QUERY_BYTES}",
+            text.len()
+        ));
+    }
+    if let Some((i, c)) = text.char_indices().find(|(_, c)| c.is_control()) {
+        return err(format!("control character {c:?} at byte {i}"));
+    }
+    let quotes: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+    if quotes.len() % 2 == 1 {
+        let last = quotes[quotes.len() - 1];
+        return err(format!(
+            "unbalanced double quote at byte {last}: {}",
+            caret(text, last)
+        ));
+    }
+    let mut open = Vec::new();
+    let mut in_phrase = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => in_phrase = !in_phrase,
+            '(' if !in_phrase => open.push(i),
+            ')' if !in_phrase => {
+                if open.pop().is_none() {
+                    return err(format!("unmatched `)` at byte {i}: {}", caret(text, i)));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(&i) = open.last() {
+        return err(format!("unclosed `(` at byte {i}: {}", caret(text, i)));
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for op in ["AND", "OR", "NEAR"] {
+        if words.first() == Some(&op) || words.last() == Some(&op) {
+            return err(format!("`{op}` needs a term on both sides"));
+        }
+    }
+    Ok(())
+}
+
+/// The query with a marker before byte `at`, for error messages.
+fn caret(text: &str, at: usize) -> String {
+    let at = (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}»{}", &text[..at], &text[at..])
+}
+
 /// Score added to a passage that names a filtered province or group itself.
 const PASSAGE_FACET_BONUS: f32 = 0.5;
 
@@ -314,6 +374,7 @@ fn parse_text(
     index: &tantivy::Index,
     fields: &Fields,
 ) -> Result<Vec<(Occur, Box<dyn tantivy::query::Query>)>> {
+    check_syntax(text)?;
     let mut parser = QueryParser::for_index(index, vec![fields.text]);
     parser.set_conjunction_by_default();
     let main = parser

@@ -509,3 +509,76 @@ pub fn print_learned(learned: &frontline::tagging::LearnedPlaces) -> Result<()> 
     }
     Ok(())
 }
+
+/// `frontline eval`: a precision/recall table, then the disagreements.
+pub fn print_eval(r: &frontline::eval::Report, verbose: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} labelled articles compared", r.articles)?;
+    writeln!(
+        out,
+        "{:<12} {:>9} {:>7} {:>5} {:>5} {:>5}",
+        "tag", "precision", "recall", "tp", "fp", "fn"
+    )?;
+    let rows = [
+        ("provinces", r.provinces),
+        ("mentions", r.mentions),
+        ("countries", r.countries),
+        ("groups", r.groups),
+        ("event dates", r.event_dates),
+    ];
+    for (name, s) in rows {
+        writeln!(
+            out,
+            "{name:<12} {:>9.3} {:>7.3} {:>5} {:>5} {:>5}",
+            s.precision(),
+            s.recall(),
+            s.true_positives,
+            s.false_positives,
+            s.false_negatives
+        )?;
+    }
+    for id in &r.missing {
+        writeln!(out, "missing from the corpus: {id}")?;
+    }
+    if verbose {
+        for m in &r.mismatches {
+            writeln!(
+                out,
+                "{} {}: expected {:?}, found {:?}",
+                m.id, m.field, m.expected, m.found
+            )?;
+        }
+    } else if !r.mismatches.is_empty() {
+        writeln!(
+            out,
+            "{} disagreements (--verbose lists them)",
+            r.mismatches.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// `frontline check`.
+pub fn print_check(r: &frontline::CheckReport) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "generation {} ({}): {} segments, {} passages read back",
+        r.generation,
+        r.path.display(),
+        r.segments,
+        r.passages
+    )?;
+    if r.problems.is_empty() {
+        writeln!(out, "ok")?;
+    } else {
+        for p in &r.problems {
+            writeln!(out, "damaged: {p}")?;
+        }
+        writeln!(
+            out,
+            "fix: `frontline rollback` to the previous generation, or `frontline index CORPUS_DIR --full`"
+        )?;
+    }
+    Ok(())
+}
