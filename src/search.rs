@@ -332,10 +332,8 @@ fn check_syntax(text: &str) -> Result<()> {
         match c {
             '"' => in_phrase = !in_phrase,
             '(' if !in_phrase => open.push(i),
-            ')' if !in_phrase => {
-                if open.pop().is_none() {
-                    return err(format!("unmatched `)` at byte {i}: {}", caret(text, i)));
-                }
+            ')' if !in_phrase && open.pop().is_none() => {
+                return err(format!("unmatched `)` at byte {i}: {}", caret(text, i)));
             }
             _ => {}
         }
