@@ -338,7 +338,18 @@ struct RollbackArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A bad flag value is one line ("error: invalid value '2025-02-30'
+        // for '--from <DATE>': there is no day 30 in 2025-02"); other usage
+        // errors keep clap's tips.
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            let rendered = e.render().to_string();
+            eprintln!("{}", rendered.lines().next().unwrap_or("invalid value"));
+            return ExitCode::from(exit::ERROR);
+        }
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -459,7 +470,10 @@ fn run_index(args: IndexArgs) -> anyhow::Result<u8> {
     progress.clear();
     let (summary, code) = match result {
         Ok(summary) => (summary, exit::OK),
-        Err(frontline::Error::Strict(summary)) => (*summary, exit::NOTHING),
+        Err(frontline::Error::Strict(summary)) => {
+            eprintln!("frontline: {}", frontline::Error::Strict(summary.clone()));
+            (*summary, exit::NOTHING)
+        }
         Err(e) => return Err(e.into()),
     };
     match args.format {

@@ -2,5 +2,6 @@
 //! test binary with topical modules (as ripgrep does).
 
 mod cli;
+mod hostile;
 mod rebuild;
 mod util;
