@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, ArticleId};
 use crate::error::{Error, Result};
-use crate::gazetteer::{fold, fold_with_offsets, Gazetteer, Province};
+use crate::gazetteer::{fold, fold_with_offsets, Gazetteer, PlaceEntry, Province};
 
 /// The rule that produced a tag, shown by `frontline explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,8 +105,8 @@ pub struct ArticleTags {
     /// Provinces named only as background ("In July, a raid in Aleppo
     /// province…"). Sorted, unique, disjoint from `provinces`.
     pub mentions: Vec<Province>,
-    /// Countries of the event provinces; when there are none, countries
-    /// named as the place of events. Sorted, unique.
+    /// Countries of the event provinces, and countries named as the place
+    /// of events ("in Sudan", "Sudan's"). Sorted, unique.
     pub countries: Vec<String>,
     /// Canonical names of the groups that take part in the reported events.
     /// Sorted, unique.
@@ -399,15 +399,84 @@ impl std::fmt::Debug for Tagger<'_> {
     }
 }
 
-/// Population above which a place outside the article's countries still
-/// tags (a capital or big city named in a foreign story).
-const FOREIGN_CITY: u64 = 100_000;
+/// Population a town needs to set the article's country on its own.
+const CONTEXT_TOWN: u64 = 20_000;
+
+/// Population a place needs to tag in an article that names no country and
+/// no unambiguous province.
+const MIN_UNCONFIRMED_POPULATION: u64 = 1_000;
 
 /// Words that are places somewhere but in conflict reporting are nearly
 /// always parts of personal names ("Abu Bakr", "Umm Ahmed").
 const PERSONAL_NAME_PARTS: &[&str] = &[
     "Abu", "Ibn", "Bin", "Umm", "Sheikh", "Imam", "Said", "Ali", "Omar", "Hassan", "Hussein",
     "Mohammed", "Muhammad", "Ahmed", "Ahmad", "Khalid", "Mustafa", "Ibrahim", "Yusuf", "Salah",
+];
+
+/// Nationality words that are also the names of small places somewhere
+/// ("Thai", "Malian"): in news they are adjectives.
+const DEMONYMS: &[&str] = &[
+    "Afghan",
+    "American",
+    "Arab",
+    "Burkinabe",
+    "Burmese",
+    "Chadian",
+    "Chinese",
+    "Colombian",
+    "Congolese",
+    "Egyptian",
+    "Eritrean",
+    "Ethiopian",
+    "French",
+    "German",
+    "Haitian",
+    "Indian",
+    "Iranian",
+    "Iraqi",
+    "Israeli",
+    "Jordanian",
+    "Kenyan",
+    "Kurdish",
+    "Lebanese",
+    "Libyan",
+    "Malian",
+    "Mexican",
+    "Nigerian",
+    "Nigerien",
+    "Pakistani",
+    "Palestinian",
+    "Russian",
+    "Rwandan",
+    "Saudi",
+    "Somali",
+    "Sudanese",
+    "Syrian",
+    "Thai",
+    "Turkish",
+    "Ugandan",
+    "Ukrainian",
+    "Yemeni",
+];
+
+/// Verbs that make a city stand for its government ("Kigali denies",
+/// "Moscow said"): then it is not where events happen.
+const SPEECH_VERBS: &[&str] = &[
+    " said",
+    " says",
+    " denies",
+    " denied",
+    " accused",
+    " accuses",
+    " insists",
+    " insisted",
+    " claimed",
+    " claims",
+    " announced",
+    " warned",
+    " rejected",
+    " has said",
+    " has denied",
 ];
 
 const TYPE_WORDS: &[&str] = &[
@@ -557,6 +626,7 @@ impl<'g> Tagger<'g> {
                 };
                 evidence.push((
                     background,
+                    hit.located,
                     Evidence {
                         tag,
                         rule,
@@ -612,6 +682,9 @@ impl<'g> Tagger<'g> {
             }
             taken.push((start, end));
             hits.push(Hit {
+                metonym: SPEECH_VERBS.iter().any(|v| text[end..].starts_with(v)),
+                descriptive: is_descriptive(&text[..start], &text[end..]),
+                located: is_located(&text[..start], &text[end..]),
                 paragraph,
                 sentence: sentence_of(start),
                 span: (start, end),
@@ -635,6 +708,9 @@ impl<'g> Tagger<'g> {
                 }
                 taken.push((start, end));
                 hits.push(Hit {
+                    metonym: false,
+                    descriptive: false,
+                    located: false,
                     paragraph,
                     sentence: sentence_of(start),
                     span: (start, end),
@@ -657,6 +733,9 @@ impl<'g> Tagger<'g> {
                     continue;
                 };
                 hits.push(Hit {
+                    metonym: false,
+                    descriptive: false,
+                    located: false,
                     paragraph,
                     sentence: sentence_of(start),
                     span: (start, end),
@@ -689,44 +768,74 @@ impl<'g> Tagger<'g> {
         }
     }
 
-    /// Countries the article is about, by how often they are named
-    /// unambiguously: used to settle ambiguous names.
+    /// Countries the article is about, used to settle ambiguous names.
+    ///
+    /// Strong evidence first: unambiguous provinces, learned places and
+    /// countries named as a place ("in Sudan"). Only when there is none do
+    /// weaker hints count: any country named, and towns whose sizeable
+    /// namesakes are all in one country. (Letting every town vote would let
+    /// a namesake vote for itself: "Port" for Réunion.)
     fn context_countries(&self, hits: &[Hit]) -> HashSet<String> {
-        let mut context = HashSet::new();
+        let mut strong = HashSet::new();
+        let mut weak = HashSet::new();
         let places = self.g.places().ok();
-        for hit in hits {
+        for hit in hits.iter().filter(|h| !h.metonym) {
             if let Some(p) = hit.learned {
-                context.insert(self.country_code(p).to_string());
+                strong.insert(self.country_code(p).to_string());
             }
             for e in &hit.entries {
                 match *e {
                     Entry::Country(i) => {
-                        context.insert(self.g.countries()[i as usize].code.clone());
+                        let code = self.g.countries()[i as usize].code.clone();
+                        if hit.located {
+                            strong.insert(code);
+                        } else {
+                            weak.insert(code);
+                        }
                     }
                     Entry::Province {
                         id,
                         ambiguous: false,
-                    } => {
-                        context.insert(self.country_code(id).to_string());
+                    } if hit.type_word || !self.has_foreign_place(hit, id) => {
+                        strong.insert(self.country_code(id).to_string());
                     }
                     _ => {}
                 }
             }
-            let place_countries: HashSet<&str> = hit
+            let Some(places) = places else { continue };
+            let big: HashSet<&str> = hit
                 .entries
                 .iter()
                 .filter_map(|e| match e {
-                    Entry::Place(i) => {
-                        places.map(|p| self.country_code(p.places[*i as usize].province))
-                    }
+                    Entry::Place(i) => Some(&places.places[*i as usize]),
                     _ => None,
                 })
+                .filter(|p| !p.word && p.population >= CONTEXT_TOWN)
+                .map(|p| self.country_code(p.province))
                 .collect();
-            if place_countries.len() == 1 && hit.entries.iter().all(|e| matches!(e, Entry::Place(i) if places.is_some_and(|p| !p.places[*i as usize].elsewhere))) {
-                context.extend(place_countries.into_iter().map(str::to_string));
+            let usable = !is_short_acronym(&hit.text) && !DEMONYMS.contains(&hit.text.as_str());
+            if big.len() == 1 && usable {
+                weak.extend(big.into_iter().map(str::to_string));
             }
         }
-        context
+        if strong.is_empty() {
+            weak
+        } else {
+            strong
+        }
+    }
+
+    /// Whether the name is also a place in another country than province
+    /// `id`'s ("Beni": a Bolivian department, a Congolese town).
+    fn has_foreign_place(&self, hit: &Hit, id: u32) -> bool {
+        let Ok(places) = self.g.places() else {
+            return false;
+        };
+        let country = self.country_code(id);
+        hit.entries.iter().any(|e| {
+            matches!(e, Entry::Place(i)
+                if self.country_code(places.places[*i as usize].province) != country)
+        })
     }
 
     fn country_code(&self, province: u32) -> &str {
@@ -746,6 +855,9 @@ impl<'g> Tagger<'g> {
         if !hit.cued.is_empty() {
             let p = self.pick_by_context(&hit.cued, context)?;
             return Some((TagValue::Province(self.province(p)), Rule::PlaceToProvince));
+        }
+        if hit.descriptive {
+            return None;
         }
         if let Some(Entry::Group { id, .. }) = hit
             .entries
@@ -772,6 +884,9 @@ impl<'g> Tagger<'g> {
     }
 
     fn resolve_province(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
+        if hit.metonym {
+            return None;
+        }
         let mut clear = Vec::new();
         let mut ambiguous = Vec::new();
         for e in &hit.entries {
@@ -794,6 +909,14 @@ impl<'g> Tagger<'g> {
             }
         }
         if let [id] = clear.as_slice() {
+            // "Beni" is a Bolivian department and a Congolese town: in an
+            // article about Congo the town wins.
+            // A province of a country the article is not about ("Geneva"
+            // where envoys met) needs its type word to count.
+            let foreign = !context.is_empty() && !context.contains(self.country_code(*id));
+            if foreign && (self.resolve_place(hit, context).is_some() || !hit.type_word) {
+                return None;
+            }
             return Some(*id);
         }
         let candidates: Vec<u32> = clear.into_iter().chain(ambiguous).collect();
@@ -814,7 +937,14 @@ impl<'g> Tagger<'g> {
 
     fn resolve_place(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
         let places = self.g.places().ok()?;
-        let candidates: Vec<&crate::gazetteer::PlaceEntry> = hit
+        if PERSONAL_NAME_PARTS.contains(&hit.text.as_str())
+            || DEMONYMS.contains(&hit.text.as_str())
+            || is_short_acronym(&hit.text)
+            || hit.metonym
+        {
+            return None;
+        }
+        let candidates: Vec<&PlaceEntry> = hit
             .entries
             .iter()
             .filter_map(|e| match e {
@@ -823,13 +953,9 @@ impl<'g> Tagger<'g> {
             })
             .filter(|p| !p.word || hit.settlement)
             .collect();
-        if candidates.is_empty() || PERSONAL_NAME_PARTS.contains(&hit.text.as_str()) {
-            return None;
-        }
-        let best = |list: &[&crate::gazetteer::PlaceEntry]| {
-            list.iter().max_by_key(|p| p.population).map(|p| p.province)
-        };
-        let in_context: Vec<&crate::gazetteer::PlaceEntry> = candidates
+        let best =
+            |list: &[&PlaceEntry]| list.iter().max_by_key(|p| p.population).map(|p| p.province);
+        let in_context: Vec<&PlaceEntry> = candidates
             .iter()
             .copied()
             .filter(|p| context.contains(self.country_code(p.province)))
@@ -837,13 +963,15 @@ impl<'g> Tagger<'g> {
         if !in_context.is_empty() {
             return best(&in_context);
         }
-        // Outside the article's countries only an unambiguous name tags, and
-        // when the article has countries, only a city (a village abroad is
-        // more likely a namesake or a person).
-        let plain: Vec<&crate::gazetteer::PlaceEntry> = candidates
+        // A place outside the countries the article is about is far more
+        // often a namesake ("Thai", "Malian", "Port") than a second theatre.
+        if !context.is_empty() {
+            return None;
+        }
+        let plain: Vec<&PlaceEntry> = candidates
             .iter()
             .copied()
-            .filter(|p| !p.elsewhere && (context.is_empty() || p.population >= FOREIGN_CITY))
+            .filter(|p| !p.elsewhere && p.population >= MIN_UNCONFIRMED_POPULATION)
             .collect();
         let countries: HashSet<&str> = plain
             .iter()
@@ -871,12 +999,12 @@ impl<'g> Tagger<'g> {
         }
     }
 
-    fn aggregate(&self, evidence: Vec<(bool, Evidence)>) -> ArticleTags {
+    fn aggregate(&self, evidence: Vec<(bool, bool, Evidence)>) -> ArticleTags {
         let mut events = BTreeSet::new();
         let mut mentions = BTreeSet::new();
         let mut groups = BTreeSet::new();
         let mut named_countries = BTreeSet::new();
-        for (background, e) in &evidence {
+        for (background, located, e) in &evidence {
             match &e.tag {
                 TagValue::Province(p) => {
                     events.insert(p.clone());
@@ -887,25 +1015,22 @@ impl<'g> Tagger<'g> {
                 TagValue::Group(g) if !background => {
                     groups.insert(g.clone());
                 }
-                TagValue::Country(c) if !background => {
+                TagValue::Country(c) if !background && *located => {
                     named_countries.insert(c.clone());
                 }
                 _ => {}
             }
         }
         let mentions: Vec<Province> = mentions.difference(&events).cloned().collect();
-        let countries: BTreeSet<String> = if events.is_empty() {
-            named_countries
-        } else {
-            events.iter().map(|p| p.country.clone()).collect()
-        };
+        let mut countries = named_countries;
+        countries.extend(events.iter().map(|p| p.country.clone()));
         ArticleTags {
             provinces: events.into_iter().collect(),
             mentions,
             countries: countries.into_iter().collect(),
             groups: groups.into_iter().collect(),
             event_date: None,
-            evidence: evidence.into_iter().map(|(_, e)| e).collect(),
+            evidence: evidence.into_iter().map(|(_, _, e)| e).collect(),
         }
     }
 
@@ -962,6 +1087,14 @@ struct Sentence {
 }
 
 struct Hit {
+    /// A city standing for its government ("Moscow said").
+    metonym: bool,
+    /// Named as a descriptor, not an actor ("al-Qaeda-linked",
+    /// "allegiance to the Islamic State").
+    descriptive: bool,
+    /// Preceded by a preposition of place ("in Sudan") or possessive
+    /// ("Sudan's"): a country named as the place of events.
+    located: bool,
     paragraph: u32,
     sentence: usize,
     span: (usize, usize),
@@ -1022,6 +1155,42 @@ fn original_span(
         return None;
     }
     (o_start < o_end).then_some((o_start, o_end))
+}
+
+fn is_descriptive(before: &str, after: &str) -> bool {
+    const SUFFIXES: &[&str] = &[
+        "-linked",
+        "-affiliated",
+        "-aligned",
+        "-allied",
+        "-inspired",
+        "-backed",
+        "-style",
+        " affiliate",
+        " offshoot",
+        " splinter",
+    ];
+    const PREFIXES: &[&str] = &[
+        "allegiance to",
+        "allegiance to the",
+        "loyal to",
+        "inspired by",
+    ];
+    let before = before.trim_end().to_lowercase();
+    SUFFIXES.iter().any(|s| after.starts_with(s)) || PREFIXES.iter().any(|p| before.ends_with(p))
+}
+
+fn is_located(before: &str, after: &str) -> bool {
+    const PREPOSITIONS: &[&str] = &[" in", " across", " inside", " into", " throughout"];
+    let before = format!(" {}", before.trim_end().to_lowercase());
+    PREPOSITIONS.iter().any(|p| before.ends_with(p))
+        || after.starts_with("'s ")
+        || after.starts_with("’s ")
+}
+
+/// A written form like `UN` or `US`: an acronym, never a place.
+fn is_short_acronym(written: &str) -> bool {
+    written.chars().count() <= 3 && written.chars().all(|c| c.is_uppercase())
 }
 
 fn overlaps(taken: &[(usize, usize)], start: usize, end: usize) -> bool {

@@ -92,7 +92,6 @@ pub fn frontline() -> Command {
     cmd
 }
 
-#[allow(dead_code)] // used once the sample-corpus tests land
 pub fn sample_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-corpus")
 }
