@@ -395,20 +395,28 @@ impl<'a> Run<'a> {
     /// Gives every parsed article its story, in walk order so that runs are
     /// deterministic (this part is sequential; it is a hash lookup each).
     fn assign_stories(&mut self, outcomes: &[FileOutcome]) -> Vec<Vec<StoryRecord>> {
-        let mut assigned = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            let mut records = Vec::new();
-            if let FileOutcome::Parsed { articles, .. } = outcome {
-                for article in articles {
-                    let bands = stories::signature(&article_body(article));
-                    let key = schema::article_key(&article.id.0);
-                    let story = self.stories.assign(key, &bands);
-                    records.push(StoryRecord { story, bands });
-                }
-            }
-            assigned.push(records);
-        }
-        assigned
+        // Signatures are the costly part (hashing every shingle): in parallel.
+        let signatures: Vec<Vec<(u64, stories::Signature)>> = outcomes
+            .par_iter()
+            .map(|outcome| match outcome {
+                FileOutcome::Parsed { articles, .. } => articles
+                    .iter()
+                    .map(|a| (schema::article_key(&a.id.0), stories::signature(&article_body(a))))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        signatures
+            .into_iter()
+            .map(|file| {
+                file.into_iter()
+                    .map(|(key, bands)| {
+                        let story = self.stories.assign(key, &bands);
+                        StoryRecord { story, bands }
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// Deletes the file's old passages (if any) and adds the new ones.
