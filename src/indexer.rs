@@ -401,7 +401,12 @@ impl<'a> Run<'a> {
             .map(|outcome| match outcome {
                 FileOutcome::Parsed { articles, .. } => articles
                     .iter()
-                    .map(|a| (schema::article_key(&a.id.0), stories::signature(&article_body(a))))
+                    .map(|a| {
+                        (
+                            schema::article_key(&a.id.0),
+                            stories::signature(&article_body(a)),
+                        )
+                    })
                     .collect(),
                 _ => Vec::new(),
             })
