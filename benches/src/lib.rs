@@ -1,0 +1,42 @@
+//! Benchmarks for frontline: a deterministic synthetic corpus generator
+//! ([`gen`]) shared by the `gen-corpus` and `bench-index` binaries and the
+//! criterion `search` bench.
+//!
+//! Nothing here is part of frontline's public API; it only drives it.
+
+pub mod gen;
+pub mod rng;
+pub mod vocab;
+
+/// Peak resident set size of this process in bytes (`VmHWM`), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_kib(&status, "VmHWM:").map(|k| k * 1024)
+}
+
+fn status_kib(status: &str, key: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Total size in bytes of the regular files under `dir` (recursively).
+pub fn dir_size(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            total += dir_size(&entry.path());
+        } else {
+            total += meta.len();
+        }
+    }
+    total
+}
