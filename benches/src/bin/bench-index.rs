@@ -1,1 +1,925 @@
-fn main() {}
+//! Indexing and query benchmark: frontline against bare tantivy and SQLite
+//! FTS5 on the same corpus, in one run.
+//!
+//! ```text
+//! bench-index --corpus /tmp/fl-10k --sqlite --json /tmp/fl-10k.json
+//! bench-index --corpus /tmp/fl-100k --incremental 1
+//! ```
+//!
+//! Each engine indexes in a child process (this binary with `--only`), so
+//! its peak RSS (`VmHWM`) is its own. Queries then run in this process
+//! against the three finished indexes.
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use clap::Parser;
+use frontline::corpus::{self, WalkOptions};
+use frontline::passage::{self, SplitOptions};
+use frontline::tagging::{ArticleTags, LearnedPlaces, Tagger};
+use frontline::{Article, BuildOptions, Gazetteer, Index};
+use serde_json::{json, Value};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value as _};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{TantivyDocument, Term};
+
+use frontline_bench::gen::World;
+use frontline_bench::{dir_size, peak_rss_bytes};
+
+/// frontline vs bare tantivy vs SQLite FTS5: indexing and queries.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Corpus directory (from gen-corpus).
+    #[arg(long)]
+    corpus: PathBuf,
+    /// Also index and query with SQLite FTS5.
+    #[arg(long)]
+    sqlite: bool,
+    /// Index each engine this many times; the fastest run is reported.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Timed passes over the 50 queries (after one warm-up pass).
+    #[arg(long, default_value_t = 20)]
+    passes: usize,
+    /// Writer memory budget in MiB (frontline and tantivy).
+    #[arg(long, default_value_t = 512)]
+    memory_mib: usize,
+    /// Indexing threads (frontline and tantivy; default: available cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// After the full build, rewrite P % of the files and time an
+    /// incremental frontline build. Modifies the corpus in place!
+    #[arg(long)]
+    incremental: Option<f64>,
+    /// Working directory for the indexes (default: a fresh one in /tmp).
+    #[arg(long)]
+    work: Option<PathBuf>,
+    /// Write the results as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Skip the query benchmark.
+    #[arg(long)]
+    no_queries: bool,
+    /// Internal: index with one engine only and print a JSON line.
+    #[arg(long, hide = true)]
+    only: Option<String>,
+}
+
+fn threads(args: &Args) -> usize {
+    args.threads
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
+        .clamp(1, 8)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if let Some(engine) = args.only.clone() {
+        let work = args.work.clone().context("--only needs --work")?;
+        let result = match engine.as_str() {
+            "frontline" => child_frontline(&args, &work)?,
+            "tantivy" | "sqlite" => child_prepared(&args, &work, &engine)?,
+            other => bail!("unknown engine {other}"),
+        };
+        println!("RESULT {result}");
+        return Ok(());
+    }
+    parent(args)
+}
+
+// ---------------------------------------------------------------- children
+
+fn child_frontline(args: &Args, work: &Path) -> Result<Value> {
+    let dir = work.join("frontline");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut opts = BuildOptions::new(&args.corpus, &dir);
+    opts.full = true;
+    opts.memory_budget = args.memory_mib << 20;
+    opts.threads = Some(threads(args));
+    let start = Instant::now();
+    let summary = Index::build(&opts)?;
+    let secs = start.elapsed().as_secs_f64();
+    Ok(json!({
+        "secs": secs,
+        "articles": summary.total_articles,
+        "passages": summary.total_passages,
+        "skipped": summary.skipped.len(),
+        "peak_rss": peak_rss_bytes(),
+        "size": dir_size(&dir),
+    }))
+}
+
+/// A passage ready for the bare engines: everything computed beforehand.
+struct Prepared {
+    article_id: String,
+    article_key: u64,
+    source_path: String,
+    title: String,
+    text: String,
+    paragraph: u64,
+    ordinal: u64,
+    published: Option<i64>,
+    event_date: Option<i64>,
+    outlet: Option<String>,
+    provinces: Vec<Facet>,
+    mentions: Vec<Facet>,
+    countries: Vec<Facet>,
+    groups: Vec<Facet>,
+    passage_provinces: Vec<Facet>,
+    passage_groups: Vec<Facet>,
+}
+
+/// Untimed for indexing, but timed on its own: walk + read + parse + split
+/// (one thread) and tagging (one thread, automaton build separate).
+struct Preparation {
+    passages: Vec<Prepared>,
+    articles: usize,
+    parse_secs: f64,
+    automaton_secs: f64,
+    tag_secs: f64,
+}
+
+fn prepare(corpus_dir: &Path) -> Result<Preparation> {
+    let start = Instant::now();
+    let (files, _) = corpus::walk(corpus_dir, &WalkOptions::default())?;
+    let mut articles: Vec<Article> = Vec::new();
+    for f in &files {
+        if let Ok(bytes) = corpus::read(f) {
+            articles.extend(corpus::parse(f, &bytes).articles);
+        }
+    }
+    let split_opts = SplitOptions::default();
+    let split: Vec<_> = articles
+        .iter()
+        .map(|a| passage::split(a, &split_opts))
+        .collect();
+    let parse_secs = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let gazetteer = Gazetteer::load(None)?;
+    let tagger = Tagger::with_learned(&gazetteer, &LearnedPlaces::default())?;
+    let automaton_secs = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let tags: Vec<ArticleTags> = articles.iter().map(|a| tagger.tag(a)).collect();
+    let tag_secs = start.elapsed().as_secs_f64();
+
+    let mut passages = Vec::new();
+    for ((a, ps), t) in articles.iter().zip(split).zip(&tags) {
+        let published = a.published.map(|d| d.timestamp());
+        let event_date = t
+            .event_date
+            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
+            .or(published);
+        for p in ps {
+            let own = t.passage_tags(p.paragraph, p.last_paragraph);
+            passages.push(Prepared {
+                article_id: a.id.0.clone(),
+                article_key: frontline::schema::article_key(&a.id.0),
+                source_path: a.source_path.clone(),
+                title: a.title.clone(),
+                text: p.text,
+                paragraph: u64::from(p.paragraph),
+                ordinal: u64::from(p.ordinal),
+                published,
+                event_date,
+                outlet: a.outlet.clone(),
+                provinces: t.provinces.iter().map(|p| p.facet()).collect(),
+                mentions: t.mentions.iter().map(|p| p.facet()).collect(),
+                countries: t
+                    .countries
+                    .iter()
+                    .map(|c| Facet::from_path([c.as_str()]))
+                    .collect(),
+                groups: t
+                    .groups
+                    .iter()
+                    .map(|g| Facet::from_path([g.as_str()]))
+                    .collect(),
+                passage_provinces: own.provinces.iter().map(|p| p.facet()).collect(),
+                passage_groups: own
+                    .groups
+                    .iter()
+                    .map(|g| Facet::from_path([g.as_str()]))
+                    .collect(),
+            });
+        }
+    }
+    Ok(Preparation {
+        passages,
+        articles: articles.len(),
+        parse_secs,
+        automaton_secs,
+        tag_secs,
+    })
+}
+
+fn child_prepared(args: &Args, work: &Path, engine: &str) -> Result<Value> {
+    let prep = prepare(&args.corpus)?;
+    let rss_before = peak_rss_bytes();
+    let (secs, size) = if engine == "tantivy" {
+        let dir = work.join("tantivy");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let start = Instant::now();
+        index_tantivy(&prep.passages, &dir, args.memory_mib << 20, threads(args))?;
+        (start.elapsed().as_secs_f64(), dir_size(&dir))
+    } else {
+        let path = work.join("fts5.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let start = Instant::now();
+        index_sqlite(&prep.passages, &path)?;
+        (start.elapsed().as_secs_f64(), dir_size_file(&path))
+    };
+    Ok(json!({
+        "secs": secs,
+        "articles": prep.articles,
+        "passages": prep.passages.len(),
+        "parse_secs": prep.parse_secs,
+        "automaton_secs": prep.automaton_secs,
+        "tag_secs": prep.tag_secs,
+        "peak_rss": peak_rss_bytes(),
+        "peak_rss_before_indexing": rss_before,
+        "size": size,
+    }))
+}
+
+fn dir_size_file(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn tantivy_date(secs: i64) -> tantivy::DateTime {
+    tantivy::DateTime::from_timestamp_secs(secs)
+}
+
+/// Bare tantivy: frontline's schema and analyzer, the same field values
+/// (tags computed beforehand), one commit, wait for merges.
+fn index_tantivy(passages: &[Prepared], dir: &Path, budget: usize, threads: usize) -> Result<()> {
+    let (schema, f) = frontline::schema::build_schema();
+    let index = tantivy::Index::create_in_dir(dir, schema)?;
+    frontline::schema::register_tokenizers(&index);
+    let budget = budget.max(threads * (16 << 20));
+    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(threads, budget)?;
+    for p in passages {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.article_id, &p.article_id);
+        doc.add_u64(f.article_key, p.article_key);
+        doc.add_text(f.source_path, &p.source_path);
+        doc.add_text(f.title, &p.title);
+        doc.add_text(f.text, &p.text);
+        doc.add_u64(f.paragraph, p.paragraph);
+        doc.add_u64(f.passage, p.ordinal);
+        doc.add_u64(f.story, p.article_key);
+        if let Some(d) = p.published {
+            doc.add_date(f.published, tantivy_date(d));
+        }
+        if let Some(d) = p.event_date {
+            doc.add_date(f.event_date, tantivy_date(d));
+        }
+        if let Some(o) = &p.outlet {
+            doc.add_text(f.outlet, o);
+        }
+        for (field, facets) in [
+            (f.province, &p.provinces),
+            (f.mention, &p.mentions),
+            (f.country, &p.countries),
+            (f.group, &p.groups),
+            (f.passage_province, &p.passage_provinces),
+            (f.passage_group, &p.passage_groups),
+        ] {
+            for facet in facets {
+                doc.add_facet(field, facet.clone());
+            }
+        }
+        writer.add_document(doc)?;
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+/// A facet as one FTS5 token (`/Syria/Idlib` → `fsyriaidlib`).
+fn facet_token(f: &Facet) -> String {
+    let mut s = String::from("f");
+    s.extend(
+        f.to_string()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase()),
+    );
+    s
+}
+
+fn facet_tokens(a: &[Facet], b: &[Facet]) -> String {
+    a.iter()
+        .chain(b)
+        .map(facet_token)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const FTS_SCHEMA: &str = "CREATE VIRTUAL TABLE passages USING fts5(
+    text, title, province, grp, article_id UNINDEXED, event_date UNINDEXED,
+    tokenize = 'porter unicode61 remove_diacritics 2')";
+
+fn index_sqlite(passages: &[Prepared], path: &Path) -> Result<()> {
+    let mut db = rusqlite::Connection::open(path)?;
+    db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
+    db.execute_batch(FTS_SCHEMA)?;
+    let tx = db.transaction()?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO passages (text, title, province, grp, article_id, event_date)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for p in passages {
+            insert.execute(rusqlite::params![
+                p.text,
+                p.title,
+                facet_tokens(&p.provinces, &p.passage_provinces),
+                facet_tokens(&p.groups, &p.passage_groups),
+                p.article_id,
+                p.event_date.unwrap_or(0),
+            ])?;
+        }
+    }
+    tx.commit()?;
+    db.execute_batch("INSERT INTO passages(passages) VALUES('optimize');")?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ parent
+
+fn run_child(args: &Args, work: &Path, engine: &str) -> Result<Value> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--corpus")
+        .arg(&args.corpus)
+        .arg("--work")
+        .arg(work)
+        .arg("--only")
+        .arg(engine)
+        .arg("--memory-mib")
+        .arg(args.memory_mib.to_string())
+        .arg("--threads")
+        .arg(threads(args).to_string());
+    let out = cmd.output()?;
+    if !out.status.success() {
+        bail!(
+            "{engine} child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .context("no RESULT line from child")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// Best of `repeat` runs (lowest `secs`).
+fn best_of(args: &Args, work: &Path, engine: &str) -> Result<Value> {
+    let mut best: Option<Value> = None;
+    for _ in 0..args.repeat.max(1) {
+        let r = run_child(args, work, engine)?;
+        eprintln!("  {engine}: {:.2} s", r["secs"].as_f64().unwrap_or(0.0));
+        if best
+            .as_ref()
+            .is_none_or(|b| r["secs"].as_f64() < b["secs"].as_f64())
+        {
+            best = Some(r);
+        }
+    }
+    best.context("no run")
+}
+
+fn corpus_bytes(dir: &Path) -> Result<(u64, usize)> {
+    let (files, _) = corpus::walk(dir, &WalkOptions::default())?;
+    Ok((files.iter().map(|f| f.size).sum(), files.len()))
+}
+
+fn mib(b: f64) -> f64 {
+    b / 1048576.0
+}
+
+fn parent(args: Args) -> Result<()> {
+    let work = match &args.work {
+        Some(w) => w.clone(),
+        None => std::env::temp_dir().join(format!("fl-bench-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&work)?;
+    let (bytes, files) = corpus_bytes(&args.corpus)?;
+    println!(
+        "corpus {}: {files} files, {bytes} bytes ({:.1} MiB); threads {}, writer budget {} MiB",
+        args.corpus.display(),
+        mib(bytes as f64),
+        threads(&args),
+        args.memory_mib
+    );
+    let mut engines = vec!["frontline", "tantivy"];
+    if args.sqlite {
+        engines.push("sqlite");
+    }
+    let mut results = serde_json::Map::new();
+    for e in &engines {
+        eprintln!("indexing: {e}");
+        results.insert(e.to_string(), best_of(&args, &work, e)?);
+    }
+    let f = &results["frontline"];
+    let t = &results["tantivy"];
+    let secs = |v: &Value| v["secs"].as_f64().unwrap_or(f64::NAN);
+    let articles = f["articles"].as_f64().unwrap_or(0.0);
+    println!();
+    println!(
+        "{:<10} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>9}",
+        "engine", "passages", "seconds", "MiB/s", "art/s", "peak MiB", "index MiB", "idx/corp"
+    );
+    for e in &engines {
+        let r = &results[*e];
+        println!(
+            "{:<10} {:>9} {:>9.2} {:>10.2} {:>9.0} {:>10.0} {:>10.1} {:>9.3}",
+            e,
+            r["passages"],
+            secs(r),
+            mib(bytes as f64) / secs(r),
+            articles / secs(r),
+            mib(r["peak_rss"].as_f64().unwrap_or(0.0)),
+            mib(r["size"].as_f64().unwrap_or(0.0)),
+            r["size"].as_f64().unwrap_or(0.0) / bytes as f64
+        );
+    }
+    let mut ratios = json!({
+        "index_time_frontline_over_tantivy": secs(f) / secs(t),
+        "throughput_frontline_over_tantivy": secs(t) / secs(f),
+    });
+    println!(
+        "frontline ÷ tantivy indexing time: {:.2} (throughput {:.2}×)",
+        secs(f) / secs(t),
+        secs(t) / secs(f)
+    );
+    if let Some(s) = results.get("sqlite") {
+        println!(
+            "frontline ÷ FTS5 indexing time: {:.2} (throughput {:.2}×)",
+            secs(f) / secs(s),
+            secs(s) / secs(f)
+        );
+        ratios["index_time_frontline_over_fts5"] = json!(secs(f) / secs(s));
+        ratios["throughput_frontline_over_fts5"] = json!(secs(s) / secs(f));
+    }
+    let parse = t["parse_secs"].as_f64().unwrap_or(0.0);
+    let automaton = t["automaton_secs"].as_f64().unwrap_or(0.0);
+    let tag = t["tag_secs"].as_f64().unwrap_or(0.0);
+    let thr = threads(&args) as f64;
+    println!(
+        "parse+split (1 thread): {parse:.2} s ({:.1} MiB/s); tagging (1 thread): {tag:.2} s + automaton {automaton:.2} s ({:.0} articles/s)",
+        mib(bytes as f64) / parse,
+        articles / tag
+    );
+    println!(
+        "tagging CPU ÷ frontline wall: {:.2}; ÷ frontline wall × {thr} threads: {:.2}",
+        (tag + automaton) / secs(f),
+        (tag + automaton) / (secs(f) * thr)
+    );
+    ratios["tagging_cpu_over_frontline_wall"] = json!((tag + automaton) / secs(f));
+    ratios["tagging_cpu_over_frontline_cpu_capacity"] = json!((tag + automaton) / (secs(f) * thr));
+
+    let mut report = json!({
+        "corpus": args.corpus,
+        "corpus_bytes": bytes,
+        "files": files,
+        "threads": threads(&args),
+        "memory_mib": args.memory_mib,
+        "indexing": results,
+    });
+    if !args.no_queries {
+        report["queries"] = query_bench(&args, &work)?;
+    }
+    if let Some(p) = args.incremental {
+        report["incremental"] = incremental(&args, &work, p, secs(f))?;
+    }
+    report["ratios"] = ratios;
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    if args.work.is_none() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    Ok(())
+}
+
+fn incremental(args: &Args, work: &Path, percent: f64, full_secs: f64) -> Result<Value> {
+    let world = World::load_default()?;
+    let changed = frontline_bench::gen::change(world, &args.corpus, percent, 7)?;
+    let mut opts = BuildOptions::new(&args.corpus, work.join("frontline"));
+    opts.full = false;
+    opts.memory_budget = args.memory_mib << 20;
+    opts.threads = Some(threads(args));
+    let start = Instant::now();
+    let summary = Index::build(&opts)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "incremental ({percent} % = {} files rewritten): {secs:.2} s, mode {:?}, updated {}, unchanged {}; incremental ÷ full = {:.3}",
+        changed.files,
+        summary.mode,
+        summary.updated,
+        summary.unchanged,
+        secs / full_secs
+    );
+    Ok(json!({
+        "percent": percent,
+        "files_rewritten": changed.files,
+        "secs": secs,
+        "full_secs": full_secs,
+        "ratio": secs / full_secs,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+    }))
+}
+
+// ----------------------------------------------------------------- queries
+
+/// One benchmark query: text plus optional filters.
+#[derive(Debug, Clone)]
+struct BenchQuery {
+    text: String,
+    province: Option<(String, Facet)>,
+    group: Option<(String, Facet)>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+fn q(text: &str) -> BenchQuery {
+    BenchQuery {
+        text: text.into(),
+        province: None,
+        group: None,
+        from: None,
+        to: None,
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+/// The fixed 50 queries. Filter names are the generator's most frequent
+/// provinces and groups (real names from `index-schema/`).
+fn query_set(gaz: &Gazetteer) -> Result<Vec<BenchQuery>> {
+    let mut set: Vec<BenchQuery> = [
+        "airstrike",
+        "ceasefire",
+        "hostages",
+        "drone",
+        "checkpoint",
+        "refugees",
+        "ambush",
+        "kidnapping",
+        "artillery",
+        "peacekeepers",
+        "cholera",
+        "landmine",
+        "curfew",
+        "convoy",
+        "massacre",
+    ]
+    .into_iter()
+    .map(q)
+    .collect();
+    for p in [
+        "\"in the town of\"",
+        "\"suicide bomber\"",
+        "\"Islamic State\"",
+        "\"blamed on\"",
+        "\"in neighbouring\"",
+        "\"in Syria\"",
+        "\"on Wednesday\"",
+        "\"people killed\"",
+    ] {
+        set.push(q(p));
+    }
+    for b in [
+        "drone AND strike",
+        "ceasefire OR truce",
+        "hostages AND release",
+        "(ambush OR raid) AND soldiers",
+        "refugees OR displaced",
+        "militants AND checkpoint",
+        "airstrike AND hospital",
+    ] {
+        set.push(q(b));
+    }
+    let world = World::load_default()?;
+    // The first province (by Zipf rank) of the 8 most reported countries,
+    // and the first group of each.
+    let mut provinces = Vec::new();
+    let mut groups = BTreeSet::new();
+    let mut group_list = Vec::new();
+    for c in world.countries.iter().take(8) {
+        let p = &c.provinces[0];
+        let resolved = gaz.resolve_provinces(&format!("{}/{}", p.country, p.name))?;
+        provinces.push((p.name.clone(), resolved[0].facet()));
+        if let Some(&g) = c.groups.first() {
+            let name = world.groups[g].name.clone();
+            if groups.insert(name.clone()) {
+                let canonical = gaz.resolve_group(&name)?;
+                group_list.push((name, Facet::from_path([canonical.as_str()])));
+            }
+        }
+    }
+    let terms = ["attack", "killed", "civilian", "fighters", "displaced"];
+    for i in 0..20 {
+        let mut bq = q(terms[i % terms.len()]);
+        match i % 4 {
+            0 => bq.province = Some(provinces[i / 4 % provinces.len()].clone()),
+            1 => bq.group = Some(group_list[i / 4 % group_list.len()].clone()),
+            2 => {
+                bq.province = Some(provinces[(i / 4 + 3) % provinces.len()].clone());
+                bq.from = Some(date(2021 + (i / 4) as i32 % 4, 1, 1));
+                bq.to = Some(date(2022 + (i / 4) as i32 % 4, 6, 30));
+            }
+            _ => {
+                bq.from = Some(date(2020 + (i / 4) as i32, 3, 1));
+                bq.to = Some(date(2020 + (i / 4) as i32, 9, 30));
+                if i % 8 == 7 {
+                    bq.group = Some(group_list[(i / 8) % group_list.len()].clone());
+                }
+            }
+        }
+        set.push(bq);
+    }
+    Ok(set)
+}
+
+fn frontline_query(b: &BenchQuery) -> frontline::Query {
+    let mut fq = frontline::Query::new(b.text.clone()).limit(10);
+    if let Some((name, _)) = &b.province {
+        fq = fq.province(name.clone());
+    }
+    if let Some((name, _)) = &b.group {
+        fq = fq.group(name.clone());
+    }
+    if let Some(d) = b.from {
+        fq = fq.from(d);
+    }
+    if let Some(d) = b.to {
+        fq = fq.to(d);
+    }
+    fq
+}
+
+fn day_secs(d: NaiveDate) -> i64 {
+    d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp()
+}
+
+struct Bare {
+    index: tantivy::Index,
+    reader: tantivy::IndexReader,
+    fields: frontline::schema::Fields,
+}
+
+fn facet_filter(
+    fields: &[tantivy::schema::Field],
+    facet: &Facet,
+) -> Box<dyn tantivy::query::Query> {
+    let clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = fields
+        .iter()
+        .map(|&f| {
+            let tq: Box<dyn tantivy::query::Query> = Box::new(TermQuery::new(
+                Term::from_facet(f, facet),
+                IndexRecordOption::Basic,
+            ));
+            (Occur::Should, tq)
+        })
+        .collect();
+    Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(clauses)),
+        0.0,
+    ))
+}
+
+/// Bare tantivy: QueryParser (AND by default) over `text`, facet term
+/// filters, a date RangeQuery; Count + TopDocs by score; snippets on `text`.
+fn bare_search(bare: &Bare, b: &BenchQuery) -> Result<usize> {
+    let f = &bare.fields;
+    let mut parser = QueryParser::for_index(&bare.index, vec![f.text]);
+    parser.set_conjunction_by_default();
+    let text_query = parser.parse_query(&b.text)?;
+    let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
+        vec![(Occur::Must, text_query.box_clone())];
+    if let Some((_, facet)) = &b.province {
+        clauses.push((
+            Occur::Must,
+            facet_filter(&[f.province, f.passage_province], facet),
+        ));
+    }
+    if let Some((_, facet)) = &b.group {
+        clauses.push((
+            Occur::Must,
+            facet_filter(&[f.group, f.passage_group], facet),
+        ));
+    }
+    if b.from.is_some() || b.to.is_some() {
+        let lower = b.from.map_or(Bound::Unbounded, |d| {
+            Bound::Included(Term::from_field_date(
+                f.event_date,
+                tantivy_date(day_secs(d)),
+            ))
+        });
+        let upper =
+            b.to.and_then(|d| d.succ_opt())
+                .map_or(Bound::Unbounded, |d| {
+                    Bound::Excluded(Term::from_field_date(
+                        f.event_date,
+                        tantivy_date(day_secs(d)),
+                    ))
+                });
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(
+                Box::new(RangeQuery::new(lower, upper)),
+                0.0,
+            )),
+        ));
+    }
+    let query = BooleanQuery::new(clauses);
+    let searcher = bare.reader.searcher();
+    let (_count, top) =
+        searcher.search(&query, &(Count, TopDocs::with_limit(10).order_by_score()))?;
+    let snippets = SnippetGenerator::create(&searcher, &*text_query, f.text)?;
+    let mut n = 0;
+    for (_score, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let snippet = snippets.snippet_from_doc(&doc);
+        let title = doc
+            .get_first(f.title)
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        n += snippet.fragment().len().min(1) + title.len().min(1);
+    }
+    Ok(n)
+}
+
+fn fts_escape_facet(facet: &Facet) -> String {
+    facet_token(facet)
+}
+
+/// FTS5: MATCH on {text title} plus facet tokens, date on an UNINDEXED
+/// column; bm25 order, LIMIT 10, snippet() of the text column.
+fn fts_search(db: &rusqlite::Connection, b: &BenchQuery) -> Result<usize> {
+    let mut m = format!("{{text title}} : ({})", b.text);
+    if let Some((_, facet)) = &b.province {
+        m.push_str(&format!(" AND province : {}", fts_escape_facet(facet)));
+    }
+    if let Some((_, facet)) = &b.group {
+        m.push_str(&format!(" AND grp : {}", fts_escape_facet(facet)));
+    }
+    let from = b.from.map_or(i64::MIN, day_secs);
+    let to =
+        b.to.and_then(|d| d.succ_opt())
+            .map_or(i64::MAX, |d| day_secs(d) - 1);
+    let mut stmt = db.prepare_cached(
+        "SELECT article_id, title, snippet(passages, 0, '[', ']', '…', 24)
+         FROM passages WHERE passages MATCH ?1 AND event_date BETWEEN ?2 AND ?3
+         ORDER BY bm25(passages) LIMIT 10",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![m, from, to], |r| r.get::<_, String>(2))?;
+    let mut n = 0;
+    for row in rows {
+        n += row?.len().min(1);
+    }
+    Ok(n)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn query_bench(args: &Args, work: &Path) -> Result<Value> {
+    let fl = Index::open(work.join("frontline"))?;
+    let gaz = fl.gazetteer()?;
+    let set = query_set(gaz)?;
+    let tdir = work.join("tantivy");
+    let index = tantivy::Index::open_in_dir(&tdir)?;
+    frontline::schema::register_tokenizers(&index);
+    let reader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
+    let (_, fields) = frontline::schema::build_schema();
+    let bare = Bare {
+        index,
+        reader,
+        fields,
+    };
+    let db = if args.sqlite {
+        Some(rusqlite::Connection::open(work.join("fts5.sqlite"))?)
+    } else {
+        None
+    };
+    let fqs: Vec<frontline::Query> = set.iter().map(frontline_query).collect();
+
+    // Warm-up pass, and hit counts for the record.
+    let mut empty = Vec::new();
+    for (b, fq) in set.iter().zip(&fqs) {
+        let r = fl.search(fq)?;
+        let t = bare_search(&bare, b)?;
+        if r.hits.is_empty() || t == 0 {
+            empty.push(b.text.clone());
+        }
+        if let Some(db) = &db {
+            fts_search(db, b)?;
+        }
+    }
+    if !empty.is_empty() {
+        eprintln!("queries with no hits in frontline or tantivy: {empty:?}");
+    }
+    let mut lat: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut filtered: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..args.passes {
+        for (b, fq) in set.iter().zip(&fqs) {
+            let is_filtered = b.province.is_some() || b.group.is_some() || b.from.is_some();
+            let mut timed = |k: usize, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+                let start = Instant::now();
+                f()?;
+                let ms = start.elapsed().as_secs_f64() * 1000.0;
+                lat[k].push(ms);
+                if is_filtered {
+                    filtered[k].push(ms);
+                }
+                Ok(())
+            };
+            timed(0, &mut || fl.search(fq).map(|_| ()).map_err(Into::into))?;
+            timed(1, &mut || bare_search(&bare, b).map(|_| ()))?;
+            if let Some(db) = &db {
+                timed(2, &mut || fts_search(db, b).map(|_| ()))?;
+            }
+        }
+    }
+    let names = ["frontline", "tantivy", "fts5"];
+    let mut out = serde_json::Map::new();
+    println!();
+    println!(
+        "queries: {} × {} passes (after one warm-up pass), latency in ms",
+        set.len(),
+        args.passes
+    );
+    println!(
+        "{:<10} {:>8} {:>8} {:>8} {:>8} {:>14}",
+        "engine", "p50", "p95", "p99", "mean", "filtered p50"
+    );
+    let mut p = [[f64::NAN; 3]; 3];
+    for k in 0..3 {
+        if lat[k].is_empty() {
+            continue;
+        }
+        lat[k].sort_by(f64::total_cmp);
+        filtered[k].sort_by(f64::total_cmp);
+        let mean = lat[k].iter().sum::<f64>() / lat[k].len() as f64;
+        p[k] = [
+            percentile(&lat[k], 0.5),
+            percentile(&lat[k], 0.95),
+            percentile(&lat[k], 0.99),
+        ];
+        let fp50 = percentile(&filtered[k], 0.5);
+        println!(
+            "{:<10} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>14.3}",
+            names[k], p[k][0], p[k][1], p[k][2], mean, fp50
+        );
+        out.insert(
+            names[k].into(),
+            json!({"p50": p[k][0], "p95": p[k][1], "p99": p[k][2], "mean": mean, "filtered_p50": fp50}),
+        );
+    }
+    println!(
+        "frontline ÷ tantivy: p50 {:.2}, p95 {:.2}, p99 {:.2}",
+        p[0][0] / p[1][0],
+        p[0][1] / p[1][1],
+        p[0][2] / p[1][2]
+    );
+    if db.is_some() {
+        println!(
+            "frontline ÷ FTS5:    p50 {:.2}, p95 {:.2}, p99 {:.2}",
+            p[0][0] / p[2][0],
+            p[0][1] / p[2][1],
+            p[0][2] / p[2][2]
+        );
+    }
+    out.insert("queries".into(), json!(set.len()));
+    out.insert("passes".into(), json!(args.passes));
+    out.insert("no_hits".into(), json!(empty));
+    Ok(Value::Object(out))
+}
