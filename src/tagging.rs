@@ -682,7 +682,8 @@ impl<'g> Tagger<'g> {
             }
             taken.push((start, end));
             hits.push(Hit {
-                metonym: SPEECH_VERBS.iter().any(|v| text[end..].starts_with(v)),
+                metonym: is_metonym(&text[..start], &text[end..]),
+                feature: is_feature_or_person(&text[..start], &text[end..]),
                 descriptive: is_descriptive(&text[..start], &text[end..]),
                 located: is_located(&text[..start], &text[end..]),
                 paragraph,
@@ -709,6 +710,7 @@ impl<'g> Tagger<'g> {
                 taken.push((start, end));
                 hits.push(Hit {
                     metonym: false,
+                    feature: false,
                     descriptive: false,
                     located: false,
                     paragraph,
@@ -734,6 +736,7 @@ impl<'g> Tagger<'g> {
                 };
                 hits.push(Hit {
                     metonym: false,
+                    feature: false,
                     descriptive: false,
                     located: false,
                     paragraph,
@@ -799,6 +802,12 @@ impl<'g> Tagger<'g> {
                     } if hit.type_word || !self.has_foreign_place(hit, id) => {
                         strong.insert(self.country_code(id).to_string());
                     }
+                    // "the Gaza Strip", "the West Bank": the country is clear.
+                    Entry::Region(r) => {
+                        for &id in &self.m.regions[r as usize] {
+                            strong.insert(self.country_code(id).to_string());
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -836,6 +845,16 @@ impl<'g> Tagger<'g> {
             matches!(e, Entry::Place(i)
                 if self.country_code(places.places[*i as usize].province) != country)
         })
+    }
+
+    /// Whether the name is also a city of 100,000 or more.
+    fn is_city(&self, hit: &Hit) -> bool {
+        let Ok(places) = self.g.places() else {
+            return false;
+        };
+        hit.entries.iter().any(
+            |e| matches!(e, Entry::Place(i) if places.places[*i as usize].population >= 100_000),
+        )
     }
 
     fn country_code(&self, province: u32) -> &str {
@@ -884,7 +903,9 @@ impl<'g> Tagger<'g> {
     }
 
     fn resolve_province(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
-        if hit.metonym {
+        // Only a city stands for a government ("Kyiv did not confirm");
+        // "officials in Norte de Santander said" is still a place.
+        if hit.metonym && self.is_city(hit) {
             return None;
         }
         let mut clear = Vec::new();
@@ -941,6 +962,7 @@ impl<'g> Tagger<'g> {
             || DEMONYMS.contains(&hit.text.as_str())
             || is_short_acronym(&hit.text)
             || hit.metonym
+            || hit.feature
         {
             return None;
         }
@@ -1089,6 +1111,9 @@ struct Sentence {
 struct Hit {
     /// A city standing for its government ("Moscow said").
     metonym: bool,
+    /// A place name used for a river, valley… ("the Juba valley") or inside
+    /// a person's name ("Abdullahi Nur").
+    feature: bool,
     /// Named as a descriptor, not an actor ("al-Qaeda-linked",
     /// "allegiance to the Islamic State").
     descriptive: bool,
@@ -1156,6 +1181,125 @@ fn original_span(
     }
     (o_start < o_end).then_some((o_start, o_end))
 }
+
+/// A city standing for its government: "Moscow said", "a claim Kyiv did
+/// not confirm", "the federal government in Baghdad".
+fn is_metonym(before: &str, after: &str) -> bool {
+    const AUXILIARIES: &[&str] = &[
+        " did ", " does ", " has ", " had ", " will ", " would ", " wants", " hopes",
+    ];
+    const GOVERNMENT: &[&str] = &["government in", "leadership in"];
+    let before = before.trim_end().to_lowercase();
+    SPEECH_VERBS.iter().any(|v| after.starts_with(v))
+        || AUXILIARIES.iter().any(|v| after.starts_with(v))
+        || GOVERNMENT.iter().any(|g| before.ends_with(g))
+}
+
+/// A place name that names a geographic feature ("the Juba valley") or is
+/// part of a person's name ("Captain Abdullahi Nur": the word before is a
+/// capitalised name inside a sentence).
+fn is_feature_or_person(before: &str, after: &str) -> bool {
+    const FEATURES: &[&str] = &[
+        " valley",
+        " river",
+        " mountains",
+        " desert",
+        " sea",
+        " strait",
+        " gulf",
+        " lake",
+        " basin",
+        " plain",
+        " dam",
+    ];
+    if FEATURES.iter().any(|f| after.to_lowercase().starts_with(f)) {
+        return true;
+    }
+    let trimmed = before.trim_end_matches(' ');
+    if trimmed.len() == before.len() {
+        return false; // no space: hyphenated or start of text
+    }
+    let mut words = trimmed.rsplit(' ');
+    let previous = words.next().unwrap_or("");
+    let before_previous = words.next();
+    let capitalised_name = previous.chars().next().is_some_and(char::is_uppercase)
+        && previous.chars().all(char::is_alphabetic)
+        && previous.chars().count() > 2;
+    // A capitalised word at the start of a sentence proves nothing.
+    let mid_sentence = before_previous.is_some_and(|w| !w.ends_with(['.', '!', '?', '"']));
+    capitalised_name && mid_sentence && !NAME_PREFIX_OK.contains(&previous)
+}
+
+/// Capitalised words that may stand before a place name.
+const NAME_PREFIX_OK: &[&str] = &[
+    "North",
+    "South",
+    "East",
+    "West",
+    "Northern",
+    "Southern",
+    "Eastern",
+    "Western",
+    "Central",
+    "Upper",
+    "Lower",
+    "Greater",
+    "New",
+    "Old",
+    "Port",
+    "Fort",
+    "Saint",
+    "San",
+    "Santa",
+    "Al",
+    "El",
+    "Tel",
+    "Tal",
+    "Deir",
+    "Ras",
+    "Jisr",
+    "Khan",
+    "Bab",
+    "Ain",
+    "Umm",
+    "Abu",
+    "Bir",
+    "Kafr",
+    "Mount",
+    "Lake",
+    "Camp",
+    "Greater",
+    "The",
+    "In",
+    "At",
+    "Near",
+    "From",
+    "Of",
+    "To",
+    "Syrian",
+    "Iraqi",
+    "Yemeni",
+    "Somali",
+    "Sudanese",
+    "Malian",
+    "Nigerian",
+    "Afghan",
+    "Pakistani",
+    "Congolese",
+    "Ukrainian",
+    "Russian",
+    "Israeli",
+    "Palestinian",
+    "Lebanese",
+    "Kurdish",
+    "Turkish",
+    "Burmese",
+    "Libyan",
+    "Ethiopian",
+    "Mexican",
+    "Colombian",
+    "Haitian",
+];
 
 fn is_descriptive(before: &str, after: &str) -> bool {
     const SUFFIXES: &[&str] = &[
