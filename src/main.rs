@@ -221,6 +221,11 @@ struct SearchArgs {
     /// At most N passages per article (0: no limit).
     #[arg(long, value_name = "N", default_value_t = 2)]
     per_article: usize,
+    /// Match names only as written. By default a group alias or province
+    /// variant in the query ("Daesh ambush", "Idleb") also matches passages
+    /// tagged with that group or province, whatever spelling they use.
+    #[arg(long)]
+    exact: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = cli::output::HitFormat::Text)]
     format: cli::output::HitFormat,
@@ -514,6 +519,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<u8> {
         .offset(args.offset)
         .all_copies(args.all_copies)
         .per_article(args.per_article)
+        .exact(args.exact)
         .sort(match args.sort {
             SortArg::Relevance => frontline::Sort::Relevance,
             SortArg::Date => frontline::Sort::Date,

@@ -86,6 +86,7 @@ pub struct Query {
     sort: Sort,
     all_copies: bool,
     per_article: usize,
+    exact: bool,
 }
 
 impl Query {
@@ -151,6 +152,13 @@ impl Query {
     /// At most `n` passages per article (0 = no limit). Default 2.
     pub fn per_article(mut self, n: usize) -> Query {
         self.per_article = n;
+        self
+    }
+    /// Turns off name expansion: by default a group alias or province
+    /// variant in the query text ("Daesh", "Idleb") also matches passages
+    /// tagged with that group or province however they spell it.
+    pub fn exact(mut self, yes: bool) -> Query {
+        self.exact = yes;
         self
     }
     /// The query text.
@@ -240,7 +248,25 @@ pub(crate) fn compile(
     let text = q.text.trim();
     let has_text = !text.is_empty();
     if has_text {
-        clauses.extend(parse_text(text, index, fields)?);
+        let (rest, names) = if q.exact {
+            (text.to_string(), Vec::new())
+        } else {
+            expand_names(text, gazetteer)
+        };
+        if !rest.trim().is_empty() {
+            clauses.extend(parse_text(&rest, index, fields)?);
+        }
+        for (written, facets, field) in names {
+            let field = if field == "group" {
+                fields.passage_group
+            } else {
+                fields.passage_province
+            };
+            clauses.push((
+                Occur::Must,
+                name_clause(&written, field, &facets, index, fields)?,
+            ));
+        }
     }
     // Filters do not score; a passage that names a filtered province or
     // group itself gets a fixed bonus over one that only inherits it from its
@@ -299,6 +325,79 @@ pub(crate) fn compile(
         Box::new(BooleanQuery::new(clauses))
     };
     Ok(Compiled { query, has_text })
+}
+
+/// Score of a passage that matches an expanded name through its tags
+/// rather than its words (about one strong term's BM25).
+const EXPANSION_SCORE: f32 = 1.5;
+
+/// Finds group aliases and province variants in a plain query ("Daesh
+/// ambush", "idleb raid"): returns the rest of the text and each name with
+/// the facets it stands for. Queries using the query language (quotes,
+/// fields, parentheses, operators) are left alone.
+#[allow(clippy::type_complexity)]
+fn expand_names(text: &str, g: &Gazetteer) -> (String, Vec<(String, Vec<Facet>, &'static str)>) {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let plain = !text.contains(['"', ':', '(', ')', '^', '~', '*', '['])
+        && !words
+            .iter()
+            .any(|w| matches!(*w, "AND" | "OR" | "NOT") || w.starts_with(['-', '+']));
+    if !plain {
+        return (text.to_string(), Vec::new());
+    }
+    let mut rest = Vec::new();
+    let mut names = Vec::new();
+    let mut i = 0;
+    'words: while i < words.len() {
+        for n in (1..=4.min(words.len() - i)).rev() {
+            let candidate = words[i..i + n].join(" ");
+            let short = candidate.chars().count() <= 3;
+            let has_capital = candidate.chars().any(char::is_uppercase);
+            // "is", "ada": short names only as written in capitals.
+            if short
+                && !candidate
+                    .chars()
+                    .all(|c| !c.is_alphabetic() || c.is_uppercase())
+            {
+                continue;
+            }
+            if let Ok(group) = g.resolve_group(&candidate) {
+                names.push((candidate, vec![Facet::from_path([group])], "group"));
+                i += n;
+                continue 'words;
+            }
+            let long_enough = has_capital || candidate.chars().count() >= 5;
+            if let Ok(provinces) = g.resolve_provinces(&candidate) {
+                if long_enough && provinces.len() == 1 {
+                    names.push((candidate, vec![provinces[0].facet()], "province"));
+                    i += n;
+                    continue 'words;
+                }
+            }
+        }
+        rest.push(words[i]);
+        i += 1;
+    }
+    (rest.join(" "), names)
+}
+
+/// The passage says the name as written, or is tagged with what it means.
+fn name_clause(
+    written: &str,
+    tag_field: Field,
+    facets: &[Facet],
+    index: &tantivy::Index,
+    fields: &Fields,
+) -> Result<Box<dyn tantivy::query::Query>> {
+    let parser = QueryParser::for_index(index, vec![fields.text]);
+    let phrase = parser
+        .parse_query(&format!("\"{}\"", written.replace('"', "")))
+        .map_err(|e| Error::Query(format!("{e} in {written:?}")))?;
+    let tagged = ConstScoreQuery::new(facet_any(&[tag_field], facets), EXPANSION_SCORE);
+    Ok(Box::new(BooleanQuery::new(vec![
+        (Occur::Should, phrase),
+        (Occur::Should, Box::new(tagged)),
+    ])))
 }
 
 /// Longest query text accepted, in bytes.

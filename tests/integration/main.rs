@@ -4,5 +4,6 @@
 mod cli;
 mod hostile;
 mod rebuild;
+mod relevance;
 mod sample;
 mod util;
