@@ -19,7 +19,7 @@ use crate::rng::{Rng, Zipf};
 use crate::vocab::{ranked_words, OUTLETS, WEEKDAYS};
 
 /// The default corpus seed.
-pub const DEFAULT_SEED: u64 = 0xF0_27_1E_2026;
+pub const DEFAULT_SEED: u64 = 0x00F0_271E_2026;
 /// Articles per JSON Lines file.
 pub const JSONL_BLOCK: u64 = 100;
 /// Hidden state file (the corpus walk skips hidden files).

@@ -126,7 +126,7 @@ pub fn ranked_words() -> Vec<String> {
     // Interleave so that the tail is a mix of stems, not alphabetical runs.
     let head = FUNCTION.split_whitespace().count().min(words.len());
     let mut tail = words.split_off(head);
-    let mut rng = crate::rng::Rng::new(0x5EED_0F0C_AB01_A27);
+    let mut rng = crate::rng::Rng::new(0x05EE_D0F0_CAB0_1A27);
     // Shuffle within windows: keeps base forms before inflections on average.
     for chunk in tail.chunks_mut(400) {
         for i in (1..chunk.len()).rev() {
