@@ -374,31 +374,46 @@ impl Gazetteer {
             }
             return Err(self.unknown("province", name, self.province_suggestions(province)));
         }
-        let key = fold(trimmed);
-        let ids = match self.province_ids(&key) {
-            [] => self.region_ids(&key),
-            ids => ids,
-        };
-        if ids.is_empty() {
+        let found = self.lookup_provinces(trimmed);
+        if found.is_empty() {
             let mut suggestions = self.province_suggestions(trimmed);
-            if self.country_names.contains_key(&key) {
+            if self.country_names.contains_key(&fold(trimmed)) {
                 suggestions.insert(0, format!("--country {trimmed}"));
             }
             return Err(self.unknown("province", name, suggestions));
         }
+        Ok(found)
+    }
+
+    /// The provinces a plain name or variant denotes, or none; unlike
+    /// [`Gazetteer::resolve_provinces`] it computes no suggestions, so it is
+    /// cheap enough to try on every word of a query.
+    pub fn lookup_provinces(&self, name: &str) -> Vec<Province> {
+        let key = fold(name);
+        let ids = match self.province_ids(&key) {
+            [] => self.region_ids(&key),
+            ids => ids,
+        };
         let mut found: Vec<Province> = ids
             .iter()
             .map(|&i| self.provinces[i as usize].province.clone())
             .collect();
         found.sort();
         found.dedup();
-        Ok(found)
+        found
+    }
+
+    /// The canonical name of a group given by any alias, in any case, or
+    /// `None`; the cheap form of [`Gazetteer::resolve_group`].
+    pub fn lookup_group(&self, name: &str) -> Option<&str> {
+        let &i = self.group_names.get(&fold(name))?;
+        Some(self.groups[i as usize].name.as_str())
     }
 
     /// The canonical name of a group given by any alias, in any case.
     pub fn resolve_group(&self, name: &str) -> Result<String> {
-        match self.group_names.get(&fold(name)) {
-            Some(&i) => Ok(self.groups[i as usize].name.clone()),
+        match self.lookup_group(name) {
+            Some(group) => Ok(group.to_string()),
             None => {
                 let names = self
                     .groups

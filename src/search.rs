@@ -248,6 +248,7 @@ pub(crate) fn compile(
     let text = q.text.trim();
     let has_text = !text.is_empty();
     if has_text {
+        check_syntax(text)?;
         let (rest, names) = if q.exact {
             (text.to_string(), Vec::new())
         } else {
@@ -361,15 +362,16 @@ fn expand_names(text: &str, g: &Gazetteer) -> (String, Vec<(String, Vec<Facet>, 
             {
                 continue;
             }
-            if let Ok(group) = g.resolve_group(&candidate) {
-                names.push((candidate, vec![Facet::from_path([group])], "group"));
+            if let Some(group) = g.lookup_group(&candidate) {
+                let facet = Facet::from_path([group]);
+                names.push((candidate, vec![facet], "group"));
                 i += n;
                 continue 'words;
             }
             let long_enough = has_capital || candidate.chars().count() >= 5;
-            if let Ok(provinces) = g.resolve_provinces(&candidate) {
-                if long_enough && provinces.len() == 1 {
-                    names.push((candidate, vec![provinces[0].facet()], "province"));
+            if long_enough {
+                if let [province] = g.lookup_provinces(&candidate).as_slice() {
+                    names.push((candidate, vec![province.facet()], "province"));
                     i += n;
                     continue 'words;
                 }
