@@ -26,6 +26,7 @@ use crate::generation::{GenerationId, Manifest, Store};
 use crate::indexer::{self, BuildOptions, BuildSummary, NoProgress, Progress};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::search::{self, Query, SearchResults};
+use crate::similar::SimilarResults;
 
 /// An open index: one generation of an index directory, and a reader on it.
 ///
@@ -212,11 +213,42 @@ impl Index {
         Ok(self.gazetteer.get_or_init(|| loaded))
     }
 
-    /// Runs a query.
+    /// Runs a query. A plain query with fewer than
+    /// [`search::FUZZY_BELOW`] hits whose words occur nowhere in the index
+    /// is retried with those words matched fuzzily (see [`Query::fuzzy`]);
+    /// the results then carry a [`search::FuzzyNote`].
     pub fn search(&self, query: &Query) -> Result<SearchResults> {
-        let compiled = search::compile(query, &self.tantivy, &self.fields, self.gazetteer()?)?;
+        let gazetteer = self.gazetteer()?;
+        let compiled = search::compile(query, &self.tantivy, &self.fields, gazetteer)?;
         let searcher = self.reader.searcher();
-        search::execute(query, &searcher, &self.tantivy, &self.fields, &compiled)
+        let exact = search::execute(query, &searcher, &self.tantivy, &self.fields, &compiled)
+            .map_err(|e| self.damaged(e))?;
+        if exact.total_hits >= search::FUZZY_BELOW {
+            return Ok(exact);
+        }
+        let unknown =
+            search::unknown_terms(query, &searcher, &self.tantivy, &self.fields, gazetteer)?;
+        if unknown.is_empty() {
+            return Ok(exact);
+        }
+        let fuzzy = search::compile_with(query, &self.tantivy, &self.fields, gazetteer, &unknown)?;
+        let mut results = search::execute(query, &searcher, &self.tantivy, &self.fields, &fuzzy)
+            .map_err(|e| self.damaged(e))?;
+        if results.total_hits <= exact.total_hits {
+            return Ok(exact);
+        }
+        if let Some(note) = results.fuzzy.as_mut() {
+            note.exact_hits = exact.total_hits;
+        }
+        results.took_ms += exact.took_ms;
+        Ok(results)
+    }
+
+    /// Up to `limit` articles that report the same or related events as
+    /// `article_id` (see [`crate::similar`] for how they are ranked).
+    pub fn similar(&self, article_id: &str, limit: usize) -> Result<SimilarResults> {
+        let searcher = self.reader.searcher();
+        crate::similar::similar(&searcher, &self.fields, article_id, limit)
             .map_err(|e| self.damaged(e))
     }
 

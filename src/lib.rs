@@ -29,6 +29,7 @@ pub mod indexer;
 pub mod passage;
 pub mod schema;
 pub mod search;
+pub mod similar;
 pub mod stories;
 pub mod tagging;
 
@@ -39,4 +40,5 @@ pub use gazetteer::{Gazetteer, Province};
 pub use generation::GenerationId;
 pub use index::{CheckReport, Explanation, Index, Stats};
 pub use indexer::{BuildMode, BuildOptions, BuildSummary, Progress};
-pub use search::{DateField, Hit, Query, SearchResults, Sort};
+pub use search::{DateField, FuzzyNote, Hit, Query, Ranking, SearchResults, Sort};
+pub use similar::{Similar, SimilarResults};

@@ -51,7 +51,14 @@ generation is published atomically: searches never see a half-built index."
         after_help = "Examples:\n  frontline search raid --province Idlib --group \"Islamic State\"\n  \
 frontline search '\"suicide bombing\"' --country Somalia --from 2025-01-01 --format json\n  \
 frontline search '' --group RSF --province 'North Darfur' --limit 20   # newest first\n\n\
-Query syntax (tantivy): terms are ANDed; OR, -term, \"phrase\", \"phrase\"~2 (slop), title:word.
+Query syntax (tantivy): terms are ANDed; OR, -term, \"phrase\", \"phrase\"~2 (slop), title:word,
+and `raid NEAR/5 Idlib` (both words, in either order, at most 5 words apart; NEAR alone: 5).
+Ranking: BM25 over the passage, plus a title match, a passage that names the filtered province
+or group itself, and the query words standing close together (see --ranking).
+Names: a group alias or province variant in a plain query (Daesh, ISIS, Idleb) also matches
+passages tagged with that group or province however they spell it; --exact turns this off.
+Typos: when a plain query finds fewer than 3 passages and some of its words occur nowhere in
+the index, they are matched within 1 edit (2 from 8 letters) and the output says so.
 --province matches a passage when its article's events are in that province or the passage
 itself names it. Names accept any alias or spelling variant (Idleb, ISIS, Daesh, RSF)."
     )]
@@ -72,6 +79,15 @@ Re-reads the article from the corpus the index was built from and tags it again 
 index's gazetteer and learned places, so you can see why it was tagged and fix the gazetteer."
     )]
     Explain(ExplainArgs),
+    /// Find articles reporting the same or related events as one article.
+    #[command(
+        after_help = "Example:\n  frontline similar syria/idlib-raid.txt --index /tmp/idx --limit 5\n\n\
+Candidates must share distinctive words with the article (more-like-this over its whole text);
+each shared event province, armed group and event date within 7 days adds to their score.
+Copies of the article's own wire story are listed too, marked `same story`. Exits 1 when
+nothing is similar."
+    )]
+    Similar(SimilarArgs),
     /// List places: those learned from the corpus ("the town of X, in Y province").
     #[command(
         after_help = "Example:\n  frontline places --learned --index /tmp/idx\n\n\
@@ -226,9 +242,26 @@ struct SearchArgs {
     /// tagged with that group or province, whatever spelling they use.
     #[arg(long)]
     exact: bool,
+    /// Never retry unknown words fuzzily. By default, when a plain query
+    /// finds fewer than 3 passages and some of its words occur nowhere in
+    /// the index, those words are matched within 1 edit (2 from 8 letters)
+    /// and the output says so.
+    #[arg(long)]
+    no_fuzzy: bool,
+    /// Ranking features on top of BM25: `full` (default), `bm25` (plain
+    /// BM25), or a list of `title`, `facets`, `proximity`.
+    #[arg(long, value_name = "LIST", default_value = "full", value_parser = cli::parse_ranking)]
+    ranking: frontline::Ranking,
     /// Output format.
     #[arg(long, value_enum, default_value_t = cli::output::HitFormat::Text)]
     format: cli::output::HitFormat,
+    /// Columns of csv/ndjson/json hits, comma-separated (default: all).
+    /// Names as in the JSON output: rank, score, date, event_date,
+    /// article_id, paragraph, passage, title, outlet, url, provinces,
+    /// mentions, passage_provinces, groups, countries, text, highlights,
+    /// story, also_in.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = cli::output::parse_field)]
+    fields: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -294,6 +327,20 @@ struct ExplainArgs {
     /// Gazetteer directory the index was built with (default: embedded).
     #[arg(long, value_name = "DIR")]
     schema_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+#[derive(Args)]
+struct SimilarArgs {
+    /// Article id, as `search` prints it (`syria/atmeh-raid.txt`, `feed.jsonl#a12`).
+    article_id: String,
+    #[command(flatten)]
+    location: IndexLocation,
+    /// Maximum articles listed.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,
@@ -402,6 +449,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 SummaryFormat::Json => cli::output::print_json(&explanation)?,
             }
             Ok(exit::OK)
+        }
+        Command::Similar(args) => {
+            let index = frontline::Index::open(args.location.path())?;
+            let results = index.similar(&args.article_id, args.limit)?;
+            match args.format {
+                SummaryFormat::Text => cli::output::print_similar(&results)?,
+                SummaryFormat::Json => cli::output::print_json(&results)?,
+            }
+            Ok(if results.similar.is_empty() {
+                exit::NOTHING
+            } else {
+                exit::OK
+            })
         }
         Command::Eval(args) => {
             let report = frontline::eval::evaluate(
@@ -520,12 +580,14 @@ fn run_search(args: SearchArgs) -> anyhow::Result<u8> {
         .all_copies(args.all_copies)
         .per_article(args.per_article)
         .exact(args.exact)
+        .fuzzy(!args.no_fuzzy)
+        .ranking(args.ranking)
         .sort(match args.sort {
             SortArg::Relevance => frontline::Sort::Relevance,
             SortArg::Date => frontline::Sort::Date,
         });
     let results = index.search(&query)?;
-    cli::output::print_hits(&results, &query, args.format)?;
+    cli::output::print_hits(&results, &query, args.format, &args.fields)?;
     Ok(if results.total_hits == 0 {
         exit::NOTHING
     } else {

@@ -19,13 +19,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use regex::Regex;
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, QueryParser, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
+    QueryParser, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
@@ -65,6 +68,79 @@ pub enum Sort {
     Date,
 }
 
+/// The ranking features on top of BM25 over the passage text. Each can be
+/// turned off to measure its gain (`docs/benchmarks.md`, "Ranking
+/// quality"); all are on by default.
+///
+/// ```
+/// use frontline::search::Ranking;
+/// let plain: Ranking = "bm25".parse().unwrap();
+/// assert_eq!(plain, Ranking::BM25);
+/// let some: Ranking = "title,proximity".parse().unwrap();
+/// assert!(some.title && some.proximity && !some.facets);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Ranking {
+    /// A title match lifts the passages of its article that match too.
+    pub title: bool,
+    /// A passage that names a filtered province or group itself beats one
+    /// that only inherits it from its article.
+    pub facets: bool,
+    /// Passages where the query words stand close together, in order, rank
+    /// above passages where they are scattered.
+    pub proximity: bool,
+}
+
+impl Ranking {
+    /// Plain BM25 over the passage text.
+    pub const BM25: Ranking = Ranking {
+        title: false,
+        facets: false,
+        proximity: false,
+    };
+    /// Every feature (the default).
+    pub const FULL: Ranking = Ranking {
+        title: true,
+        facets: true,
+        proximity: true,
+    };
+}
+
+impl Default for Ranking {
+    fn default() -> Ranking {
+        Ranking::FULL
+    }
+}
+
+impl std::str::FromStr for Ranking {
+    type Err = Error;
+
+    /// `full`, `bm25`, or a comma-separated list of the features to keep
+    /// (`title`, `facets`, `proximity`; `bm25` in a list is a no-op).
+    fn from_str(s: &str) -> Result<Ranking> {
+        match s.trim() {
+            "full" => return Ok(Ranking::FULL),
+            "bm25" => return Ok(Ranking::BM25),
+            _ => {}
+        }
+        let mut r = Ranking::BM25;
+        for part in s.split(',').map(str::trim) {
+            match part {
+                "title" => r.title = true,
+                "facets" => r.facets = true,
+                "proximity" => r.proximity = true,
+                "bm25" => {}
+                other => {
+                    return Err(Error::Query(format!(
+                        "unknown ranking feature {other:?}: use full, bm25, or a list of title, facets, proximity"
+                    )))
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
 /// A search request: query text, filters and paging.
 ///
 /// ```
@@ -87,6 +163,8 @@ pub struct Query {
     all_copies: bool,
     per_article: usize,
     exact: bool,
+    ranking: Ranking,
+    no_fuzzy: bool,
 }
 
 impl Query {
@@ -161,6 +239,21 @@ impl Query {
         self.exact = yes;
         self
     }
+    /// Chooses the ranking features ([`Ranking::FULL`] by default).
+    pub fn ranking(mut self, ranking: Ranking) -> Query {
+        self.ranking = ranking;
+        self
+    }
+    /// Turns the fuzzy fallback on (default) or off. When a plain query
+    /// finds fewer than [`FUZZY_BELOW`] passages and some of its words occur
+    /// nowhere in the index, those words are retried with an edit distance
+    /// of 1 (2 from 8 letters on) and the results say so
+    /// ([`SearchResults::fuzzy`]). A query with enough exact hits is never
+    /// rewritten.
+    pub fn fuzzy(mut self, yes: bool) -> Query {
+        self.no_fuzzy = !yes;
+        self
+    }
     /// The query text.
     pub fn text(&self) -> &str {
         &self.text
@@ -230,12 +323,31 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Milliseconds spent searching.
     pub took_ms: f64,
+    /// Set when the exact query found too little and the hits come from the
+    /// fuzzy fallback instead.
+    pub fuzzy: Option<FuzzyNote>,
 }
+
+/// How the fuzzy fallback rewrote a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FuzzyNote {
+    /// Query words found nowhere in the index, which were matched fuzzily.
+    pub unknown: Vec<String>,
+    /// The words of the returned passages that matched them instead.
+    pub matched: Vec<String>,
+    /// Passages the exact query matched.
+    pub exact_hits: usize,
+}
+
+/// A plain query with fewer exact hits than this tries the fuzzy fallback.
+pub const FUZZY_BELOW: usize = 3;
 
 /// Parses the query text and builds the filter clauses.
 pub(crate) struct Compiled {
     pub query: Box<dyn tantivy::query::Query>,
     pub has_text: bool,
+    /// Analyzed terms matched with an edit distance (the fuzzy fallback).
+    pub fuzzy: Vec<(String, u8)>,
 }
 
 pub(crate) fn compile(
@@ -244,18 +356,34 @@ pub(crate) fn compile(
     fields: &Fields,
     gazetteer: &Gazetteer,
 ) -> Result<Compiled> {
+    compile_with(q, index, fields, gazetteer, &HashSet::new())
+}
+
+/// Like [`compile`], matching the analyzed terms in `fuzzy` with an edit
+/// distance instead of exactly.
+pub(crate) fn compile_with(
+    q: &Query,
+    index: &tantivy::Index,
+    fields: &Fields,
+    gazetteer: &Gazetteer,
+    fuzzy: &HashSet<String>,
+) -> Result<Compiled> {
     let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
     let text = q.text.trim();
     let has_text = !text.is_empty();
+    let mut fuzzed = Vec::new();
     if has_text {
         check_syntax(text)?;
+        let text = rewrite_near(text)?;
         let (rest, names) = if q.exact {
             (text.to_string(), Vec::new())
         } else {
-            expand_names(text, gazetteer)
+            expand_names(&text, gazetteer)
         };
         if !rest.trim().is_empty() {
-            clauses.extend(parse_text(&rest, index, fields)?);
+            let (text_clauses, f) = parse_text(&rest, index, fields, q.ranking, fuzzy)?;
+            clauses.extend(text_clauses);
+            fuzzed = f;
         }
         for (written, facets, field) in names {
             let field = if field == "group" {
@@ -269,6 +397,7 @@ pub(crate) fn compile(
             ));
         }
     }
+    let bonus_on = has_text && q.ranking.facets;
     // Filters do not score; a passage that names a filtered province or
     // group itself gets a fixed bonus over one that only inherits it from its
     // article.
@@ -277,7 +406,7 @@ pub(crate) fn compile(
             Occur::Must,
             Box::new(ConstScoreQuery::new(facet_any(all, &facets), 0.0)),
         ));
-        if has_text {
+        if bonus_on {
             let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
             clauses.push((Occur::Should, Box::new(bonus)));
         }
@@ -325,7 +454,11 @@ pub(crate) fn compile(
     } else {
         Box::new(BooleanQuery::new(clauses))
     };
-    Ok(Compiled { query, has_text })
+    Ok(Compiled {
+        query,
+        has_text,
+        fuzzy: fuzzed,
+    })
 }
 
 /// Score of a passage that matches an expanded name through its tags
@@ -338,14 +471,10 @@ const EXPANSION_SCORE: f32 = 1.5;
 /// fields, parentheses, operators) are left alone.
 #[allow(clippy::type_complexity)]
 fn expand_names(text: &str, g: &Gazetteer) -> (String, Vec<(String, Vec<Facet>, &'static str)>) {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let plain = !text.contains(['"', ':', '(', ')', '^', '~', '*', '['])
-        && !words
-            .iter()
-            .any(|w| matches!(*w, "AND" | "OR" | "NOT") || w.starts_with(['-', '+']));
-    if !plain {
+    if !is_plain(text) {
         return (text.to_string(), Vec::new());
     }
+    let words: Vec<&str> = text.split_whitespace().collect();
     let mut rest = Vec::new();
     let mut names = Vec::new();
     let mut i = 0;
@@ -381,6 +510,52 @@ fn expand_names(text: &str, g: &Gazetteer) -> (String, Vec<(String, Vec<Facet>, 
         i += 1;
     }
     (rest.join(" "), names)
+}
+
+/// Plain words, without the query language (quotes, fields, parentheses,
+/// operators): the queries that name expansion, proximity and the fuzzy
+/// fallback rewrite.
+fn is_plain(text: &str) -> bool {
+    !text.contains(['"', ':', '(', ')', '^', '~', '*', '[', '/'])
+        && !text
+            .split_whitespace()
+            .any(|w| matches!(w, "AND" | "OR" | "NOT" | "NEAR") || w.starts_with(['-', '+']))
+}
+
+/// Words at most this far apart match `a NEAR b` without a distance.
+pub const NEAR_DEFAULT: u32 = 5;
+
+static NEAR: LazyLock<Regex> = LazyLock::new(|| {
+    // The pattern is a literal and known to compile.
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r#"([^\s"()]+)\s+NEAR(/\S*)?\s+([^\s"()]+)"#).unwrap()
+});
+
+/// Rewrites `a NEAR/n b` (either order, at most `n` words apart; `NEAR`
+/// alone means [`NEAR_DEFAULT`]) into the phrase-with-slop syntax that
+/// tantivy's parser understands.
+fn rewrite_near(text: &str) -> Result<std::borrow::Cow<'_, str>> {
+    if !text.contains("NEAR") {
+        return Ok(text.into());
+    }
+    let mut bad = None;
+    let out = NEAR.replace_all(text, |c: &regex::Captures| {
+        let (a, b) = (&c[1], &c[3]);
+        let n = match c.get(2).map(|m| &m.as_str()[1..]) {
+            None => NEAR_DEFAULT,
+            Some(digits) => digits.parse::<u32>().unwrap_or_else(|_| {
+                bad = Some(format!(
+                    "`NEAR/` wants a number of words, as in `raid NEAR/5 Idlib`, not `NEAR/{digits}`"
+                ));
+                0
+            }),
+        };
+        format!("(\"{a} {b}\"~{n} OR \"{b} {a}\"~{n})")
+    });
+    match bad {
+        Some(msg) => Err(Error::Query(msg)),
+        None => Ok(out),
+    }
 }
 
 /// The passage says the name as written, or is tagged with what it means.
@@ -468,27 +643,143 @@ const PASSAGE_FACET_BONUS: f32 = 0.5;
 /// never makes a passage match on its own.
 const TITLE_BOOST: f32 = 0.5;
 
+/// Slop of the proximity bonus: the query words in order with at most this
+/// many other words among them.
+const PROXIMITY_SLOP: u32 = 3;
+
+/// Weight of the proximity bonus (a phrase match scores like its terms).
+const PROXIMITY_BOOST: f32 = 0.5;
+
+type Clauses = Vec<(Occur, Box<dyn tantivy::query::Query>)>;
+
+/// Analyzed terms matched fuzzily, with their edit distance.
+type Fuzzed = Vec<(String, u8)>;
+
 fn parse_text(
     text: &str,
     index: &tantivy::Index,
     fields: &Fields,
-) -> Result<Vec<(Occur, Box<dyn tantivy::query::Query>)>> {
+    ranking: Ranking,
+    fuzzy: &HashSet<String>,
+) -> Result<(Clauses, Fuzzed)> {
     check_syntax(text)?;
-    let mut parser = QueryParser::for_index(index, vec![fields.text]);
-    parser.set_conjunction_by_default();
-    let main = parser
-        .parse_query(text)
-        .map_err(|e| Error::Query(format!("{e} in {text:?}")))?;
+    let mut fuzzed = Vec::new();
+    let main = if fuzzy.is_empty() || !is_plain(text) {
+        let mut parser = QueryParser::for_index(index, vec![fields.text]);
+        parser.set_conjunction_by_default();
+        parser
+            .parse_query(text)
+            .map_err(|e| Error::Query(format!("{e} in {text:?}")))?
+    } else {
+        let (query, f) = fuzzy_conjunction(text, index, fields, fuzzy)?;
+        fuzzed = f;
+        query
+    };
     let mut clauses = vec![(Occur::Must, main)];
-    // Any title term lifts the passage (disjunction); title errors are
-    // already reported by the main parse.
-    let title_parser = QueryParser::for_index(index, vec![fields.title]);
-    let (title, _) = title_parser.parse_query_lenient(text);
-    clauses.push((Occur::Should, Box::new(BoostQuery::new(title, TITLE_BOOST))));
-    Ok(clauses)
+    if ranking.title {
+        // Any title term lifts the passage (disjunction); title errors are
+        // already reported by the main parse.
+        let title_parser = QueryParser::for_index(index, vec![fields.title]);
+        let (title, _) = title_parser.parse_query_lenient(text);
+        clauses.push((Occur::Should, Box::new(BoostQuery::new(title, TITLE_BOOST))));
+    }
+    if ranking.proximity && is_plain(text) {
+        let terms = analyze(index, fields.text, text)?;
+        if terms.len() > 1 {
+            let terms = terms
+                .into_iter()
+                .map(|(pos, t)| (pos, Term::from_field_text(fields.text, &t)))
+                .collect();
+            let near = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
+            ));
+        }
+    }
+    Ok((clauses, fuzzed))
 }
 
-fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
+/// The analyzed terms of `text` in `field`, with their positions.
+fn analyze(index: &tantivy::Index, field: Field, text: &str) -> Result<Vec<(usize, String)>> {
+    let mut analyzer = index.tokenizer_for_field(field)?;
+    let mut stream = analyzer.token_stream(text);
+    let mut terms = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        terms.push((token.position, token.text.clone()));
+    }
+    Ok(terms)
+}
+
+/// Edit distance allowed for a fuzzy term: typos grow with length.
+fn fuzzy_distance(term: &str) -> u8 {
+    if term.chars().count() >= 8 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Fewest letters a word needs to be matched fuzzily; shorter words have
+/// too many neighbours to guess from.
+const FUZZY_MIN_CHARS: usize = 4;
+
+/// Every word of a plain query must match; those in `fuzzy` within their
+/// edit distance.
+fn fuzzy_conjunction(
+    text: &str,
+    index: &tantivy::Index,
+    fields: &Fields,
+    fuzzy: &HashSet<String>,
+) -> Result<(Box<dyn tantivy::query::Query>, Fuzzed)> {
+    let mut must: Clauses = Vec::new();
+    let mut fuzzed = Vec::new();
+    for (_, t) in analyze(index, fields.text, text)? {
+        let term = Term::from_field_text(fields.text, &t);
+        if fuzzy.contains(&t) {
+            let d = fuzzy_distance(&t);
+            must.push((Occur::Must, Box::new(FuzzyTermQuery::new(term, d, true))));
+            fuzzed.push((t, d));
+        } else {
+            let exact = TermQuery::new(term, IndexRecordOption::WithFreqs);
+            must.push((Occur::Must, Box::new(exact)));
+        }
+    }
+    Ok((Box::new(BooleanQuery::new(must)), fuzzed))
+}
+
+/// The analyzed words of a plain query that occur in no passage: the
+/// candidates for the fuzzy fallback.
+pub(crate) fn unknown_terms(
+    q: &Query,
+    searcher: &Searcher,
+    index: &tantivy::Index,
+    fields: &Fields,
+    gazetteer: &Gazetteer,
+) -> Result<HashSet<String>> {
+    let text = q.text.trim();
+    let mut unknown = HashSet::new();
+    if q.no_fuzzy || text.is_empty() || !is_plain(text) {
+        return Ok(unknown);
+    }
+    let rest = if q.exact {
+        text.to_string()
+    } else {
+        expand_names(text, gazetteer).0
+    };
+    for (_, t) in analyze(index, fields.text, &rest)? {
+        if t.chars().count() < FUZZY_MIN_CHARS {
+            continue;
+        }
+        if searcher.doc_freq(&Term::from_field_text(fields.text, &t))? == 0 {
+            unknown.insert(t);
+        }
+    }
+    Ok(unknown)
+}
+
+pub(crate) fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
     let mut should: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
     for field in fields {
         for facet in facets {
@@ -502,7 +793,7 @@ fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Quer
     Box::new(BooleanQuery::new(should))
 }
 
-fn day_start(date: NaiveDate) -> tantivy::DateTime {
+pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {
     let secs = date
         .and_hms_opt(0, 0, 0)
         .map_or(0, |dt| dt.and_utc().timestamp());
@@ -548,28 +839,39 @@ pub(crate) fn execute(
     // page is full or the matches run out.
     let mut window = wanted.saturating_mul(4).max(50);
     let (total_hits, page) = loop {
-        let (total, candidates) = top_docs(searcher, query, window, by_date, q.date_field)?;
+        let (total, mut candidates) = top_docs(searcher, query, window, by_date, q.date_field)?;
+        break_ties(searcher, &mut candidates, by_date.then_some(q.date_field))?;
         let kept = collapse(searcher, &candidates, q)?;
         if kept.len() >= wanted || candidates.len() >= total {
             break (total, kept);
         }
         window = window.saturating_mul(4);
     };
-    let terms = highlight_terms(query, fields.text);
-    let mut analyzer = index.tokenizer_for_field(fields.text)?;
+    let mut marker = Highlighter {
+        terms: highlight_terms(query, fields.text),
+        fuzzy: compiled.fuzzy.clone(),
+        analyzer: index.tokenizer_for_field(fields.text)?,
+        fuzzy_matched: std::collections::BTreeSet::new(),
+    };
     let mut hits = Vec::with_capacity(q.limit);
     for (i, (score, addr)) in page.into_iter().enumerate().skip(q.offset).take(q.limit) {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let mut hit = hit_from_doc(&doc, fields, i + 1, score);
-        hit.highlights = highlights(&mut analyzer, &hit.text, &terms);
+        hit.highlights = marker.highlights(&hit.text);
         hit.also_in = story_copies(searcher, fields, &doc, &hit.article_id)?;
         hits.push(hit);
     }
+    let fuzzy = (!compiled.fuzzy.is_empty()).then(|| FuzzyNote {
+        unknown: compiled.fuzzy.iter().map(|(t, _)| t.clone()).collect(),
+        matched: marker.fuzzy_matched.into_iter().collect(),
+        exact_hits: 0,
+    });
     Ok(SearchResults {
         query: q.text.clone(),
         total_hits,
         hits,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        fuzzy,
     })
 }
 
@@ -592,6 +894,60 @@ fn top_docs(
         let collector = TopDocs::with_limit(window).order_by_score();
         Ok(searcher.search(query, &(Count, collector))?)
     }
+}
+
+/// Orders equal scores (or equal dates) by article and passage. Segment
+/// order, and so tantivy's own tie order, depends on which indexing thread
+/// wrote what: without this, two builds of one corpus rank identical
+/// syndicated passages differently.
+fn break_ties(
+    searcher: &Searcher,
+    candidates: &mut [(f32, DocAddress)],
+    date: Option<DateField>,
+) -> Result<()> {
+    let mut columns: HashMap<u32, [Column<u64>; 2]> = HashMap::new();
+    let mut dates: HashMap<u32, Column<tantivy::DateTime>> = HashMap::new();
+    let mut keyed = Vec::with_capacity(candidates.len());
+    for &(score, addr) in candidates.iter() {
+        let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+        if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(addr.segment_ord) {
+            e.insert([ff.u64("article_key")?, ff.u64("passage")?]);
+        }
+        let primary = match date {
+            Some(field) => {
+                if let std::collections::hash_map::Entry::Vacant(e) = dates.entry(addr.segment_ord)
+                {
+                    e.insert(ff.date(field.name())?);
+                }
+                dates
+                    .get(&addr.segment_ord)
+                    .and_then(|c| c.first(addr.doc_id))
+                    .map_or(i64::MIN, |d| d.into_timestamp_secs())
+            }
+            None => 0,
+        };
+        let [key, passage] = columns
+            .get(&addr.segment_ord)
+            .map(|[k, p]| [k.first(addr.doc_id), p.first(addr.doc_id)])
+            .unwrap_or([None, None]);
+        keyed.push((
+            (score, addr),
+            primary,
+            key.unwrap_or(0),
+            passage.unwrap_or(0),
+        ));
+    }
+    keyed.sort_by(|a, b| {
+        b.0 .0
+            .total_cmp(&a.0 .0)
+            .then(b.1.cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    for (slot, (c, ..)) in candidates.iter_mut().zip(keyed) {
+        *slot = c;
+    }
+    Ok(())
 }
 
 /// Keeps one article per story (the best-ranked copy) unless `all_copies`,
@@ -681,29 +1037,48 @@ fn highlight_terms(query: &dyn tantivy::query::Query, field: Field) -> HashSet<S
     terms
 }
 
-/// Byte ranges of the tokens of `text` whose analyzed form is a query term.
-/// Tokenizing the passage again is cheap (it is short) and, unlike
-/// tantivy's snippet generator, keeps every occurrence in the whole passage.
-fn highlights(
-    analyzer: &mut tantivy::tokenizer::TextAnalyzer,
-    text: &str,
-    terms: &HashSet<String>,
-) -> Vec<[usize; 2]> {
-    let mut ranges = Vec::new();
-    if terms.is_empty() {
-        return ranges;
-    }
-    let mut stream = analyzer.token_stream(text);
-    while stream.advance() {
-        let token = stream.token();
-        if terms.contains(&token.text) {
-            ranges.push([token.offset_from, token.offset_to]);
-        }
-    }
-    ranges
+/// Finds the words of a passage that the query matched.
+struct Highlighter {
+    /// Analyzed terms matched exactly.
+    terms: HashSet<String>,
+    /// Analyzed terms matched within an edit distance.
+    fuzzy: Vec<(String, u8)>,
+    analyzer: tantivy::tokenizer::TextAnalyzer,
+    /// The passage words (lower-cased) that matched a fuzzy term.
+    fuzzy_matched: std::collections::BTreeSet<String>,
 }
 
-fn hit_from_doc(doc: &TantivyDocument, f: &Fields, rank: usize, score: f32) -> Hit {
+impl Highlighter {
+    /// Byte ranges of the tokens of `text` whose analyzed form is a query
+    /// term. Tokenizing the passage again is cheap (it is short) and, unlike
+    /// tantivy's snippet generator, keeps every occurrence in the passage.
+    fn highlights(&mut self, text: &str) -> Vec<[usize; 2]> {
+        let mut ranges = Vec::new();
+        if self.terms.is_empty() && self.fuzzy.is_empty() {
+            return ranges;
+        }
+        let mut stream = self.analyzer.token_stream(text);
+        while stream.advance() {
+            let token = stream.token();
+            let range = [token.offset_from, token.offset_to];
+            if self.terms.contains(&token.text) {
+                ranges.push(range);
+            } else if self
+                .fuzzy
+                .iter()
+                .any(|(t, d)| strsim::damerau_levenshtein(t, &token.text) <= usize::from(*d))
+            {
+                if let Some(word) = text.get(token.offset_from..token.offset_to) {
+                    self.fuzzy_matched.insert(word.to_lowercase());
+                }
+                ranges.push(range);
+            }
+        }
+        ranges
+    }
+}
+
+pub(crate) fn hit_from_doc(doc: &TantivyDocument, f: &Fields, rank: usize, score: f32) -> Hit {
     let text = |field| {
         doc.get_first(field)
             .and_then(|v| v.as_str())

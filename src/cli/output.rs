@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 use frontline::generation::Store;
-use frontline::{BuildSummary, FacetCounts, Interval, Query, SearchResults, Stats};
+use frontline::{BuildSummary, FacetCounts, Hit, Interval, Query, SearchResults, Stats};
 
 /// Output formats of `search`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -41,58 +41,152 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// Prints search results in the chosen format.
-pub fn print_hits(results: &SearchResults, query: &Query, format: HitFormat) -> Result<()> {
+/// Columns `--fields` accepts, in the default CSV order.
+pub const HIT_FIELDS: [&str; 19] = [
+    "rank",
+    "score",
+    "date",
+    "event_date",
+    "article_id",
+    "paragraph",
+    "passage",
+    "title",
+    "outlet",
+    "url",
+    "provinces",
+    "mentions",
+    "passage_provinces",
+    "groups",
+    "countries",
+    "text",
+    "highlights",
+    "story",
+    "also_in",
+];
+
+/// The columns of the CSV output when `--fields` is not given.
+const DEFAULT_CSV: [&str; 12] = [
+    "rank",
+    "score",
+    "date",
+    "event_date",
+    "article_id",
+    "paragraph",
+    "title",
+    "outlet",
+    "provinces",
+    "groups",
+    "countries",
+    "text",
+];
+
+/// Parses one `--fields` name.
+pub fn parse_field(s: &str) -> Result<String, String> {
+    let name = s.trim();
+    if HIT_FIELDS.contains(&name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "unknown field {name:?}; fields: {}",
+            HIT_FIELDS.join(", ")
+        ))
+    }
+}
+
+/// Prints search results in the chosen format; `fields` (when not empty)
+/// picks the columns of csv, ndjson and json hits.
+pub fn print_hits(
+    results: &SearchResults,
+    query: &Query,
+    format: HitFormat,
+    fields: &[String],
+) -> Result<()> {
     match format {
-        HitFormat::Json => print_json(results),
+        HitFormat::Json => {
+            let mut value = serde_json::to_value(results)?;
+            if let Some(hits) = value.get_mut("hits").and_then(|h| h.as_array_mut()) {
+                for hit in hits {
+                    keep_fields(hit, fields);
+                }
+            }
+            print_json(&value)
+        }
         HitFormat::Ndjson => {
             let mut out = std::io::stdout().lock();
             for hit in &results.hits {
-                serde_json::to_writer(&mut out, hit)?;
+                let mut value = serde_json::to_value(hit)?;
+                keep_fields(&mut value, fields);
+                serde_json::to_writer(&mut out, &value)?;
                 writeln!(out)?;
             }
             Ok(())
         }
-        HitFormat::Csv => print_hits_csv(results),
+        HitFormat::Csv => print_hits_csv(results, fields),
         HitFormat::Text => print_hits_text(results, query),
     }
 }
 
-fn print_hits_csv(results: &SearchResults) -> Result<()> {
+/// Drops the keys of a hit object not in `fields`, keeping their order of
+/// the JSON output (an empty list keeps everything).
+fn keep_fields(hit: &mut serde_json::Value, fields: &[String]) {
+    if fields.is_empty() {
+        return;
+    }
+    if let Some(map) = hit.as_object_mut() {
+        map.retain(|k, _| fields.iter().any(|f| f == k));
+    }
+}
+
+fn print_hits_csv(results: &SearchResults, fields: &[String]) -> Result<()> {
+    let columns: Vec<&str> = if fields.is_empty() {
+        DEFAULT_CSV.to_vec()
+    } else {
+        fields.iter().map(String::as_str).collect()
+    };
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-    w.write_record([
-        "rank",
-        "score",
-        "date",
-        "event_date",
-        "article_id",
-        "paragraph",
-        "title",
-        "outlet",
-        "provinces",
-        "groups",
-        "countries",
-        "text",
-    ])?;
+    w.write_record(&columns)?;
     for h in &results.hits {
-        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        w.write_record([
-            h.rank.to_string(),
-            format!("{:.3}", h.score),
-            date(h.date),
-            date(h.event_date),
-            h.article_id.clone(),
-            h.paragraph.to_string(),
-            h.title.clone(),
-            h.outlet.clone().unwrap_or_default(),
-            h.provinces.join(";"),
-            h.groups.join(";"),
-            h.countries.join(";"),
-            h.text.clone(),
-        ])?;
+        w.write_record(columns.iter().map(|c| csv_cell(h, c)))?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// One CSV cell: lists joined by `;`, highlights as `start-end`.
+fn csv_cell(h: &Hit, column: &str) -> String {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    match column {
+        "rank" => h.rank.to_string(),
+        "score" => format!("{:.3}", h.score),
+        "date" => date(h.date),
+        "event_date" => date(h.event_date),
+        "article_id" => h.article_id.clone(),
+        "paragraph" => h.paragraph.to_string(),
+        "passage" => h.passage.to_string(),
+        "title" => h.title.clone(),
+        "outlet" => h.outlet.clone().unwrap_or_default(),
+        "url" => h.url.clone().unwrap_or_default(),
+        "provinces" => h.provinces.join(";"),
+        "mentions" => h.mentions.join(";"),
+        "passage_provinces" => h.passage_provinces.join(";"),
+        "groups" => h.groups.join(";"),
+        "countries" => h.countries.join(";"),
+        "text" => h.text.clone(),
+        "highlights" => h
+            .highlights
+            .iter()
+            .map(|[a, b]| format!("{a}-{b}"))
+            .collect::<Vec<_>>()
+            .join(";"),
+        "story" => h.story.clone(),
+        "also_in" => h
+            .also_in
+            .iter()
+            .map(|c| c.article_id.as_str())
+            .collect::<Vec<_>>()
+            .join(";"),
+        _ => String::new(),
+    }
 }
 
 fn print_hits_text(results: &SearchResults, query: &Query) -> Result<()> {
@@ -117,6 +211,23 @@ fn print_hits_text(results: &SearchResults, query: &Query) -> Result<()> {
             String::new()
         },
     )?;
+    if let Some(note) = &results.fuzzy {
+        writeln!(
+            out,
+            "{} for {}: showing near spellings ({})",
+            if note.exact_hits == 0 {
+                "No exact match".to_string()
+            } else {
+                format!("Only {} exact match(es)", note.exact_hits)
+            },
+            note.unknown.join(", "),
+            if note.matched.is_empty() {
+                "none on this page".to_string()
+            } else {
+                note.matched.join(", ")
+            },
+        )?;
+    }
     for h in &results.hits {
         writeln!(out)?;
         let date = h
@@ -414,6 +525,54 @@ pub fn print_generations(rows: &[GenerationRow]) -> Result<()> {
             r.articles.unwrap_or(0),
             r.files.unwrap_or(0)
         )?;
+    }
+    Ok(())
+}
+
+/// Prints the articles like one article, best first.
+pub fn print_similar(r: &frontline::SimilarResults) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let date = |d: Option<chrono::NaiveDate>| d.map_or("undated".to_string(), |d| d.to_string());
+    writeln!(
+        out,
+        "{} article{} like {} ({}, {}{}) ({:.1} ms)",
+        r.similar.len(),
+        if r.similar.len() == 1 { "" } else { "s" },
+        r.article_id,
+        date(r.event_date),
+        r.provinces.join(", "),
+        if r.groups.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", r.groups.join(", "))
+        },
+        r.took_ms,
+    )?;
+    for (i, s) in r.similar.iter().enumerate() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:>3}. {}  {}  score {:.2}{}",
+            i + 1,
+            date(s.event_date),
+            s.article_id,
+            s.score,
+            if s.same_story { "  (same story)" } else { "" },
+        )?;
+        let mut shared: Vec<String> = s.shared_provinces.clone();
+        shared.extend(s.shared_groups.iter().cloned());
+        if let Some(days) = s.days_apart.filter(|d| *d <= frontline::similar::NEAR_DAYS) {
+            shared.push(format!(
+                "{days} day{} apart",
+                if days == 1 { "" } else { "s" }
+            ));
+        }
+        if !s.title.is_empty() {
+            writeln!(out, "     {}", s.title)?;
+        }
+        if !shared.is_empty() {
+            writeln!(out, "     shares: {}", shared.join(" · "))?;
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod hostile;
+mod query_features;
 mod rebuild;
 mod relevance;
 mod sample;
