@@ -21,8 +21,9 @@ mod exit {
 }
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success; 1 no hits (search) or files skipped under --strict (index, nothing changed);
-2 error; 3 index locked by another `frontline index` run.
+Exit codes: 0 success (index: even with skipped files, unless --skipped-exit CODE); 1 no hits
+(search) or files skipped under --strict (index, nothing changed); 2 error; 3 index locked by
+another `frontline index` run.
 
 The index directory defaults to $FRONTLINE_INDEX, else ./frontline-index.";
 
@@ -148,6 +149,12 @@ struct IndexArgs {
     /// Fail (exit 1, index unchanged) if any file is skipped.
     #[arg(long)]
     strict: bool,
+    /// Exit with this code instead of 0 when the run published but skipped
+    /// files, so a scheduler can tell "success with skipped files" from a
+    /// clean run without failing it (e.g. `--skipped-exit 4`, with
+    /// `SuccessExitStatus=4` in a systemd unit).
+    #[arg(long, value_name = "CODE", default_value_t = 0)]
+    skipped_exit: u8,
     /// Follow symbolic links in the corpus.
     #[arg(long)]
     follow_links: bool,
@@ -534,6 +541,7 @@ fn run_index(args: IndexArgs) -> anyhow::Result<u8> {
     let result = frontline::Index::build_with_progress(&opts, &progress);
     progress.clear();
     let (summary, code) = match result {
+        Ok(summary) if !summary.skipped.is_empty() => (summary, args.skipped_exit),
         Ok(summary) => (summary, exit::OK),
         Err(frontline::Error::Strict(summary)) => {
             eprintln!("frontline: {}", frontline::Error::Strict(summary.clone()));

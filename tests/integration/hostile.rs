@@ -138,6 +138,28 @@ fn strict_turns_skips_into_a_failure_that_changes_nothing() {
         .code(1)
         .stderr(predicate::str::contains("skipped under --strict"));
     assert!(!dir.index().join("CURRENT").exists(), "nothing published");
+    // Without --strict the same run publishes; a scheduler that wants to
+    // see "success with skipped files" asks for its own exit code.
+    let corpus = dir.corpus();
+    let corpus = corpus.to_str().unwrap();
+    dir.cmd(&["index", corpus, "--skipped-exit", "4"])
+        .assert()
+        .code(4);
+    assert!(dir.index().join("CURRENT").exists(), "published");
+    dir.cmd(&["search", "", "--limit", "1"]).assert().success();
+    // Nothing skipped, nothing changed: a plain 0 even with the flag.
+    let clean = Dir::new();
+    clean.write("a.txt", GOOD);
+    let clean_corpus = clean.corpus();
+    clean
+        .cmd(&[
+            "index",
+            clean_corpus.to_str().unwrap(),
+            "--skipped-exit",
+            "4",
+        ])
+        .assert()
+        .code(0);
 }
 
 #[cfg(unix)]
