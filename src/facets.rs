@@ -3,8 +3,8 @@
 //! tantivy's `FacetCollector` counts documents, and a document here is a
 //! passage, so a long article would weigh more than a short one. This
 //! module's collector counts distinct articles per value (and, beside it,
-//! passages), reading only fast fields: the facet column and
-//! `article_key`.
+//! distinct stories, so syndicated copies count once, and passages),
+//! reading only fast fields: the facet column, `article_key` and `story`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -84,6 +84,8 @@ pub struct FacetCount {
     pub value: String,
     /// Distinct matching articles with this value.
     pub articles: u64,
+    /// Distinct stories among them: copies of one wire story count once.
+    pub stories: u64,
     /// Matching passages with this value.
     pub passages: u64,
 }
@@ -97,12 +99,36 @@ pub struct FacetCounts {
     pub field: FacetField,
     /// Distinct matching articles, with or without a value.
     pub total_articles: u64,
+    /// Distinct stories among them.
+    pub total_stories: u64,
     /// Counts, most articles first (by date ascending for timelines).
     pub counts: Vec<FacetCount>,
 }
 
-/// Per value: the article keys seen and the passage count.
-type Tally = HashMap<String, (HashSet<u64>, u64)>;
+/// What one value has collected.
+#[derive(Default)]
+pub(crate) struct Seen {
+    articles: HashSet<u64>,
+    stories: HashSet<u64>,
+    passages: u64,
+}
+
+impl Seen {
+    fn add(&mut self, article: u64, story: u64) {
+        self.articles.insert(article);
+        self.stories.insert(story);
+        self.passages += 1;
+    }
+
+    fn merge(&mut self, other: Seen) {
+        self.articles.extend(other.articles);
+        self.stories.extend(other.stories);
+        self.passages += other.passages;
+    }
+}
+
+/// Per value label, what was seen.
+type Tally = HashMap<String, Seen>;
 
 /// Counts distinct articles per value of a facet field or date bucket.
 pub(crate) struct ArticleFacetCollector {
@@ -113,9 +139,10 @@ pub(crate) struct ArticleFacetCollector {
 pub(crate) struct SegmentTally {
     source: Source,
     keys: Column<u64>,
-    by_ord: HashMap<u64, (HashSet<u64>, u64)>,
+    stories: Column<u64>,
+    by_ord: HashMap<u64, Seen>,
     by_label: Tally,
-    all: HashSet<u64>,
+    all: Seen,
 }
 
 enum Source {
@@ -124,7 +151,7 @@ enum Source {
 }
 
 impl Collector for ArticleFacetCollector {
-    type Fruit = (Tally, HashSet<u64>);
+    type Fruit = (Tally, Seen);
     type Child = SegmentTally;
 
     fn for_segment(
@@ -133,6 +160,7 @@ impl Collector for ArticleFacetCollector {
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentTally> {
         let keys = reader.fast_fields().u64("article_key")?;
+        let stories = reader.fast_fields().u64("story")?;
         let source = match self.interval {
             Some(interval) => Source::Date(reader.fast_fields().date(&self.field)?, interval),
             None => Source::Facet(reader.facet_reader(&self.field)?),
@@ -140,9 +168,10 @@ impl Collector for ArticleFacetCollector {
         Ok(SegmentTally {
             source,
             keys,
+            stories,
             by_ord: HashMap::new(),
             by_label: HashMap::new(),
-            all: HashSet::new(),
+            all: Seen::default(),
         })
     }
 
@@ -150,18 +179,13 @@ impl Collector for ArticleFacetCollector {
         false
     }
 
-    fn merge_fruits(
-        &self,
-        fruits: Vec<(Tally, HashSet<u64>)>,
-    ) -> tantivy::Result<(Tally, HashSet<u64>)> {
+    fn merge_fruits(&self, fruits: Vec<(Tally, Seen)>) -> tantivy::Result<(Tally, Seen)> {
         let mut merged: Tally = HashMap::new();
-        let mut all = HashSet::new();
-        for (tally, keys) in fruits {
-            all.extend(keys);
-            for (label, (articles, passages)) in tally {
-                let entry = merged.entry(label).or_default();
-                entry.0.extend(articles);
-                entry.1 += passages;
+        let mut all = Seen::default();
+        for (tally, seen) in fruits {
+            all.merge(seen);
+            for (label, seen) in tally {
+                merged.entry(label).or_default().merge(seen);
             }
         }
         Ok((merged, all))
@@ -169,41 +193,38 @@ impl Collector for ArticleFacetCollector {
 }
 
 impl SegmentCollector for SegmentTally {
-    type Fruit = (Tally, HashSet<u64>);
+    type Fruit = (Tally, Seen);
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let Some(key) = self.keys.first(doc) else {
             return;
         };
-        self.all.insert(key);
+        // An article with no story id is a story of its own.
+        let story = self.stories.first(doc).unwrap_or(key);
+        self.all.add(key, story);
         match &self.source {
             Source::Facet(reader) => {
                 for ord in reader.facet_ords(doc) {
-                    let entry = self.by_ord.entry(ord).or_default();
-                    entry.0.insert(key);
-                    entry.1 += 1;
+                    self.by_ord.entry(ord).or_default().add(key, story);
                 }
             }
             Source::Date(column, interval) => {
                 if let Some(date) = column.first(doc).and_then(to_date) {
-                    let entry = self.by_label.entry(interval.label(date)).or_default();
-                    entry.0.insert(key);
-                    entry.1 += 1;
+                    let label = interval.label(date);
+                    self.by_label.entry(label).or_default().add(key, story);
                 }
             }
         }
     }
 
-    fn harvest(self) -> (Tally, HashSet<u64>) {
+    fn harvest(self) -> (Tally, Seen) {
         let mut tally = self.by_label;
         if let Source::Facet(reader) = &self.source {
             let mut facet = Facet::root();
-            for (ord, counts) in self.by_ord {
+            for (ord, seen) in self.by_ord {
                 if reader.facet_from_ord(ord, &mut facet).is_ok() {
                     let label = facet.to_path().join("/");
-                    let entry = tally.entry(label).or_default();
-                    entry.0.extend(counts.0);
-                    entry.1 += counts.1;
+                    tally.entry(label).or_default().merge(seen);
                 }
             }
         }
@@ -219,15 +240,16 @@ fn to_date(dt: tantivy::DateTime) -> Option<NaiveDate> {
 pub(crate) fn finish(
     query: &str,
     field: FacetField,
-    (tally, all): (Tally, HashSet<u64>),
+    (tally, all): (Tally, Seen),
     top: Option<usize>,
 ) -> FacetCounts {
     let mut counts: Vec<FacetCount> = tally
         .into_iter()
-        .map(|(value, (articles, passages))| FacetCount {
+        .map(|(value, seen)| FacetCount {
             value,
-            articles: articles.len() as u64,
-            passages,
+            articles: seen.articles.len() as u64,
+            stories: seen.stories.len() as u64,
+            passages: seen.passages,
         })
         .collect();
     if field == FacetField::Date {
@@ -250,7 +272,8 @@ pub(crate) fn finish(
     FacetCounts {
         query: query.to_string(),
         field,
-        total_articles: all.len() as u64,
+        total_articles: all.articles.len() as u64,
+        total_stories: all.stories.len() as u64,
         counts,
     }
 }
@@ -280,6 +303,7 @@ pub fn fill_timeline(counts: &FacetCounts, interval: Interval) -> Vec<FacetCount
             FacetCount {
                 value: label.clone(),
                 articles: 0,
+                stories: 0,
                 passages: 0,
             },
             |c| (*c).clone(),

@@ -362,12 +362,13 @@ pub fn print_facets(counts: &FacetCounts, interval: Interval, format: TableForma
         }),
         TableFormat::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-            w.write_record(["value", "articles", "passages"])?;
+            w.write_record(["value", "articles", "passages", "stories"])?;
             for c in &rows {
                 w.write_record([
                     c.value.clone(),
                     c.articles.to_string(),
                     c.passages.to_string(),
+                    c.stories.to_string(),
                 ])?;
             }
             w.flush()?;
@@ -375,16 +376,26 @@ pub fn print_facets(counts: &FacetCounts, interval: Interval, format: TableForma
         }
         TableFormat::Text => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{} matching articles", counts.total_articles)?;
-            let max = rows.iter().map(|c| c.articles).max().unwrap_or(0).max(1);
+            writeln!(
+                out,
+                "{} matching articles, {} stories (syndicated copies count once)",
+                counts.total_articles, counts.total_stories
+            )?;
             let name_width = rows
                 .iter()
                 .map(|c| c.value.chars().count())
                 .max()
-                .unwrap_or(0);
+                .unwrap_or(0)
+                .max(5);
+            writeln!(out, "{:<name_width$}  articles  stories", "")?;
+            let max = rows.iter().map(|c| c.articles).max().unwrap_or(0).max(1);
             for c in &rows {
                 let bar = "█".repeat(((c.articles * 40).div_ceil(max)) as usize);
-                writeln!(out, "{:<name_width$}  {:>6}  {bar}", c.value, c.articles)?;
+                writeln!(
+                    out,
+                    "{:<name_width$}  {:>8}  {:>7}  {bar}",
+                    c.value, c.articles, c.stories
+                )?;
             }
             Ok(())
         }

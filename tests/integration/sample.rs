@@ -219,4 +219,26 @@ fn facets_count_articles_and_respect_filters() {
     .assert()
     .success()
     .stdout(predicate::str::contains("2025-08"));
+    // The Baidoa bombing is in the corpus twice (a wire story and its
+    // syndicated copy): two articles, one story, on its day.
+    let out = dir
+        .cmd(&[
+            "facets",
+            "car bomb",
+            "--province",
+            "Bay",
+            "--field",
+            "date",
+            "--interval",
+            "day",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let timeline: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(timeline["total_articles"], 2, "{timeline}");
+    assert_eq!(timeline["total_stories"], 1, "{timeline}");
+    assert_eq!(timeline["counts"][0]["value"], "2025-05-17");
+    assert_eq!(timeline["counts"][0]["stories"], 1);
 }
