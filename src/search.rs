@@ -1000,7 +1000,21 @@ fn story_copies(
     );
     let docs = searcher.search(&query, &TopDocs::with_limit(200).order_by_score())?;
     let mut copies: Vec<StoryCopy> = Vec::new();
+    // Every passage of every copy matches: read each article's stored
+    // fields once, telling passages apart by the `article_key` fast field.
+    let mut keys: HashMap<u32, Column<u64>> = HashMap::new();
+    let mut seen = HashSet::new();
     for (_, addr) in docs {
+        if let std::collections::hash_map::Entry::Vacant(e) = keys.entry(addr.segment_ord) {
+            let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+            e.insert(ff.u64("article_key")?);
+        }
+        let key = keys
+            .get(&addr.segment_ord)
+            .and_then(|c| c.first(addr.doc_id));
+        if key.is_some_and(|k| !seen.insert(k)) {
+            continue;
+        }
         let other: TantivyDocument = searcher.doc(addr)?;
         let id = other
             .get_first(f.article_id)
