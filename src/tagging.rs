@@ -524,7 +524,7 @@ static LEARN: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 });
 
 static BACKGROUND_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:last year|previous(?:ly)?|in the past|years ago|months ago|a year ago|earlier this year|since (?:19|20)\d\d|in (?:19|20)\d\d|similar (?:raid|attack|strike|operation)s?)\b")
+    Regex::new(r"(?i)\b(?:last (?:year|month|week)|previous(?:ly)?|in the past|years ago|months ago|a year ago|earlier this year|in recent (?:years|months)|since (?:19|20)\d\d|in (?:19|20)\d\d|(?:19|20)\d0s|originated|after (?:losing|the fall of)|similar (?:raid|attack|strike|operation)s?)\b")
         .expect("built-in regex")
 });
 

@@ -45,11 +45,22 @@ def copy(src, name):
     write(name, header, rows)
 
 
+# Names of continents and world regions that are also the names of small
+# towns somewhere ("Asia" in the Philippines): in a report they almost always
+# mean the region, so they get the `word` flag and never tag on their own.
+REGION_NAMES = {"Africa", "America", "Antarctica", "Arabia", "Asia", "Europe", "Oceania"}
+
+
 def places(src, src_name, name, keep):
     header, rows = read(os.path.join(src, src_name))
     idx = [header.index(c) for c in PLACE_COLUMNS]
     flags = header.index("flags")
     out = [[row[i] for i in idx] for row in rows if keep(row[flags].split("|"))]
+    name_col, flags_col = PLACE_COLUMNS.index("name"), PLACE_COLUMNS.index("flags")
+    for row in out:
+        marks = [f for f in row[flags_col].split("|") if f]
+        if row[name_col] in REGION_NAMES and "word" not in marks:
+            row[flags_col] = "|".join(marks + ["word"])
     write(name, PLACE_COLUMNS, out)
 
 
