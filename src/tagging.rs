@@ -18,16 +18,22 @@
 //! - **background**: a province or group named only in sentences about
 //!   other times (another year, another month, "last year", "previously")
 //!   is a mention, not an event;
-//! - **dates**: see [`crate::dates`].
+//! - **dates**: see [`crate::dates`]; the event date is the first date
+//!   expression of the lead, except that a statement's date ("said on
+//!   Tuesday", "on Tuesday published") gives way to an earlier day named
+//!   after it ("… it had repelled an attack on Monday").
 //!
 //! ```
 //! use frontline::{article::parse_text, tagging::Tagger, Gazetteer};
 //! let g = Gazetteer::load(None).unwrap();
+//! let tagger = Tagger::new(&g).unwrap();
 //! let a = &parse_text("a.txt", " date 2025-08-21 ISIS fighters attacked a checkpoint near Maiduguri on Wednesday.\n").unwrap().articles[0];
-//! let tags = Tagger::new(&g).unwrap().tag(a);
+//! let tags = tagger.tag(a);
 //! assert_eq!(tags.provinces[0].to_string(), "Nigeria/Borno");
 //! assert_eq!(tags.groups, ["Islamic State"]);
 //! assert_eq!(tags.event_date.unwrap().to_string(), "2025-08-20");
+//! let b = &parse_text("b.txt", " date 2025-08-21 The army said on Thursday it had repelled an attack near Maiduguri on Tuesday.\n").unwrap().articles[0];
+//! assert_eq!(tagger.tag(b).event_date.unwrap().to_string(), "2025-08-19");
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -1064,13 +1070,26 @@ impl<'g> Tagger<'g> {
         published: Option<NaiveDate>,
     ) -> Option<(NaiveDate, Evidence)> {
         for p in article.paragraphs.iter().take(2) {
-            let found = crate::dates::resolve_all(&p.text, published)
+            let candidates: Vec<_> = crate::dates::resolve_all(&p.text, published)
                 .into_iter()
-                .find(|f| {
+                .filter(|f| {
                     published.is_none_or(|d| {
                         f.date <= d && d.signed_duration_since(f.date).num_days() <= 62
                     })
-                });
+                })
+                .collect();
+            // "The army said on Tuesday it had repelled an attack on Monday":
+            // the first date is the statement's; an earlier day named later
+            // in the paragraph is the event's.
+            let found = match candidates.as_slice() {
+                [first, rest @ ..] if is_statement_date(&p.text, first.span) => rest
+                    .iter()
+                    .find(|f| f.date <= first.date)
+                    .or(Some(first))
+                    .cloned(),
+                [first, ..] => Some(first.clone()),
+                [] => None,
+            };
             if let Some(f) = found {
                 return Some((
                     f.date,
@@ -1395,6 +1414,26 @@ fn split_sentences(text: &str) -> Vec<(usize, usize)> {
         out.push((start, text.len()));
     }
     out
+}
+
+static SAID_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:said|says|announced|reported|confirmed|claimed|published|stated|told reporters|added)\s+(?:(?:late|early)\s+)?(?:on\s+)?$")
+        .expect("built-in regex")
+});
+
+static SAID_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s+(?:said|announced|reported|confirmed|claimed|published|released|named|denied)\b",
+    )
+    .expect("built-in regex")
+});
+
+/// Whether the date expression at `span` dates a statement about the
+/// events ("said on Tuesday", "on Tuesday published") rather than them.
+fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
+    let before = text.get(..span.0).unwrap_or_default();
+    let after = text.get(span.1..).unwrap_or_default();
+    SAID_BEFORE.is_match(before) || SAID_AFTER.is_match(after)
 }
 
 /// Whether a sentence is about another time than the reported events.
