@@ -155,7 +155,9 @@ pub struct Gazetteer {
     group_names: HashMap<String, u32>,
     sources: Vec<(String, Cow<'static, str>)>,
     dir: Option<PathBuf>,
-    fingerprint: String,
+    /// Hashed on first use: the place files are tens of megabytes, and a
+    /// search never needs the hash, only an index run does.
+    fingerprint: OnceLock<String>,
     places: OnceLock<std::result::Result<Places, (String, usize, String)>>,
     pub(crate) matcher: OnceLock<std::result::Result<crate::tagging::Matcher, String>>,
 }
@@ -166,7 +168,7 @@ impl std::fmt::Debug for Gazetteer {
             .field("provinces", &self.provinces.len())
             .field("countries", &self.countries.len())
             .field("groups", &self.groups.len())
-            .field("fingerprint", &self.fingerprint)
+            .field("fingerprint", &self.fingerprint.get())
             .finish()
     }
 }
@@ -185,17 +187,6 @@ impl Gazetteer {
             };
             sources.push((name.to_string(), text));
         }
-        let mut hasher = Sha256::new();
-        for (name, text) in &sources {
-            hasher.update(name.as_bytes());
-            hasher.update([0]);
-            hasher.update(text.as_bytes());
-            hasher.update([0]);
-        }
-        let fingerprint = hasher.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         let origin = |name: &str| match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
             Some(path) => path,
             None => PathBuf::from(format!("(embedded) index-schema/{name}")),
@@ -203,7 +194,7 @@ impl Gazetteer {
         let countries = parse_countries(&sources[0].1, &origin("countries.tsv"))?;
         let provinces = parse_provinces(&sources[1].1, &origin("provinces.tsv"))?;
         let groups = parse_groups(&sources[2].1, &origin("groups.tsv"))?;
-        let mut g = Gazetteer::index(provinces, countries, groups, sources, fingerprint);
+        let mut g = Gazetteer::index(provinces, countries, groups, sources);
         g.dir = dir.map(Path::to_path_buf);
         Ok(g)
     }
@@ -218,7 +209,6 @@ impl Gazetteer {
         countries: Vec<CountryEntry>,
         groups: Vec<GroupEntry>,
         sources: Vec<(String, Cow<'static, str>)>,
-        fingerprint: String,
     ) -> Gazetteer {
         let mut province_names: HashMap<String, Vec<u32>> = HashMap::new();
         let mut region_names: HashMap<String, Vec<u32>> = HashMap::new();
@@ -260,7 +250,7 @@ impl Gazetteer {
             group_names,
             sources,
             dir: None,
-            fingerprint,
+            fingerprint: OnceLock::new(),
             places: OnceLock::new(),
             matcher: OnceLock::new(),
         }
@@ -269,7 +259,21 @@ impl Gazetteer {
     /// A short hash of all the data files: an index built with different
     /// data is rebuilt in full.
     pub fn fingerprint(&self) -> String {
-        self.fingerprint.clone()
+        self.fingerprint
+            .get_or_init(|| {
+                let mut hasher = Sha256::new();
+                for (name, text) in &self.sources {
+                    hasher.update(name.as_bytes());
+                    hasher.update([0]);
+                    hasher.update(text.as_bytes());
+                    hasher.update([0]);
+                }
+                hasher.finalize()[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect()
+            })
+            .clone()
     }
 
     /// Every province, in file order.

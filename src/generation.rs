@@ -187,6 +187,29 @@ impl Store {
         })
     }
 
+    /// The schema version a generation was written with, read without
+    /// parsing the whole manifest: its file list grows with the corpus (a
+    /// million files is ~150 MB of JSON), and opening an index for a search
+    /// must not cost that. serde writes `schema_version` first; anything
+    /// else falls back to the full parse.
+    pub fn schema_version(&self, id: GenerationId) -> Result<u32> {
+        use std::io::Read;
+        let path = self.generation_dir(id).join(MANIFEST_FILE);
+        let mut head = Vec::with_capacity(64);
+        fs::File::open(&path)
+            .and_then(|f| f.take(64).read_to_end(&mut head))
+            .map_err(|e| Error::io(&path, e))?;
+        let version = std::str::from_utf8(&head)
+            .ok()
+            .and_then(|h| h.strip_prefix("{\"schema_version\":"))
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse().ok());
+        match version {
+            Some(v) => Ok(v),
+            None => Ok(self.manifest(id)?.schema_version),
+        }
+    }
+
     /// Writes a manifest into a (staging) generation directory, durably.
     pub fn write_manifest(&self, dir: &Path, manifest: &Manifest) -> Result<()> {
         let bytes = serde_json::to_vec(manifest).map_err(|e| Error::CorruptIndex {

@@ -37,7 +37,8 @@ use crate::similar::SimilarResults;
 pub struct Index {
     store: Store,
     generation: GenerationId,
-    manifest: Manifest,
+    /// Parsed on first use (see [`Store::schema_version`]).
+    manifest: OnceLock<Manifest>,
     tantivy: tantivy::Index,
     reader: IndexReader,
     fields: Fields,
@@ -113,11 +114,11 @@ impl Index {
         let root = path.as_ref().to_path_buf();
         let store = Store::new(&root);
         let generation = current_generation(&store)?;
-        let manifest = store.manifest(generation)?;
-        if manifest.schema_version != SCHEMA_VERSION {
+        let version = store.schema_version(generation)?;
+        if version != SCHEMA_VERSION {
             return Err(Error::IncompatibleIndex {
                 path: root,
-                found: manifest.schema_version.to_string(),
+                found: version.to_string(),
                 expected: SCHEMA_VERSION,
             });
         }
@@ -132,7 +133,7 @@ impl Index {
         if tantivy.schema() != expected {
             return Err(Error::IncompatibleIndex {
                 path: root,
-                found: format!("{} (fields differ)", manifest.schema_version),
+                found: format!("{version} (fields differ)"),
                 expected: SCHEMA_VERSION,
             });
         }
@@ -144,7 +145,7 @@ impl Index {
         Ok(Index {
             store,
             generation,
-            manifest,
+            manifest: OnceLock::new(),
             tantivy,
             reader,
             fields,
@@ -190,8 +191,12 @@ impl Index {
     }
 
     /// The generation's manifest (files, gazetteer fingerprint, learned places).
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+    pub fn manifest(&self) -> Result<&Manifest> {
+        if let Some(m) = self.manifest.get() {
+            return Ok(m);
+        }
+        let loaded = self.store.manifest(self.generation)?;
+        Ok(self.manifest.get_or_init(|| loaded))
     }
 
     /// The underlying tantivy index (for benchmarks and advanced use).
@@ -280,12 +285,13 @@ impl Index {
     /// learned places, keeping every span and rule.
     pub fn explain(&self, article_id: &str) -> Result<Explanation> {
         let file = article_id.split('#').next().unwrap_or(article_id);
-        if !self.manifest.files.contains_key(file) {
+        let manifest = self.manifest()?;
+        if !manifest.files.contains_key(file) {
             return Err(Error::Query(format!(
                 "no article {article_id:?} in this index (ids are paths relative to the corpus root, as `search` prints them)"
             )));
         }
-        let path = self.manifest.corpus.join(file);
+        let path = manifest.corpus.join(file);
         let (format, gzip) = crate::corpus::Format::from_name(file)
             .ok_or_else(|| Error::Query(format!("{file}: not an article file")))?;
         let source = crate::corpus::SourceFile {
@@ -309,7 +315,7 @@ impl Index {
                 reason: format!("the file no longer holds article {article_id:?}"),
             })?;
         let tagger =
-            crate::tagging::Tagger::with_learned(self.gazetteer()?, &self.manifest.learned_places)?;
+            crate::tagging::Tagger::with_learned(self.gazetteer()?, &manifest.learned_places)?;
         let tags = tagger.tag(&article);
         Ok(Explanation { article, tags })
     }
@@ -380,19 +386,20 @@ impl Index {
             _ => None,
         };
         let dir = self.store.generation_dir(self.generation);
+        let manifest = self.manifest()?;
         Ok(Stats {
             path: self.store.root().to_path_buf(),
             generation: self.generation,
-            schema_version: self.manifest.schema_version,
-            corpus: self.manifest.corpus.clone(),
-            created: self.manifest.created,
-            files: self.manifest.files.len() as u64,
-            articles: self.manifest.articles(),
+            schema_version: manifest.schema_version,
+            corpus: manifest.corpus.clone(),
+            created: manifest.created,
+            files: manifest.files.len() as u64,
+            articles: manifest.articles(),
             passages: self.reader.searcher().num_docs(),
             date_span,
             top_provinces: top_provinces.counts,
             top_groups: top_groups.counts,
-            learned_places: self.manifest.learned_places.len(),
+            learned_places: manifest.learned_places.len(),
             size_bytes: dir_size(&dir),
         })
     }
