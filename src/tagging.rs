@@ -35,6 +35,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -193,28 +194,21 @@ fn is_acronym(alias: &str) -> bool {
 
 impl Matcher {
     fn build(g: &Gazetteer) -> Result<Matcher> {
-        let mut by_name: HashMap<String, Vec<Entry>> = HashMap::new();
+        // Names in a fixed order, folded in parallel (the ~280k folds are a
+        // good part of the build), then grouped in that order.
+        let mut named: Vec<(&str, Entry)> = Vec::new();
         let mut exact: Vec<String> = Vec::new();
-        let add = |name: &str, entry: Entry, by_name: &mut HashMap<String, Vec<Entry>>| {
-            let key = fold(name);
-            if key.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
-                by_name.entry(key).or_default().push(entry);
-            }
-        };
         for (i, group) in g.groups().iter().enumerate() {
             for alias in std::iter::once(&group.name).chain(&group.aliases) {
                 let exact_id = is_acronym(alias).then(|| {
                     exact.push(alias.clone());
                     exact.len() as u32 - 1
                 });
-                add(
-                    alias,
-                    Entry::Group {
-                        id: i as u32,
-                        exact: exact_id,
-                    },
-                    &mut by_name,
-                );
+                let entry = Entry::Group {
+                    id: i as u32,
+                    exact: exact_id,
+                };
+                named.push((alias, entry));
             }
         }
         let iso_code =
@@ -227,14 +221,13 @@ impl Matcher {
                     continue;
                 }
                 let ambiguous = p.ambiguous.contains(&fold(alias));
-                add(
+                named.push((
                     alias,
                     Entry::Province {
                         id: i as u32,
                         ambiguous,
                     },
-                    &mut by_name,
-                );
+                ));
             }
             if let Some(region) = &p.region {
                 let next = regions.len() as u32;
@@ -243,23 +236,30 @@ impl Matcher {
                     next
                 });
                 regions[r as usize].push(i as u32);
-                add(region, Entry::Region(r), &mut by_name);
+                named.push((region, Entry::Region(r)));
             }
         }
         for (i, c) in g.countries().iter().enumerate() {
             for alias in std::iter::once(&c.name).chain(&c.aliases) {
                 if alias.chars().count() > 3 || alias == &c.name {
-                    add(alias, Entry::Country(i as u32), &mut by_name);
+                    named.push((alias, Entry::Country(i as u32)));
                 }
             }
         }
         let places = g.places()?;
         for (i, p) in places.places.iter().enumerate() {
-            add(&p.name, Entry::Place(i as u32), &mut by_name);
+            named.push((&p.name, Entry::Place(i as u32)));
             for alt in &p.alternate_names {
                 if alt.chars().next().is_some_and(char::is_uppercase) && alt.chars().count() >= 3 {
-                    add(alt, Entry::Place(i as u32), &mut by_name);
+                    named.push((alt, Entry::Place(i as u32)));
                 }
+            }
+        }
+        let keys: Vec<String> = named.par_iter().map(|(name, _)| fold(name)).collect();
+        let mut by_name: HashMap<String, Vec<Entry>> = HashMap::new();
+        for ((_, entry), key) in named.into_iter().zip(keys) {
+            if key.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+                by_name.entry(key).or_default().push(entry);
             }
         }
         let mut patterns = Vec::with_capacity(by_name.len());
@@ -315,6 +315,14 @@ pub struct Learned {
     pub province: Province,
     /// The article that taught it.
     pub article: ArticleId,
+}
+
+/// A place a cue sentence names, not yet checked against the places the
+/// gazetteer already knows in that province.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaceCandidate {
+    province_id: u32,
+    place: Learned,
 }
 
 /// What the corpus taught about one place name.
@@ -544,19 +552,35 @@ impl<'g> Tagger<'g> {
 
     /// A tagger that also uses the places learned so far.
     pub fn with_learned(g: &'g Gazetteer, learned: &LearnedPlaces) -> Result<Tagger<'g>> {
-        let m = g.matcher()?;
-        let mut names = Vec::new();
+        let mut tagger = Tagger {
+            g,
+            m: g.matcher()?,
+            learned_ac: None,
+            learned: Vec::new(),
+            learned_names: Vec::new(),
+        };
+        tagger.update_learned(learned)?;
+        Ok(tagger)
+    }
+
+    /// Switches to the places learned so far, rebuilding the learned-name
+    /// automaton only when the names or their dominant provinces changed
+    /// (most batches of a run learn nothing new). Returns whether it did.
+    pub fn update_learned(&mut self, learned: &LearnedPlaces) -> Result<bool> {
         let mut provinces = Vec::new();
         let mut display = Vec::new();
         for place in learned.iter() {
-            let Some(province) = place.dominant().and_then(|p| province_id(g, p)) else {
+            let Some(province) = place.dominant().and_then(|p| province_id(self.g, p)) else {
                 continue;
             };
-            names.push(fold(&place.name));
             provinces.push(province);
             display.push(place.name.clone());
         }
-        let learned_ac = if names.is_empty() {
+        if provinces == self.learned && display == self.learned_names {
+            return Ok(false);
+        }
+        let names: Vec<String> = display.iter().map(|name| fold(name)).collect();
+        self.learned_ac = if names.is_empty() {
             None
         } else {
             Some(
@@ -566,18 +590,21 @@ impl<'g> Tagger<'g> {
                     .map_err(|e| Error::Query(e.to_string()))?,
             )
         };
-        Ok(Tagger {
-            g,
-            m,
-            learned_ac,
-            learned: provinces,
-            learned_names: display,
-        })
+        self.learned = provinces;
+        self.learned_names = display;
+        Ok(true)
     }
 
     /// The places an article teaches ("the town of Atmeh, in Idlib
     /// province"): names that are not already known places of that province.
     pub fn learn_places(g: &Gazetteer, article: &Article) -> Vec<Learned> {
+        Tagger::confirm_places(g, Tagger::place_candidates(g, article))
+    }
+
+    /// The first half of [`Tagger::learn_places`], which does not need the
+    /// name automaton (so it can run while the automaton is being built):
+    /// the cue sentences whose province the gazetteer knows.
+    pub(crate) fn place_candidates(g: &Gazetteer, article: &Article) -> Vec<PlaceCandidate> {
         let mut out = Vec::new();
         for p in &article.paragraphs {
             for re in LEARN.iter() {
@@ -588,18 +615,31 @@ impl<'g> Tagger<'g> {
                     let name = name.as_str().trim();
                     let ids = g.province_ids(&fold(prov.as_str()));
                     let [id] = ids else { continue };
-                    if !g.province_ids(&fold(name)).is_empty() || known_place_in(g, name, *id) {
+                    if !g.province_ids(&fold(name)).is_empty() {
                         continue;
                     }
-                    out.push(Learned {
-                        name: name.to_string(),
-                        province: g.provinces()[*id as usize].province.clone(),
-                        article: article.id.clone(),
+                    out.push(PlaceCandidate {
+                        province_id: *id,
+                        place: Learned {
+                            name: name.to_string(),
+                            province: g.provinces()[*id as usize].province.clone(),
+                            article: article.id.clone(),
+                        },
                     });
                 }
             }
         }
         out
+    }
+
+    /// The second half of [`Tagger::learn_places`]: drops the candidates
+    /// that are already known places of their province.
+    pub(crate) fn confirm_places(g: &Gazetteer, candidates: Vec<PlaceCandidate>) -> Vec<Learned> {
+        candidates
+            .into_iter()
+            .filter(|c| !known_place_in(g, &c.place.name, c.province_id))
+            .map(|c| c.place)
+            .collect()
     }
 
     /// Tags one article.
