@@ -1229,10 +1229,12 @@ fn is_metonym(before: &str, after: &str) -> bool {
         " did ", " does ", " has ", " had ", " will ", " would ", " wants", " hopes",
     ];
     const GOVERNMENT: &[&str] = &["government in", "leadership in"];
-    let before = before.trim_end().to_lowercase();
+    let before = before.trim_end();
     SPEECH_VERBS.iter().any(|v| after.starts_with(v))
         || AUXILIARIES.iter().any(|v| after.starts_with(v))
-        || GOVERNMENT.iter().any(|g| before.ends_with(g))
+        || GOVERNMENT
+            .iter()
+            .any(|g| lower_ends_with(before.chars().rev(), g))
 }
 
 /// A place name that names a geographic feature ("the Juba valley") or is
@@ -1252,7 +1254,7 @@ fn is_feature_or_person(before: &str, after: &str) -> bool {
         " plain",
         " dam",
     ];
-    if FEATURES.iter().any(|f| after.to_lowercase().starts_with(f)) {
+    if FEATURES.iter().any(|f| lower_starts_with(after, f)) {
         return true;
     }
     let trimmed = before.trim_end_matches(' ');
@@ -1360,16 +1362,55 @@ fn is_descriptive(before: &str, after: &str) -> bool {
         "loyal to",
         "inspired by",
     ];
-    let before = before.trim_end().to_lowercase();
-    SUFFIXES.iter().any(|s| after.starts_with(s)) || PREFIXES.iter().any(|p| before.ends_with(p))
+    let before = before.trim_end();
+    SUFFIXES.iter().any(|s| after.starts_with(s))
+        || PREFIXES
+            .iter()
+            .any(|p| lower_ends_with(before.chars().rev(), p))
 }
 
 fn is_located(before: &str, after: &str) -> bool {
     const PREPOSITIONS: &[&str] = &[" in", " across", " inside", " into", " throughout"];
-    let before = format!(" {}", before.trim_end().to_lowercase());
-    PREPOSITIONS.iter().any(|p| before.ends_with(p))
+    let before = before.trim_end();
+    // As if the text before began with a space: " in" matches "In" alone.
+    let spaced = || before.chars().rev().chain(std::iter::once(' '));
+    PREPOSITIONS.iter().any(|p| lower_ends_with(spaced(), p))
         || after.starts_with("'s ")
         || after.starts_with("’s ")
+}
+
+/// Whether the text whose characters `rev` yields from the end, once
+/// lower-cased, ends with `suffix` (ASCII, lower case). Lower-casing only
+/// the characters compared gives the same answer as lower-casing the text:
+/// the one context-dependent mapping (final sigma) never yields ASCII.
+fn lower_ends_with(rev: impl Iterator<Item = char>, suffix: &str) -> bool {
+    let mut want = suffix.bytes().rev();
+    for c in rev {
+        for l in c.to_lowercase().rev() {
+            match want.next() {
+                None => return true,
+                Some(w) if l == char::from(w) => {}
+                Some(_) => return false,
+            }
+        }
+    }
+    want.next().is_none()
+}
+
+/// Whether `text`, once lower-cased, starts with `prefix` (ASCII, lower
+/// case); see [`lower_ends_with`].
+fn lower_starts_with(text: &str, prefix: &str) -> bool {
+    let mut want = prefix.bytes();
+    for c in text.chars() {
+        for l in c.to_lowercase() {
+            match want.next() {
+                None => return true,
+                Some(w) if l == char::from(w) => {}
+                Some(_) => return false,
+            }
+        }
+    }
+    want.next().is_none()
 }
 
 /// A written form like `UN` or `US`: an acronym, never a place.
@@ -1404,7 +1445,7 @@ fn followed_by_type_word(after: &str) -> bool {
 }
 
 fn preceded_by_type_of(before: &str) -> bool {
-    let lower = before.trim_end().to_lowercase();
+    let before = before.trim_end();
     [
         "province of",
         "governorate of",
@@ -1413,7 +1454,7 @@ fn preceded_by_type_of(before: &str) -> bool {
         "oblast of",
     ]
     .iter()
-    .any(|p| lower.ends_with(p))
+    .any(|p| lower_ends_with(before.chars().rev(), p))
 }
 
 /// Sentence byte ranges of a paragraph.
@@ -1473,4 +1514,61 @@ fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
             .position(|n| *n == month)
             .is_some_and(|i| i as u32 + 1 != published.month())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The context checks once lower-cased the whole text before or after
+    /// a name; comparing only the characters needed must answer the same.
+    #[test]
+    fn partial_lower_casing_answers_like_full_lower_casing() {
+        let texts = [
+            "",
+            "in",
+            "IN",
+            " In",
+            "the Government In",
+            "fighters loyal to",
+            "ΟΔΟΣ in",
+            "ΟΔΟΣ",
+            "İn",
+            "\u{212A}abul province of",
+            "STATE OF",
+            " Valley of the Kings",
+            "İstanbul",
+            "Σ valley",
+        ];
+        let patterns = [
+            "in",
+            " in",
+            "government in",
+            "loyal to",
+            "state of",
+            " valley",
+            "σ",
+            "i",
+        ];
+        for text in texts {
+            for p in patterns.iter().filter(|p| p.is_ascii()) {
+                assert_eq!(
+                    lower_ends_with(text.chars().rev(), p),
+                    text.to_lowercase().ends_with(p),
+                    "{text:?} ends with {p:?}"
+                );
+                assert_eq!(
+                    lower_starts_with(text, p),
+                    text.to_lowercase().starts_with(p),
+                    "{text:?} starts with {p:?}"
+                );
+                let spaced = text.chars().rev().chain(std::iter::once(' '));
+                assert_eq!(
+                    lower_ends_with(spaced, p),
+                    format!(" {}", text.to_lowercase()).ends_with(p),
+                    "' {text:?}' ends with {p:?}"
+                );
+            }
+        }
+    }
 }
