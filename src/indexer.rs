@@ -2,12 +2,14 @@
 //!
 //! One run: take the writer lock, clean up what a crashed run left, decide
 //! between a full and an incremental build, stream the corpus through
-//! read → hash → parse → tag → split → tantivy documents in batches (rayon
-//! workers parse and tag while tantivy's own threads index), commit, and
-//! publish the new generation atomically (see [`crate::generation`]).
+//! read → hash → parse → tag → split → tantivy documents in batches (a
+//! producer prepares the next batches while the current one is tagged and
+//! indexed, and tantivy's own threads index), commit, and publish the new
+//! generation atomically (see [`crate::generation`]).
 //!
-//! Memory is bounded by the tantivy writer budget plus one batch of files:
-//! the article stream is never held in memory at once.
+//! Memory is bounded by the tantivy writer budget plus a few batches of
+//! files (`BATCHES_AHEAD` + 2): the article stream is never held in memory
+//! at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -39,6 +41,9 @@ pub const DEFAULT_KEEP: usize = 2;
 /// Files processed per batch: bounds memory, and places learned in one
 /// batch serve the articles of the same and later batches.
 const BATCH_FILES: usize = 512;
+/// Marks the gazetteer fingerprint of a generation built without tagging,
+/// so that the next run cannot reuse its untagged articles.
+const UNTAGGED: &str = "-untagged";
 /// Prepared batches waiting to be indexed: enough to keep the producer
 /// busy while the name automaton is built, few enough that memory stays
 /// the writer budget plus a handful of batches.
@@ -67,6 +72,10 @@ pub struct BuildOptions {
     pub keep: usize,
     /// Wait for another run's writer lock instead of failing at once.
     pub wait_for_lock: bool,
+    /// Tag articles (provinces, groups, event dates) and learn places. Only
+    /// for measuring what tagging costs: `false` indexes every article with
+    /// no tags, and the next run rebuilds fully.
+    pub tagging: bool,
 }
 
 impl BuildOptions {
@@ -88,6 +97,7 @@ impl BuildOptions {
             threads: None,
             keep: DEFAULT_KEEP,
             wait_for_lock: false,
+            tagging: true,
         }
     }
 }
@@ -245,6 +255,12 @@ fn full_rebuild_reason(
     if opts.full {
         return Some("--full requested".into());
     }
+    if !opts.tagging {
+        return Some("tagging disabled".into());
+    }
+    if prev.gazetteer.ends_with(UNTAGGED) {
+        return Some("the previous generation was built without tagging".into());
+    }
     if prev.schema_version != SCHEMA_VERSION {
         return Some(format!(
             "schema version changed ({} -> {SCHEMA_VERSION})",
@@ -276,6 +292,7 @@ struct Run<'a> {
     learned: LearnedPlaces,
     stories: StoryIndex,
     corpus: PathBuf,
+    tagging: bool,
     split: SplitOptions,
     skipped: Vec<Skipped>,
     warnings: Vec<Skipped>,
@@ -339,6 +356,7 @@ impl<'a> Run<'a> {
             learned: base.map(|m| m.learned_places.clone()).unwrap_or_default(),
             stories: story_index(base),
             corpus: opts.corpus.clone(),
+            tagging: opts.tagging,
             split: SplitOptions::default(),
             skipped: Vec::new(),
             warnings: Vec::new(),
@@ -360,11 +378,13 @@ impl<'a> Run<'a> {
     fn index_files(&mut self, files: &[SourceFile], progress: &dyn Progress) -> Result<()> {
         let base = self.base;
         let gazetteer = self.gazetteer;
+        let tagging = self.tagging;
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
             scope.spawn(move || {
                 for batch in files.chunks(BATCH_FILES) {
-                    let outcomes = prepare_batch(batch, base, gazetteer, progress);
+                    let outcomes =
+                        prepare_batch(batch, base, tagging.then_some(gazetteer), progress);
                     // A send fails only when the consumer stopped on an error.
                     if tx.send((batch, outcomes)).is_err() {
                         break;
@@ -373,9 +393,12 @@ impl<'a> Run<'a> {
             });
             // Builds the name automaton (over a second) while the producer
             // runs ahead.
-            let mut tagger = Tagger::with_learned(gazetteer, &self.learned)?;
+            let mut tagger = match tagging {
+                true => Some(Tagger::with_learned(gazetteer, &self.learned)?),
+                false => None,
+            };
             for (batch, outcomes) in rx {
-                self.process_batch(&mut tagger, batch, outcomes)?;
+                self.process_batch(tagger.as_mut(), batch, outcomes)?;
                 crate::failpoint::hit("mid-index");
             }
             Ok(())
@@ -384,7 +407,7 @@ impl<'a> Run<'a> {
 
     fn process_batch(
         &mut self,
-        tagger: &mut Tagger<'a>,
+        tagger: Option<&mut Tagger<'a>>,
         batch: &[SourceFile],
         mut outcomes: Vec<FileOutcome>,
     ) -> Result<()> {
@@ -396,8 +419,13 @@ impl<'a> Run<'a> {
             }
         }
         let assigned = self.assign_stories(&outcomes);
-        tagger.update_learned(&self.learned)?;
-        let tagger: &Tagger = tagger;
+        let tagger: Option<&Tagger> = match tagger {
+            Some(tagger) => {
+                tagger.update_learned(&self.learned)?;
+                Some(tagger)
+            }
+            None => None,
+        };
         let indexed = Mutex::new(Vec::new());
         let error = Mutex::new(None);
         batch
@@ -448,7 +476,7 @@ impl<'a> Run<'a> {
     /// Deletes the file's old passages (if any) and adds the new ones.
     fn index_file(
         &self,
-        tagger: &Tagger,
+        tagger: Option<&Tagger>,
         file: &SourceFile,
         articles: &[Article],
         stories: &[StoryRecord],
@@ -464,7 +492,7 @@ impl<'a> Run<'a> {
         }
         let mut passages = 0u32;
         for (article, record) in articles.iter().zip(stories) {
-            let tags = tagger.tag(article);
+            let tags = tagger.map_or_else(ArticleTags::default, |t| t.tag(article));
             let story = record.story;
             for p in passage::split(article, &self.split) {
                 let doc = passage_document(&self.fields, article, &tags, &p, story);
@@ -591,6 +619,7 @@ impl<'a> Run<'a> {
             files,
             learned,
             corpus,
+            tagging,
             ..
         } = self;
         let id = summary.generation;
@@ -603,7 +632,10 @@ impl<'a> Run<'a> {
         let manifest = Manifest {
             schema_version: SCHEMA_VERSION,
             frontline_version: env!("CARGO_PKG_VERSION").to_string(),
-            gazetteer: gazetteer.fingerprint(),
+            gazetteer: match tagging {
+                true => gazetteer.fingerprint(),
+                false => format!("{}{UNTAGGED}", gazetteer.fingerprint()),
+            },
             generation: id,
             created: chrono::Utc::now(),
             corpus,
@@ -634,10 +666,11 @@ fn story_index(base: Option<&Manifest>) -> StoryIndex {
 
 /// Reads, parses and analyses one batch in parallel: everything about a
 /// file that does not depend on the files before it.
+/// Place cues are looked for only with a gazetteer (when tagging).
 fn prepare_batch(
     batch: &[SourceFile],
     base: Option<&Manifest>,
-    gazetteer: &Gazetteer,
+    gazetteer: Option<&Gazetteer>,
     progress: &dyn Progress,
 ) -> Vec<FileOutcome> {
     batch
@@ -659,7 +692,11 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-fn read_file(file: &SourceFile, base: Option<&Manifest>, gazetteer: &Gazetteer) -> FileOutcome {
+fn read_file(
+    file: &SourceFile,
+    base: Option<&Manifest>,
+    gazetteer: Option<&Gazetteer>,
+) -> FileOutcome {
     let bytes = match corpus::read(file) {
         Ok(bytes) => bytes,
         Err(skip) => return FileOutcome::Failed(skip),
@@ -676,11 +713,13 @@ fn read_file(file: &SourceFile, base: Option<&Manifest>, gazetteer: &Gazetteer) 
         Some(skip) => FileOutcome::Failed(skip),
         None => FileOutcome::Parsed {
             hash,
-            places: parsed
-                .articles
-                .iter()
-                .flat_map(|a| Tagger::place_candidates(gazetteer, a))
-                .collect(),
+            places: gazetteer.map_or_else(Vec::new, |g| {
+                parsed
+                    .articles
+                    .iter()
+                    .flat_map(|a| Tagger::place_candidates(g, a))
+                    .collect()
+            }),
             signatures: parsed
                 .articles
                 .iter()
