@@ -371,10 +371,11 @@ impl<'a> Run<'a> {
     }
 
     /// Streams the files through a two-stage pipeline so that both cores
-    /// stay busy: a producer thread reads, parses, learns from and signs
-    /// the next batches (per-file work, on rayon), while this thread
-    /// applies each batch's places and stories in walk order (sequential,
-    /// cheap) and tags and indexes it (rayon and tantivy's threads).
+    /// stay busy: a producer thread reads and parses the next batches,
+    /// finds their place cues and signs them (per-file work, on rayon),
+    /// while this thread applies each batch's places and stories in walk
+    /// order (sequential, cheap) and tags and indexes it (rayon and
+    /// tantivy's threads).
     fn index_files(&mut self, files: &[SourceFile], progress: &dyn Progress) -> Result<()> {
         let base = self.base;
         let gazetteer = self.gazetteer;
@@ -393,9 +394,10 @@ impl<'a> Run<'a> {
             });
             // Builds the name automaton (over a second) while the producer
             // runs ahead.
-            let mut tagger = match tagging {
-                true => Some(Tagger::with_learned(gazetteer, &self.learned)?),
-                false => None,
+            let mut tagger = if tagging {
+                Some(Tagger::with_learned(gazetteer, &self.learned)?)
+            } else {
+                None
             };
             for (batch, outcomes) in rx {
                 self.process_batch(tagger.as_mut(), batch, outcomes)?;
@@ -632,9 +634,10 @@ impl<'a> Run<'a> {
         let manifest = Manifest {
             schema_version: SCHEMA_VERSION,
             frontline_version: env!("CARGO_PKG_VERSION").to_string(),
-            gazetteer: match tagging {
-                true => gazetteer.fingerprint(),
-                false => format!("{}{UNTAGGED}", gazetteer.fingerprint()),
+            gazetteer: if tagging {
+                gazetteer.fingerprint()
+            } else {
+                format!("{}{UNTAGGED}", gazetteer.fingerprint())
             },
             generation: id,
             created: chrono::Utc::now(),
@@ -666,6 +669,7 @@ fn story_index(base: Option<&Manifest>) -> StoryIndex {
 
 /// Reads, parses and analyses one batch in parallel: everything about a
 /// file that does not depend on the files before it.
+///
 /// Place cues are looked for only with a gazetteer (when tagging).
 fn prepare_batch(
     batch: &[SourceFile],
