@@ -516,6 +516,12 @@ pub fn fold_with_offsets(text: &str) -> (String, Vec<usize>) {
             offsets.push(i);
             pending_space = false;
         }
+        if c.is_ascii() {
+            // The common case, without the general lower-casing iterator.
+            out.push(c.to_ascii_lowercase());
+            offsets.push(i);
+            continue;
+        }
         let mut push = |d: char| {
             for l in d.to_lowercase() {
                 let start = out.len();
@@ -523,12 +529,8 @@ pub fn fold_with_offsets(text: &str) -> (String, Vec<usize>) {
                 offsets.extend(std::iter::repeat_n(i, out.len() - start));
             }
         };
-        if c.is_ascii() {
-            push(c);
-        } else {
-            for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
-                push(d);
-            }
+        for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
+            push(d);
         }
     }
     offsets.push(text.len());

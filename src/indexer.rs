@@ -2,12 +2,14 @@
 //!
 //! One run: take the writer lock, clean up what a crashed run left, decide
 //! between a full and an incremental build, stream the corpus through
-//! read → hash → parse → tag → split → tantivy documents in batches (rayon
-//! workers parse and tag while tantivy's own threads index), commit, and
-//! publish the new generation atomically (see [`crate::generation`]).
+//! read → hash → parse → tag → split → tantivy documents in batches (a
+//! producer prepares the next batches while the current one is tagged and
+//! indexed, and tantivy's own threads index), commit, and publish the new
+//! generation atomically (see [`crate::generation`]).
 //!
-//! Memory is bounded by the tantivy writer budget plus one batch of files:
-//! the article stream is never held in memory at once.
+//! Memory is bounded by the tantivy writer budget plus a few batches of
+//! files (`BATCHES_AHEAD` + 2): the article stream is never held in memory
+//! at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -28,7 +30,7 @@ use crate::generation::{self, FileRecord, GenerationId, Manifest, Store};
 use crate::passage::{self, Passage, SplitOptions};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::stories::{self, StoryIndex, StoryRecord};
-use crate::tagging::{ArticleTags, LearnedPlaces, Tagger};
+use crate::tagging::{ArticleTags, LearnedPlaces, PlaceCandidate, Tagger};
 
 pub use crate::corpus::Skipped;
 
@@ -39,6 +41,13 @@ pub const DEFAULT_KEEP: usize = 2;
 /// Files processed per batch: bounds memory, and places learned in one
 /// batch serve the articles of the same and later batches.
 const BATCH_FILES: usize = 512;
+/// Marks the gazetteer fingerprint of a generation built without tagging,
+/// so that the next run cannot reuse its untagged articles.
+const UNTAGGED: &str = "-untagged";
+/// Prepared batches waiting to be indexed: enough to keep the producer
+/// busy while the name automaton is built, few enough that memory stays
+/// the writer budget plus a handful of batches.
+const BATCHES_AHEAD: usize = 3;
 
 /// How to run an index build.
 #[derive(Debug, Clone)]
@@ -63,6 +72,10 @@ pub struct BuildOptions {
     pub keep: usize,
     /// Wait for another run's writer lock instead of failing at once.
     pub wait_for_lock: bool,
+    /// Tag articles (provinces, groups, event dates) and learn places. Only
+    /// for measuring what tagging costs: `false` indexes every article with
+    /// no tags, and the next run rebuilds fully.
+    pub tagging: bool,
 }
 
 impl BuildOptions {
@@ -84,6 +97,7 @@ impl BuildOptions {
             threads: None,
             keep: DEFAULT_KEEP,
             wait_for_lock: false,
+            tagging: true,
         }
     }
 }
@@ -200,10 +214,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
     run.skipped.extend(walk_skipped);
     crate::failpoint::hit("after-walk");
     progress.begin(files.len() as u64, files.iter().map(|f| f.size).sum());
-    for batch in files.chunks(BATCH_FILES) {
-        run.process_batch(batch, progress)?;
-        crate::failpoint::hit("mid-index");
-    }
+    run.index_files(&files, progress)?;
     run.delete_vanished(&files, opts);
     progress.finish();
 
@@ -244,6 +255,12 @@ fn full_rebuild_reason(
     if opts.full {
         return Some("--full requested".into());
     }
+    if !opts.tagging {
+        return Some("tagging disabled".into());
+    }
+    if prev.gazetteer.ends_with(UNTAGGED) {
+        return Some("the previous generation was built without tagging".into());
+    }
     if prev.schema_version != SCHEMA_VERSION {
         return Some(format!(
             "schema version changed ({} -> {SCHEMA_VERSION})",
@@ -275,6 +292,7 @@ struct Run<'a> {
     learned: LearnedPlaces,
     stories: StoryIndex,
     corpus: PathBuf,
+    tagging: bool,
     split: SplitOptions,
     skipped: Vec<Skipped>,
     warnings: Vec<Skipped>,
@@ -294,6 +312,11 @@ enum FileOutcome {
         hash: String,
         articles: Vec<Article>,
         warnings: Vec<Skipped>,
+        /// What the articles may teach, in article order (confirmed and
+        /// applied in walk order).
+        places: Vec<PlaceCandidate>,
+        /// Each article's key and story signature, in article order.
+        signatures: Vec<(u64, stories::Signature)>,
     },
     Failed(Skipped),
 }
@@ -333,6 +356,7 @@ impl<'a> Run<'a> {
             learned: base.map(|m| m.learned_places.clone()).unwrap_or_default(),
             stories: story_index(base),
             corpus: opts.corpus.clone(),
+            tagging: opts.tagging,
             split: SplitOptions::default(),
             skipped: Vec::new(),
             warnings: Vec::new(),
@@ -346,27 +370,64 @@ impl<'a> Run<'a> {
         })
     }
 
-    fn process_batch(&mut self, batch: &[SourceFile], progress: &dyn Progress) -> Result<()> {
+    /// Streams the files through a two-stage pipeline so that both cores
+    /// stay busy: a producer thread reads and parses the next batches,
+    /// finds their place cues and signs them (per-file work, on rayon),
+    /// while this thread applies each batch's places and stories in walk
+    /// order (sequential, cheap) and tags and indexes it (rayon and
+    /// tantivy's threads).
+    fn index_files(&mut self, files: &[SourceFile], progress: &dyn Progress) -> Result<()> {
         let base = self.base;
-        let outcomes: Vec<FileOutcome> = batch
-            .par_iter()
-            .map(|file| {
-                let outcome = read_file(file, base);
-                progress.advance(file.size);
-                outcome
-            })
-            .collect();
-        // Learn before tagging so the batch's own articles use what it teaches.
-        for outcome in &outcomes {
-            if let FileOutcome::Parsed { articles, .. } = outcome {
-                for article in articles {
-                    self.learned
-                        .add_all(Tagger::learn_places(self.gazetteer, article));
+        let gazetteer = self.gazetteer;
+        let tagging = self.tagging;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+            scope.spawn(move || {
+                for batch in files.chunks(BATCH_FILES) {
+                    let outcomes =
+                        prepare_batch(batch, base, tagging.then_some(gazetteer), progress);
+                    // A send fails only when the consumer stopped on an error.
+                    if tx.send((batch, outcomes)).is_err() {
+                        break;
+                    }
                 }
+            });
+            // Builds the name automaton (over a second) while the producer
+            // runs ahead.
+            let mut tagger = if tagging {
+                Some(Tagger::with_learned(gazetteer, &self.learned)?)
+            } else {
+                None
+            };
+            for (batch, outcomes) in rx {
+                self.process_batch(tagger.as_mut(), batch, outcomes)?;
+                crate::failpoint::hit("mid-index");
+            }
+            Ok(())
+        })
+    }
+
+    fn process_batch(
+        &mut self,
+        tagger: Option<&mut Tagger<'a>>,
+        batch: &[SourceFile],
+        mut outcomes: Vec<FileOutcome>,
+    ) -> Result<()> {
+        // Learn before tagging so the batch's own articles use what it teaches.
+        for outcome in &mut outcomes {
+            if let FileOutcome::Parsed { places, .. } = outcome {
+                let confirmed = Tagger::confirm_places(self.gazetteer, std::mem::take(places));
+                self.learned.add_all(confirmed);
             }
         }
         let assigned = self.assign_stories(&outcomes);
-        let tagger = Tagger::with_learned(self.gazetteer, &self.learned)?;
+        let tagger: Option<&Tagger> = match tagger {
+            Some(tagger) => {
+                tagger.update_learned(&self.learned)?;
+                Some(tagger)
+            }
+            None => None,
+        };
         let indexed = Mutex::new(Vec::new());
         let error = Mutex::new(None);
         batch
@@ -377,7 +438,7 @@ impl<'a> Run<'a> {
                 let FileOutcome::Parsed { articles, .. } = outcome else {
                     return;
                 };
-                match self.index_file(&tagger, file, articles, stories) {
+                match self.index_file(tagger, file, articles, stories) {
                     Ok(passages) => lock(&indexed).push((file.rel_path.clone(), passages)),
                     Err(e) => *lock(&error) = Some(e),
                 }
@@ -393,41 +454,31 @@ impl<'a> Run<'a> {
     }
 
     /// Gives every parsed article its story, in walk order so that runs are
-    /// deterministic (this part is sequential; it is a hash lookup each).
+    /// deterministic (a hash lookup each; the signatures were computed by
+    /// the producer).
     fn assign_stories(&mut self, outcomes: &[FileOutcome]) -> Vec<Vec<StoryRecord>> {
-        // Signatures are the costly part (hashing every shingle): in parallel.
-        let signatures: Vec<Vec<(u64, stories::Signature)>> = outcomes
-            .par_iter()
-            .map(|outcome| match outcome {
-                FileOutcome::Parsed { articles, .. } => articles
-                    .iter()
-                    .map(|a| {
-                        (
-                            schema::article_key(&a.id.0),
-                            stories::signature(&article_body(a)),
-                        )
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            })
-            .collect();
-        signatures
-            .into_iter()
-            .map(|file| {
-                file.into_iter()
-                    .map(|(key, bands)| {
-                        let story = self.stories.assign(key, &bands);
-                        StoryRecord { story, bands }
-                    })
-                    .collect()
-            })
-            .collect()
+        let mut assigned = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            let FileOutcome::Parsed { signatures, .. } = outcome else {
+                assigned.push(Vec::new());
+                continue;
+            };
+            let records = signatures
+                .iter()
+                .map(|(key, bands)| StoryRecord {
+                    story: self.stories.assign(*key, bands),
+                    bands: *bands,
+                })
+                .collect();
+            assigned.push(records);
+        }
+        assigned
     }
 
     /// Deletes the file's old passages (if any) and adds the new ones.
     fn index_file(
         &self,
-        tagger: &Tagger,
+        tagger: Option<&Tagger>,
         file: &SourceFile,
         articles: &[Article],
         stories: &[StoryRecord],
@@ -443,7 +494,7 @@ impl<'a> Run<'a> {
         }
         let mut passages = 0u32;
         for (article, record) in articles.iter().zip(stories) {
-            let tags = tagger.tag(article);
+            let tags = tagger.map_or_else(ArticleTags::default, |t| t.tag(article));
             let story = record.story;
             for p in passage::split(article, &self.split) {
                 let doc = passage_document(&self.fields, article, &tags, &p, story);
@@ -475,6 +526,7 @@ impl<'a> Run<'a> {
                 hash,
                 articles,
                 warnings,
+                ..
             } => {
                 self.files_read += 1;
                 if existed {
@@ -569,6 +621,7 @@ impl<'a> Run<'a> {
             files,
             learned,
             corpus,
+            tagging,
             ..
         } = self;
         let id = summary.generation;
@@ -581,7 +634,11 @@ impl<'a> Run<'a> {
         let manifest = Manifest {
             schema_version: SCHEMA_VERSION,
             frontline_version: env!("CARGO_PKG_VERSION").to_string(),
-            gazetteer: gazetteer.fingerprint(),
+            gazetteer: if tagging {
+                gazetteer.fingerprint()
+            } else {
+                format!("{}{UNTAGGED}", gazetteer.fingerprint())
+            },
             generation: id,
             created: chrono::Utc::now(),
             corpus,
@@ -610,9 +667,24 @@ fn story_index(base: Option<&Manifest>) -> StoryIndex {
     index
 }
 
-fn article_body(article: &Article) -> String {
-    let parts: Vec<&str> = article.paragraphs.iter().map(|p| p.text.as_str()).collect();
-    parts.join("\n")
+/// Reads, parses and analyses one batch in parallel: everything about a
+/// file that does not depend on the files before it.
+///
+/// Place cues are looked for only with a gazetteer (when tagging).
+fn prepare_batch(
+    batch: &[SourceFile],
+    base: Option<&Manifest>,
+    gazetteer: Option<&Gazetteer>,
+    progress: &dyn Progress,
+) -> Vec<FileOutcome> {
+    batch
+        .par_iter()
+        .map(|file| {
+            let outcome = read_file(file, base, gazetteer);
+            progress.advance(file.size);
+            outcome
+        })
+        .collect()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -624,7 +696,11 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-fn read_file(file: &SourceFile, base: Option<&Manifest>) -> FileOutcome {
+fn read_file(
+    file: &SourceFile,
+    base: Option<&Manifest>,
+    gazetteer: Option<&Gazetteer>,
+) -> FileOutcome {
     let bytes = match corpus::read(file) {
         Ok(bytes) => bytes,
         Err(skip) => return FileOutcome::Failed(skip),
@@ -641,10 +717,28 @@ fn read_file(file: &SourceFile, base: Option<&Manifest>) -> FileOutcome {
         Some(skip) => FileOutcome::Failed(skip),
         None => FileOutcome::Parsed {
             hash,
+            places: gazetteer.map_or_else(Vec::new, |g| {
+                parsed
+                    .articles
+                    .iter()
+                    .flat_map(|a| Tagger::place_candidates(g, a))
+                    .collect()
+            }),
+            signatures: parsed
+                .articles
+                .iter()
+                .map(|a| (schema::article_key(&a.id.0), article_signature(a)))
+                .collect(),
             articles: parsed.articles,
             warnings: parsed.warnings,
         },
     }
+}
+
+/// The story signature of the article's body: its paragraphs, in order
+/// (joining them with a newline would give the same words, hence shingles).
+fn article_signature(article: &Article) -> stories::Signature {
+    stories::signature_of_parts(article.paragraphs.iter().map(|p| p.text.as_str()))
 }
 
 fn to_tantivy_date(date: NaiveDate) -> tantivy::DateTime {

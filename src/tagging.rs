@@ -41,6 +41,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -199,28 +200,21 @@ fn is_acronym(alias: &str) -> bool {
 
 impl Matcher {
     fn build(g: &Gazetteer) -> Result<Matcher> {
-        let mut by_name: HashMap<String, Vec<Entry>> = HashMap::new();
+        // Names in a fixed order, folded in parallel (the ~280k folds are a
+        // good part of the build), then grouped in that order.
+        let mut named: Vec<(&str, Entry)> = Vec::new();
         let mut exact: Vec<String> = Vec::new();
-        let add = |name: &str, entry: Entry, by_name: &mut HashMap<String, Vec<Entry>>| {
-            let key = fold(name);
-            if key.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
-                by_name.entry(key).or_default().push(entry);
-            }
-        };
         for (i, group) in g.groups().iter().enumerate() {
             for alias in std::iter::once(&group.name).chain(&group.aliases) {
                 let exact_id = is_acronym(alias).then(|| {
                     exact.push(alias.clone());
                     exact.len() as u32 - 1
                 });
-                add(
-                    alias,
-                    Entry::Group {
-                        id: i as u32,
-                        exact: exact_id,
-                    },
-                    &mut by_name,
-                );
+                let entry = Entry::Group {
+                    id: i as u32,
+                    exact: exact_id,
+                };
+                named.push((alias, entry));
             }
         }
         let iso_code =
@@ -233,14 +227,13 @@ impl Matcher {
                     continue;
                 }
                 let ambiguous = p.ambiguous.contains(&fold(alias));
-                add(
+                named.push((
                     alias,
                     Entry::Province {
                         id: i as u32,
                         ambiguous,
                     },
-                    &mut by_name,
-                );
+                ));
             }
             if let Some(region) = &p.region {
                 let next = regions.len() as u32;
@@ -249,23 +242,30 @@ impl Matcher {
                     next
                 });
                 regions[r as usize].push(i as u32);
-                add(region, Entry::Region(r), &mut by_name);
+                named.push((region, Entry::Region(r)));
             }
         }
         for (i, c) in g.countries().iter().enumerate() {
             for alias in std::iter::once(&c.name).chain(&c.aliases) {
                 if alias.chars().count() > 3 || alias == &c.name {
-                    add(alias, Entry::Country(i as u32), &mut by_name);
+                    named.push((alias, Entry::Country(i as u32)));
                 }
             }
         }
         let places = g.places()?;
         for (i, p) in places.places.iter().enumerate() {
-            add(&p.name, Entry::Place(i as u32), &mut by_name);
+            named.push((&p.name, Entry::Place(i as u32)));
             for alt in &p.alternate_names {
                 if alt.chars().next().is_some_and(char::is_uppercase) && alt.chars().count() >= 3 {
-                    add(alt, Entry::Place(i as u32), &mut by_name);
+                    named.push((alt, Entry::Place(i as u32)));
                 }
+            }
+        }
+        let keys: Vec<String> = named.par_iter().map(|(name, _)| fold(name)).collect();
+        let mut by_name: HashMap<String, Vec<Entry>> = HashMap::new();
+        for ((_, entry), key) in named.into_iter().zip(keys) {
+            if key.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+                by_name.entry(key).or_default().push(entry);
             }
         }
         let mut patterns = Vec::with_capacity(by_name.len());
@@ -321,6 +321,14 @@ pub struct Learned {
     pub province: Province,
     /// The article that taught it.
     pub article: ArticleId,
+}
+
+/// A place a cue sentence names, not yet checked against the places the
+/// gazetteer already knows in that province.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaceCandidate {
+    province_id: u32,
+    place: Learned,
 }
 
 /// What the corpus taught about one place name.
@@ -550,19 +558,35 @@ impl<'g> Tagger<'g> {
 
     /// A tagger that also uses the places learned so far.
     pub fn with_learned(g: &'g Gazetteer, learned: &LearnedPlaces) -> Result<Tagger<'g>> {
-        let m = g.matcher()?;
-        let mut names = Vec::new();
+        let mut tagger = Tagger {
+            g,
+            m: g.matcher()?,
+            learned_ac: None,
+            learned: Vec::new(),
+            learned_names: Vec::new(),
+        };
+        tagger.update_learned(learned)?;
+        Ok(tagger)
+    }
+
+    /// Switches to the places learned so far, rebuilding the learned-name
+    /// automaton only when the names or their dominant provinces changed
+    /// (most batches of a run learn nothing new). Returns whether it did.
+    pub fn update_learned(&mut self, learned: &LearnedPlaces) -> Result<bool> {
         let mut provinces = Vec::new();
         let mut display = Vec::new();
         for place in learned.iter() {
-            let Some(province) = place.dominant().and_then(|p| province_id(g, p)) else {
+            let Some(province) = place.dominant().and_then(|p| province_id(self.g, p)) else {
                 continue;
             };
-            names.push(fold(&place.name));
             provinces.push(province);
             display.push(place.name.clone());
         }
-        let learned_ac = if names.is_empty() {
+        if provinces == self.learned && display == self.learned_names {
+            return Ok(false);
+        }
+        let names: Vec<String> = display.iter().map(|name| fold(name)).collect();
+        self.learned_ac = if names.is_empty() {
             None
         } else {
             Some(
@@ -572,18 +596,21 @@ impl<'g> Tagger<'g> {
                     .map_err(|e| Error::Query(e.to_string()))?,
             )
         };
-        Ok(Tagger {
-            g,
-            m,
-            learned_ac,
-            learned: provinces,
-            learned_names: display,
-        })
+        self.learned = provinces;
+        self.learned_names = display;
+        Ok(true)
     }
 
     /// The places an article teaches ("the town of Atmeh, in Idlib
     /// province"): names that are not already known places of that province.
     pub fn learn_places(g: &Gazetteer, article: &Article) -> Vec<Learned> {
+        Tagger::confirm_places(g, Tagger::place_candidates(g, article))
+    }
+
+    /// The first half of [`Tagger::learn_places`], which does not need the
+    /// name automaton (so it can run while the automaton is being built):
+    /// the cue sentences whose province the gazetteer knows.
+    pub(crate) fn place_candidates(g: &Gazetteer, article: &Article) -> Vec<PlaceCandidate> {
         let mut out = Vec::new();
         for p in &article.paragraphs {
             for re in LEARN.iter() {
@@ -594,18 +621,31 @@ impl<'g> Tagger<'g> {
                     let name = name.as_str().trim();
                     let ids = g.province_ids(&fold(prov.as_str()));
                     let [id] = ids else { continue };
-                    if !g.province_ids(&fold(name)).is_empty() || known_place_in(g, name, *id) {
+                    if !g.province_ids(&fold(name)).is_empty() {
                         continue;
                     }
-                    out.push(Learned {
-                        name: name.to_string(),
-                        province: g.provinces()[*id as usize].province.clone(),
-                        article: article.id.clone(),
+                    out.push(PlaceCandidate {
+                        province_id: *id,
+                        place: Learned {
+                            name: name.to_string(),
+                            province: g.provinces()[*id as usize].province.clone(),
+                            article: article.id.clone(),
+                        },
                     });
                 }
             }
         }
         out
+    }
+
+    /// The second half of [`Tagger::learn_places`]: drops the candidates
+    /// that are already known places of their province.
+    pub(crate) fn confirm_places(g: &Gazetteer, candidates: Vec<PlaceCandidate>) -> Vec<Learned> {
+        candidates
+            .into_iter()
+            .filter(|c| !known_place_in(g, &c.place.name, c.province_id))
+            .map(|c| c.place)
+            .collect()
     }
 
     /// Tags one article.
@@ -1208,10 +1248,12 @@ fn is_metonym(before: &str, after: &str) -> bool {
         " did ", " does ", " has ", " had ", " will ", " would ", " wants", " hopes",
     ];
     const GOVERNMENT: &[&str] = &["government in", "leadership in"];
-    let before = before.trim_end().to_lowercase();
+    let before = before.trim_end();
     SPEECH_VERBS.iter().any(|v| after.starts_with(v))
         || AUXILIARIES.iter().any(|v| after.starts_with(v))
-        || GOVERNMENT.iter().any(|g| before.ends_with(g))
+        || GOVERNMENT
+            .iter()
+            .any(|g| lower_ends_with(before.chars().rev(), g))
 }
 
 /// A place name that names a geographic feature ("the Juba valley") or is
@@ -1231,7 +1273,7 @@ fn is_feature_or_person(before: &str, after: &str) -> bool {
         " plain",
         " dam",
     ];
-    if FEATURES.iter().any(|f| after.to_lowercase().starts_with(f)) {
+    if FEATURES.iter().any(|f| lower_starts_with(after, f)) {
         return true;
     }
     let trimmed = before.trim_end_matches(' ');
@@ -1339,16 +1381,55 @@ fn is_descriptive(before: &str, after: &str) -> bool {
         "loyal to",
         "inspired by",
     ];
-    let before = before.trim_end().to_lowercase();
-    SUFFIXES.iter().any(|s| after.starts_with(s)) || PREFIXES.iter().any(|p| before.ends_with(p))
+    let before = before.trim_end();
+    SUFFIXES.iter().any(|s| after.starts_with(s))
+        || PREFIXES
+            .iter()
+            .any(|p| lower_ends_with(before.chars().rev(), p))
 }
 
 fn is_located(before: &str, after: &str) -> bool {
     const PREPOSITIONS: &[&str] = &[" in", " across", " inside", " into", " throughout"];
-    let before = format!(" {}", before.trim_end().to_lowercase());
-    PREPOSITIONS.iter().any(|p| before.ends_with(p))
+    let before = before.trim_end();
+    // As if the text before began with a space: " in" matches "In" alone.
+    let spaced = || before.chars().rev().chain(std::iter::once(' '));
+    PREPOSITIONS.iter().any(|p| lower_ends_with(spaced(), p))
         || after.starts_with("'s ")
         || after.starts_with("’s ")
+}
+
+/// Whether the text whose characters `rev` yields from the end, once
+/// lower-cased, ends with `suffix` (ASCII, lower case). Lower-casing only
+/// the characters compared gives the same answer as lower-casing the text:
+/// the one context-dependent mapping (final sigma) never yields ASCII.
+fn lower_ends_with(rev: impl Iterator<Item = char>, suffix: &str) -> bool {
+    let mut want = suffix.bytes().rev();
+    for c in rev {
+        for l in c.to_lowercase().rev() {
+            match want.next() {
+                None => return true,
+                Some(w) if l == char::from(w) => {}
+                Some(_) => return false,
+            }
+        }
+    }
+    want.next().is_none()
+}
+
+/// Whether `text`, once lower-cased, starts with `prefix` (ASCII, lower
+/// case); see [`lower_ends_with`].
+fn lower_starts_with(text: &str, prefix: &str) -> bool {
+    let mut want = prefix.bytes();
+    for c in text.chars() {
+        for l in c.to_lowercase() {
+            match want.next() {
+                None => return true,
+                Some(w) if l == char::from(w) => {}
+                Some(_) => return false,
+            }
+        }
+    }
+    want.next().is_none()
 }
 
 /// A written form like `UN` or `US`: an acronym, never a place.
@@ -1383,7 +1464,7 @@ fn followed_by_type_word(after: &str) -> bool {
 }
 
 fn preceded_by_type_of(before: &str) -> bool {
-    let lower = before.trim_end().to_lowercase();
+    let before = before.trim_end();
     [
         "province of",
         "governorate of",
@@ -1392,7 +1473,7 @@ fn preceded_by_type_of(before: &str) -> bool {
         "oblast of",
     ]
     .iter()
-    .any(|p| lower.ends_with(p))
+    .any(|p| lower_ends_with(before.chars().rev(), p))
 }
 
 /// Sentence byte ranges of a paragraph.
@@ -1472,4 +1553,61 @@ fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
             .position(|n| *n == month)
             .is_some_and(|i| i as u32 + 1 != published.month())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The context checks once lower-cased the whole text before or after
+    /// a name; comparing only the characters needed must answer the same.
+    #[test]
+    fn partial_lower_casing_answers_like_full_lower_casing() {
+        let texts = [
+            "",
+            "in",
+            "IN",
+            " In",
+            "the Government In",
+            "fighters loyal to",
+            "ΟΔΟΣ in",
+            "ΟΔΟΣ",
+            "İn",
+            "\u{212A}abul province of",
+            "STATE OF",
+            " Valley of the Kings",
+            "İstanbul",
+            "Σ valley",
+        ];
+        let patterns = [
+            "in",
+            " in",
+            "government in",
+            "loyal to",
+            "state of",
+            " valley",
+            "σ",
+            "i",
+        ];
+        for text in texts {
+            for p in patterns.iter().filter(|p| p.is_ascii()) {
+                assert_eq!(
+                    lower_ends_with(text.chars().rev(), p),
+                    text.to_lowercase().ends_with(p),
+                    "{text:?} ends with {p:?}"
+                );
+                assert_eq!(
+                    lower_starts_with(text, p),
+                    text.to_lowercase().starts_with(p),
+                    "{text:?} starts with {p:?}"
+                );
+                let spaced = text.chars().rev().chain(std::iter::once(' '));
+                assert_eq!(
+                    lower_ends_with(spaced, p),
+                    format!(" {}", text.to_lowercase()).ends_with(p),
+                    "' {text:?}' ends with {p:?}"
+                );
+            }
+        }
+    }
 }

@@ -14,6 +14,21 @@ pub fn peak_rss_bytes() -> Option<u64> {
     status_kib(&status, "VmHWM:").map(|k| k * 1024)
 }
 
+/// CPU time (user + system, all threads) this process has used so far, in
+/// seconds, if known. On a shared machine the wall time of a run depends on
+/// what else runs; its CPU time much less.
+pub fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces), from field 3.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // Linux reports these in clock ticks of USER_HZ, 100 on every platform
+    // it supports.
+    Some((utime + stime) / 100.0)
+}
+
 fn status_kib(status: &str, key: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(key))?;
     line[key.len()..]

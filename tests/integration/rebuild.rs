@@ -57,6 +57,27 @@ fn snapshot(dir: &Dir) -> Vec<String> {
     rows
 }
 
+/// A generation built without tagging (a benchmark switch of the library)
+/// holds untagged articles: the next run must not reuse them.
+#[test]
+fn a_run_after_an_untagged_build_rebuilds_everything() {
+    let dir = Dir::new();
+    corpus(&dir, 6);
+    let mut opts = frontline::BuildOptions::new(dir.corpus(), dir.index());
+    opts.tagging = false;
+    let untagged = frontline::Index::build(&opts).unwrap();
+    assert!(untagged.published);
+    assert!(snapshot(&dir).iter().all(|row| row.contains(" [] [] ")));
+
+    let next = dir.index_json(&[]);
+    assert_eq!(next["mode"], "full", "{next:#}");
+    assert_eq!(
+        next["full_reason"],
+        "the previous generation was built without tagging"
+    );
+    assert!(snapshot(&dir).iter().all(|row| !row.contains(" [] [] ")));
+}
+
 #[test]
 fn incremental_update_equals_full_rebuild() {
     let dir = Dir::new();

@@ -31,7 +31,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
 use frontline_bench::gen::World;
-use frontline_bench::{dir_size, peak_rss_bytes};
+use frontline_bench::{cpu_secs, dir_size, peak_rss_bytes};
 
 /// frontline vs bare tantivy vs SQLite FTS5: indexing and queries.
 #[derive(Parser, Debug)]
@@ -67,6 +67,11 @@ struct Args {
     /// Skip the query benchmark.
     #[arg(long)]
     no_queries: bool,
+    /// Also index with frontline's tagging switched off
+    /// (`BuildOptions::tagging = false`), to report the share of indexing
+    /// time that tagging costs on the same corpus.
+    #[arg(long)]
+    untagged: bool,
     /// Internal: index with one engine only and print a JSON line.
     #[arg(long, hide = true)]
     only: Option<String>,
@@ -87,7 +92,8 @@ fn main() -> Result<()> {
     if let Some(engine) = args.only.clone() {
         let work = args.work.clone().context("--only needs --work")?;
         let result = match engine.as_str() {
-            "frontline" => child_frontline(&args, &work)?,
+            "frontline" => child_frontline(&args, &work, true)?,
+            "frontline-untagged" => child_frontline(&args, &work, false)?,
             "tantivy" | "sqlite" => child_prepared(&args, &work, &engine)?,
             other => bail!("unknown engine {other}"),
         };
@@ -99,18 +105,25 @@ fn main() -> Result<()> {
 
 // ---------------------------------------------------------------- children
 
-fn child_frontline(args: &Args, work: &Path) -> Result<Value> {
-    let dir = work.join("frontline");
+fn child_frontline(args: &Args, work: &Path, tagging: bool) -> Result<Value> {
+    let dir = work.join(if tagging {
+        "frontline"
+    } else {
+        "frontline-untagged"
+    });
     let _ = std::fs::remove_dir_all(&dir);
     let mut opts = BuildOptions::new(&args.corpus, &dir);
     opts.full = true;
+    opts.tagging = tagging;
     opts.memory_budget = args.memory_mib << 20;
     opts.threads = Some(threads(args));
+    let cpu_before = cpu_secs();
     let start = Instant::now();
     let summary = Index::build(&opts)?;
     let secs = start.elapsed().as_secs_f64();
     Ok(json!({
         "secs": secs,
+        "cpu_secs": cpu_secs().zip(cpu_before).map(|(a, b)| a - b),
         "articles": summary.total_articles,
         "passages": summary.total_passages,
         "skipped": summary.skipped.len(),
@@ -226,6 +239,7 @@ fn prepare(corpus_dir: &Path) -> Result<Preparation> {
 fn child_prepared(args: &Args, work: &Path, engine: &str) -> Result<Value> {
     let prep = prepare(&args.corpus)?;
     let rss_before = peak_rss_bytes();
+    let cpu_before = cpu_secs();
     let (secs, size) = if engine == "tantivy" {
         let dir = work.join("tantivy");
         let _ = std::fs::remove_dir_all(&dir);
@@ -242,6 +256,7 @@ fn child_prepared(args: &Args, work: &Path, engine: &str) -> Result<Value> {
     };
     Ok(json!({
         "secs": secs,
+        "cpu_secs": cpu_secs().zip(cpu_before).map(|(a, b)| a - b),
         "articles": prep.articles,
         "passages": prep.passages.len(),
         "parse_secs": prep.parse_secs,
@@ -392,7 +407,11 @@ fn best_of(args: &Args, work: &Path, engine: &str) -> Result<Value> {
     let mut best: Option<Value> = None;
     for _ in 0..args.repeat.max(1) {
         let r = run_child(args, work, engine)?;
-        eprintln!("  {engine}: {:.2} s", r["secs"].as_f64().unwrap_or(0.0));
+        eprintln!(
+            "  {engine}: {:.2} s wall, {:.2} s CPU",
+            r["secs"].as_f64().unwrap_or(0.0),
+            r["cpu_secs"].as_f64().unwrap_or(f64::NAN)
+        );
         if best
             .as_ref()
             .is_none_or(|b| r["secs"].as_f64() < b["secs"].as_f64())
@@ -427,6 +446,9 @@ fn parent(args: Args) -> Result<()> {
         args.memory_mib
     );
     let mut engines = vec!["frontline", "tantivy"];
+    if args.untagged {
+        engines.insert(1, "frontline-untagged");
+    }
     if args.sqlite {
         engines.push("sqlite");
     }
@@ -467,6 +489,16 @@ fn parent(args: Args) -> Result<()> {
         secs(f) / secs(t),
         secs(t) / secs(f)
     );
+    let cpu = |v: &Value| v["cpu_secs"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "frontline ÷ tantivy indexing CPU time: {:.2} ({:.1} s / {:.1} s); CPU ÷ wall: frontline {:.2}, tantivy {:.2}",
+        cpu(f) / cpu(t),
+        cpu(f),
+        cpu(t),
+        cpu(f) / secs(f),
+        cpu(t) / secs(t)
+    );
+    ratios["cpu_time_frontline_over_tantivy"] = json!(cpu(f) / cpu(t));
     if let Some(s) = results.get("sqlite") {
         println!(
             "frontline ÷ FTS5 indexing time: {:.2} (throughput {:.2}×)",
@@ -475,6 +507,21 @@ fn parent(args: Args) -> Result<()> {
         );
         ratios["index_time_frontline_over_fts5"] = json!(secs(f) / secs(s));
         ratios["throughput_frontline_over_fts5"] = json!(secs(s) / secs(f));
+    }
+    if let Some(u) = results.get("frontline-untagged") {
+        println!(
+            "frontline untagged ÷ tagged indexing time: {:.2}; tagging's share of indexing time: {:.2}",
+            secs(u) / secs(f),
+            1.0 - secs(u) / secs(f)
+        );
+        println!(
+            "frontline untagged ÷ tagged indexing CPU time: {:.2}; tagging's share of indexing CPU: {:.2}",
+            cpu(u) / cpu(f),
+            1.0 - cpu(u) / cpu(f)
+        );
+        ratios["index_time_untagged_over_tagged"] = json!(secs(u) / secs(f));
+        ratios["cpu_time_untagged_over_tagged"] = json!(cpu(u) / cpu(f));
+        ratios["tagging_share_of_index_time"] = json!(1.0 - secs(u) / secs(f));
     }
     let parse = t["parse_secs"].as_f64().unwrap_or(0.0);
     let automaton = t["automaton_secs"].as_f64().unwrap_or(0.0);
