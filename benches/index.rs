@@ -69,7 +69,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (schema, f) = frontline::schema::build_schema();
     let dir = tmp.path().join("bare");
     std::fs::create_dir_all(&dir)?;
-    let index = tantivy::Index::create_in_dir(&dir, schema)?;
+    let index = tantivy::Index::builder()
+        .schema(schema)
+        .settings(frontline::schema::index_settings())
+        .create_in_dir(&dir)?;
     frontline::schema::register_tokenizers(&index);
     let mut writer: tantivy::IndexWriter = index.writer(opts.memory_budget)?;
     let mut passages = 0usize;

@@ -338,7 +338,10 @@ impl<'a> Run<'a> {
             }
             None => {
                 std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-                tantivy::Index::create_in_dir(&staging, schema)?
+                tantivy::Index::builder()
+                    .schema(schema)
+                    .settings(schema::index_settings())
+                    .create_in_dir(&staging)?
             }
         };
         schema::register_tokenizers(&index);

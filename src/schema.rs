@@ -107,6 +107,29 @@ pub fn build_schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// How frontline creates a tantivy index: the document store compressed
+/// with zstd (level 3) instead of tantivy's default LZ4. Stored passage text
+/// is most of an index (its `.store` files were 58 % of a 100k-article
+/// index with LZ4); zstd shrinks it by about half for a few percent more
+/// indexing CPU and a slower, still sub-millisecond, fetch of the ten hits'
+/// stored fields. See docs/benchmarks.md, "Index size".
+///
+/// ```
+/// let settings = frontline::schema::index_settings();
+/// assert!(matches!(
+///     settings.docstore_compression,
+///     tantivy::store::Compressor::Zstd(_)
+/// ));
+/// ```
+pub fn index_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
+            compression_level: Some(3),
+        }),
+        ..tantivy::IndexSettings::default()
+    }
+}
+
 /// The analysis chain for `title` and `text`: split on non-alphanumerics,
 /// drop tokens over 40 bytes, lower-case, fold accents (`Idlib` = `İdlib`),
 /// and stem English (`raids` = `raid`). Stemming is the costly step (about a

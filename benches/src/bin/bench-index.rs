@@ -280,7 +280,11 @@ fn tantivy_date(secs: i64) -> tantivy::DateTime {
 /// (tags computed beforehand), one commit, wait for merges.
 fn index_tantivy(passages: &[Prepared], dir: &Path, budget: usize, threads: usize) -> Result<()> {
     let (schema, f) = frontline::schema::build_schema();
-    let index = tantivy::Index::create_in_dir(dir, schema)?;
+    // The same doc-store settings as frontline, so sizes and times compare.
+    let index = tantivy::Index::builder()
+        .schema(schema)
+        .settings(frontline::schema::index_settings())
+        .create_in_dir(dir)?;
     frontline::schema::register_tokenizers(&index);
     let budget = budget.max(threads * (16 << 20));
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(threads, budget)?;
