@@ -8,7 +8,8 @@ use frontline::passage::{split, SplitOptions};
 use frontline::tagging::Tagger;
 use frontline::Gazetteer;
 
-fn tagger() -> &'static Tagger<'static> {
+/// The tagger, built on first use.
+pub fn tagger() -> &'static Tagger<'static> {
     static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
     static TAGGER: OnceLock<Tagger<'static>> = OnceLock::new();
     TAGGER.get_or_init(|| {
