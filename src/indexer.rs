@@ -748,7 +748,7 @@ fn to_tantivy_date(date: NaiveDate) -> tantivy::DateTime {
     let secs = date
         .and_hms_opt(0, 0, 0)
         .map_or(0, |dt| dt.and_utc().timestamp());
-    tantivy::DateTime::from_timestamp_secs(secs)
+    schema::tantivy_date_from_secs(secs)
 }
 
 /// Maps one tagged passage to its tantivy document.
@@ -772,7 +772,7 @@ fn passage_document(
     if let Some(date) = article.published {
         doc.add_date(
             f.published,
-            tantivy::DateTime::from_timestamp_secs(date.timestamp()),
+            schema::tantivy_date_from_secs(date.timestamp()),
         );
     }
     if let Some(date) = tags.event_date.or(published) {

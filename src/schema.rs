@@ -150,6 +150,15 @@ pub fn register_tokenizers(index: &tantivy::Index) {
     index.tokenizers().register(TEXT_TOKENIZER, text_analyzer());
 }
 
+/// A tantivy date from Unix seconds, saturating at the bounds tantivy can
+/// represent (i64 nanoseconds: 1677-09-21 to 2262-04-11), as tantivy's own
+/// `DateTime::from_utc` does. `DateTime::from_timestamp_secs` multiplies
+/// unchecked: a year-9999 date overflowed (a panic in debug builds, a
+/// wrapped date in release).
+pub(crate) fn tantivy_date_from_secs(secs: i64) -> tantivy::DateTime {
+    tantivy::DateTime::from_timestamp_nanos(secs.saturating_mul(1_000_000_000))
+}
+
 /// A stable 64-bit key for an article id (first 8 bytes of its SHA-256):
 /// stable across runs and Rust versions, unlike `DefaultHasher`.
 pub fn article_key(article_id: &str) -> u64 {

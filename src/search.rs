@@ -797,7 +797,7 @@ pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {
     let secs = date
         .and_hms_opt(0, 0, 0)
         .map_or(0, |dt| dt.and_utc().timestamp());
-    tantivy::DateTime::from_timestamp_secs(secs)
+    crate::schema::tantivy_date_from_secs(secs)
 }
 
 fn date_range(q: &Query, fields: &Fields) -> Result<Option<Box<dyn tantivy::query::Query>>> {
