@@ -111,13 +111,20 @@ pub(crate) struct Seen {
     articles: HashSet<u64>,
     stories: HashSet<u64>,
     passages: u64,
+    /// The last article added: an article's passages are mostly adjacent
+    /// documents, so this skips most hash-set inserts.
+    last: Option<u64>,
 }
 
 impl Seen {
     fn add(&mut self, article: u64, story: u64) {
+        self.passages += 1;
+        if self.last == Some(article) {
+            return;
+        }
+        self.last = Some(article);
         self.articles.insert(article);
         self.stories.insert(story);
-        self.passages += 1;
     }
 
     fn merge(&mut self, other: Seen) {
