@@ -17,6 +17,7 @@
 //!   to the publication date) or, with [`DateField::Published`], on the
 //!   publication date.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::LazyLock;
@@ -662,7 +663,6 @@ fn parse_text(
     ranking: Ranking,
     fuzzy: &HashSet<String>,
 ) -> Result<(Clauses, Fuzzed)> {
-    check_syntax(text)?;
     let mut fuzzed = Vec::new();
     let main = if fuzzy.is_empty() || !is_plain(text) {
         let mut parser = QueryParser::for_index(index, vec![fields.text]);
@@ -905,31 +905,26 @@ fn break_ties(
     candidates: &mut [(f32, DocAddress)],
     date: Option<DateField>,
 ) -> Result<()> {
-    let mut columns: HashMap<u32, [Column<u64>; 2]> = HashMap::new();
+    let mut columns = SegmentColumns::new(searcher, ["article_key", "passage"]);
     let mut dates: HashMap<u32, Column<tantivy::DateTime>> = HashMap::new();
     let mut keyed = Vec::with_capacity(candidates.len());
     for &(score, addr) in candidates.iter() {
-        let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-        if let std::collections::hash_map::Entry::Vacant(e) = columns.entry(addr.segment_ord) {
-            e.insert([ff.u64("article_key")?, ff.u64("passage")?]);
-        }
         let primary = match date {
             Some(field) => {
-                if let std::collections::hash_map::Entry::Vacant(e) = dates.entry(addr.segment_ord)
-                {
-                    e.insert(ff.date(field.name())?);
-                }
-                dates
-                    .get(&addr.segment_ord)
-                    .and_then(|c| c.first(addr.doc_id))
+                let column = match dates.entry(addr.segment_ord) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                        e.insert(ff.date(field.name())?)
+                    }
+                };
+                column
+                    .first(addr.doc_id)
                     .map_or(i64::MIN, |d| d.into_timestamp_secs())
             }
             None => 0,
         };
-        let [key, passage] = columns
-            .get(&addr.segment_ord)
-            .map(|[k, p]| [k.first(addr.doc_id), p.first(addr.doc_id)])
-            .unwrap_or([None, None]);
+        let [key, passage] = columns.get(addr)?;
         keyed.push((
             (score, addr),
             primary,
@@ -950,6 +945,43 @@ fn break_ties(
     Ok(())
 }
 
+/// `u64` fast-field columns read for ranked documents, opened once per
+/// segment.
+pub(crate) struct SegmentColumns<'s, const N: usize> {
+    searcher: &'s Searcher,
+    names: [&'static str; N],
+    open: HashMap<u32, Vec<Column<u64>>>,
+}
+
+impl<'s, const N: usize> SegmentColumns<'s, N> {
+    pub(crate) fn new(searcher: &'s Searcher, names: [&'static str; N]) -> Self {
+        SegmentColumns {
+            searcher,
+            names,
+            open: HashMap::new(),
+        }
+    }
+
+    /// The first value of each field for one document (`None` if absent).
+    pub(crate) fn get(&mut self, addr: DocAddress) -> Result<[Option<u64>; N]> {
+        let columns = match self.open.entry(addr.segment_ord) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let ff = self.searcher.segment_reader(addr.segment_ord).fast_fields();
+                let columns = self
+                    .names
+                    .iter()
+                    .map(|name| ff.u64(name))
+                    .collect::<tantivy::Result<Vec<_>>>()?;
+                e.insert(columns)
+            }
+        };
+        Ok(std::array::from_fn(|i| {
+            columns.get(i).and_then(|c| c.first(addr.doc_id))
+        }))
+    }
+}
+
 /// Keeps one article per story (the best-ranked copy) unless `all_copies`,
 /// and at most `per_article` passages per article, in rank order.
 fn collapse(
@@ -957,20 +989,14 @@ fn collapse(
     candidates: &[(f32, DocAddress)],
     q: &Query,
 ) -> Result<Vec<(f32, DocAddress)>> {
-    let mut columns: HashMap<u32, (Column<u64>, Column<u64>)> = HashMap::new();
+    let mut columns = SegmentColumns::new(searcher, ["article_key", "story"]);
     let mut story_owner: HashMap<u64, u64> = HashMap::new();
     let mut per_article: HashMap<u64, usize> = HashMap::new();
     let mut kept = Vec::new();
     for &(score, addr) in candidates {
-        let (stories, keys) = match columns.entry(addr.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-                e.insert((ff.u64("story")?, ff.u64("article_key")?))
-            }
-        };
-        let key = keys.first(addr.doc_id).unwrap_or(0);
-        let story = stories.first(addr.doc_id).unwrap_or(key);
+        let [key, story] = columns.get(addr)?;
+        let key = key.unwrap_or(0);
+        let story = story.unwrap_or(key);
         if !q.all_copies && *story_owner.entry(story).or_insert(key) != key {
             continue;
         }
@@ -1002,16 +1028,10 @@ fn story_copies(
     let mut copies: Vec<StoryCopy> = Vec::new();
     // Every passage of every copy matches: read each article's stored
     // fields once, telling passages apart by the `article_key` fast field.
-    let mut keys: HashMap<u32, Column<u64>> = HashMap::new();
+    let mut keys = SegmentColumns::new(searcher, ["article_key"]);
     let mut seen = HashSet::new();
     for (_, addr) in docs {
-        if let std::collections::hash_map::Entry::Vacant(e) = keys.entry(addr.segment_ord) {
-            let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-            e.insert(ff.u64("article_key")?);
-        }
-        let key = keys
-            .get(&addr.segment_ord)
-            .and_then(|c| c.first(addr.doc_id));
+        let [key] = keys.get(addr)?;
         if key.is_some_and(|k| !seen.insert(k)) {
             continue;
         }

@@ -18,11 +18,13 @@
 //! # }
 //! ```
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
+use tantivy::columnar::StrColumn;
 use tantivy::query::{
     BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery,
 };
@@ -99,9 +101,25 @@ pub(crate) fn similar(
     let query = build(fields, &source, article_id);
     let top = searcher.search(&query, &TopDocs::with_limit(500).order_by_score())?;
     let mut best: HashMap<String, (f32, DocAddress)> = HashMap::new();
+    // Group passages by article through the `article_id` fast column: only
+    // the articles listed have their stored fields read.
+    let mut ids: HashMap<u32, Option<StrColumn>> = HashMap::new();
     for (score, addr) in top {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let id = hit_from_doc(&doc, fields, 0, score).article_id;
+        let column = match ids.entry(addr.segment_ord) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                e.insert(ff.str("article_id")?)
+            }
+        };
+        let mut id = String::new();
+        if let Some(column) = column {
+            if let Some(ord) = column.term_ords(addr.doc_id).next() {
+                column
+                    .ord_to_str(ord, &mut id)
+                    .map_err(|e| Error::Tantivy(e.into()))?;
+            }
+        }
         best.entry(id)
             .and_modify(|b| {
                 if score > b.0 {

@@ -2,17 +2,9 @@
 //! picking, `similar`, ranking switches and deterministic ties, on the
 //! sample corpus.
 
-use crate::util::{frontline, sample_corpus, Dir};
+use predicates::str::contains;
 
-fn sample_index() -> Dir {
-    let dir = Dir::new();
-    frontline()
-        .args(["index", sample_corpus().to_str().unwrap(), "--index"])
-        .arg(dir.index())
-        .assert()
-        .success();
-    dir
-}
+use crate::util::indexed_sample;
 
 fn ids(results: &serde_json::Value) -> Vec<String> {
     results["hits"]
@@ -25,7 +17,7 @@ fn ids(results: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn typos_in_rare_words_fall_back_to_fuzzy_matching_and_say_so() {
-    let dir = sample_index();
+    let dir = indexed_sample();
     // "Sarmda" is in no passage: the fallback finds "Sarmada" and says so.
     let fuzzy = dir.search_json(&["Sarmda"]);
     assert!(fuzzy["total_hits"].as_u64().unwrap() > 0);
@@ -61,7 +53,7 @@ fn typos_in_rare_words_fall_back_to_fuzzy_matching_and_say_so() {
 
 #[test]
 fn near_matches_words_close_together_in_either_order() {
-    let dir = sample_index();
+    let dir = indexed_sample();
     let near = dir.search_json(&["hideout NEAR/3 Sarmada", "--all-copies"]);
     let reversed = dir.search_json(&["Sarmada NEAR/3 hideout", "--all-copies"]);
     assert!(near["total_hits"].as_u64().unwrap() > 0);
@@ -70,18 +62,15 @@ fn near_matches_words_close_together_in_either_order() {
     let and = dir.search_json(&["raided Sarmada", "--all-copies"]);
     let tight = dir.search_json(&["raided NEAR/1 Sarmada", "--all-copies"]);
     assert!(tight["total_hits"].as_u64().unwrap() < and["total_hits"].as_u64().unwrap());
-    let out = dir
-        .cmd(&["search", "raid NEAR/five Idlib"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("`NEAR/` wants a number"), "{stderr}");
+    dir.cmd(&["search", "raid NEAR/five Idlib"])
+        .assert()
+        .code(2)
+        .stderr(contains("`NEAR/` wants a number"));
 }
 
 #[test]
 fn fields_picks_the_columns_of_csv_and_ndjson() {
-    let dir = sample_index();
+    let dir = indexed_sample();
     let csv = dir
         .cmd(&[
             "search",
@@ -116,25 +105,22 @@ fn fields_picks_the_columns_of_csv_and_ndjson() {
         let keys: Vec<&String> = hit.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["article_id", "passage_provinces"]);
     }
-    let bad = dir
-        .cmd(&[
-            "search",
-            "raid",
-            "--format",
-            "csv",
-            "--fields",
-            "article,score",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(stderr.contains("unknown field \"article\""), "{stderr}");
+    dir.cmd(&[
+        "search",
+        "raid",
+        "--format",
+        "csv",
+        "--fields",
+        "article,score",
+    ])
+    .assert()
+    .code(2)
+    .stderr(contains("unknown field \"article\""));
 }
 
 #[test]
 fn similar_finds_the_same_event_first_and_skips_the_article_itself() {
-    let dir = sample_index();
+    let dir = indexed_sample();
     let out = dir
         .cmd(&[
             "similar",
@@ -169,14 +155,15 @@ fn similar_finds_the_same_event_first_and_skips_the_article_itself() {
         .map(|s| s["score"].as_f64().unwrap())
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
-    let missing = dir.cmd(&["similar", "no/such.txt"]).output().unwrap();
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no article \"no/such.txt\""));
+    dir.cmd(&["similar", "no/such.txt"])
+        .assert()
+        .code(2)
+        .stderr(contains("no article \"no/such.txt\""));
 }
 
 #[test]
 fn two_builds_of_one_corpus_rank_identically() {
-    let (a, b) = (sample_index(), sample_index());
+    let (a, b) = (indexed_sample(), indexed_sample());
     for query in ["attack", "", "Islamic State raid", "drone"] {
         let args = ["--all-copies", "--per-article", "0", "--limit", "40"];
         let mut full = vec![query];
@@ -191,7 +178,7 @@ fn two_builds_of_one_corpus_rank_identically() {
 
 #[test]
 fn ranking_switches_change_scores_not_matches() {
-    let dir = sample_index();
+    let dir = indexed_sample();
     let full = dir.search_json(&["Islamic State raid", "--exact", "--per-article", "0"]);
     let bm25 = dir.search_json(&[
         "Islamic State raid",
@@ -207,10 +194,8 @@ fn ranking_switches_change_scores_not_matches() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
-    let bad = dir
-        .cmd(&["search", "raid", "--ranking", "title,magic"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown ranking feature \"magic\""));
+    dir.cmd(&["search", "raid", "--ranking", "title,magic"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown ranking feature \"magic\""));
 }

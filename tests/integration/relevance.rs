@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::util::{frontline, sample_corpus, Dir};
+use crate::util::{indexed_sample, Dir};
 
 /// Mean nDCG@10 reached when this test was written (docs/benchmarks.md);
 /// a ranking change that lowers it fails here.
@@ -80,12 +80,7 @@ fn mean_ndcg(dir: &Dir, extra: &[&str]) -> f64 {
 /// prints the table recorded in docs/benchmarks.md).
 #[test]
 fn ranking_keeps_its_ndcg_and_each_feature_is_measured() {
-    let dir = Dir::new();
-    frontline()
-        .args(["index", sample_corpus().to_str().unwrap(), "--index"])
-        .arg(dir.index())
-        .assert()
-        .success();
+    let dir = indexed_sample();
     let configs: [(&str, &[&str]); 7] = [
         ("plain BM25", &["--ranking", "bm25", "--exact"]),
         ("+ title", &["--ranking", "title", "--exact"]),

@@ -3,17 +3,7 @@
 
 use predicates::prelude::*;
 
-use crate::util::{frontline, sample_corpus, Dir};
-
-fn indexed_sample() -> Dir {
-    let dir = Dir::new();
-    frontline()
-        .args(["index", sample_corpus().to_str().unwrap(), "--index"])
-        .arg(dir.index())
-        .assert()
-        .success();
-    dir
-}
+use crate::util::{frontline, indexed_sample, sample_corpus};
 
 #[test]
 fn raid_in_idlib_by_islamic_state_returns_only_such_passages_highlighted() {

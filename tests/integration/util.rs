@@ -96,6 +96,21 @@ pub fn sample_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-corpus")
 }
 
+/// A fresh index of `sample-corpus/`.
+pub fn indexed_sample() -> Dir {
+    let dir = Dir::new();
+    frontline()
+        .args([
+            "index",
+            sample_corpus().to_str().expect("utf-8 path"),
+            "--index",
+        ])
+        .arg(dir.index())
+        .assert()
+        .success();
+    dir
+}
+
 /// Article ids of the hits, sorted and unique.
 pub fn hit_ids(results: &serde_json::Value) -> Vec<String> {
     let mut ids: Vec<String> = results["hits"]
