@@ -341,8 +341,12 @@ impl Gazetteer {
             .map(|(i, p)| ((p.country_code.as_str(), fold(&p.province.name)), i as u32))
             .collect();
         let named = |file: &'static str| move |(line, reason)| (self.origin(file), line, reason);
-        let places = parse_places(&self.sources[3].1, &by_key).map_err(named("places.tsv"))?;
-        let cued = parse_places(&self.sources[4].1, &by_key).map_err(named("places-cued.tsv"))?;
+        let (places, cued) = rayon::join(
+            || parse_places(&self.sources[3].1, &by_key),
+            || parse_places(&self.sources[4].1, &by_key),
+        );
+        let places = places.map_err(named("places.tsv"))?;
+        let cued = cued.map_err(named("places-cued.tsv"))?;
         let mut cued_by_name: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, p) in cued.iter().enumerate() {
             for name in std::iter::once(&p.name).chain(&p.alternate_names) {
@@ -509,7 +513,9 @@ fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<Strin
 /// assert_eq!(fold("Ḩamāh"), "hamah");
 /// ```
 pub fn fold(name: &str) -> String {
-    fold_with_offsets(name).0
+    // Names are folded by the hundred thousand when the gazetteer loads:
+    // skip the offsets and word spans nobody reads.
+    FoldedText::build(name, false).text
 }
 
 /// [`fold`], also giving for every byte of the folded string the offset of
@@ -535,10 +541,16 @@ pub(crate) struct FoldedText {
 
 impl FoldedText {
     pub fn new(original: &str) -> FoldedText {
+        FoldedText::build(original, true)
+    }
+
+    /// Folds `original`; the offsets and words only if `spans`.
+    fn build(original: &str, spans: bool) -> FoldedText {
         let mut f = Folding {
             out: Vec::with_capacity(original.len()),
-            offsets: Vec::with_capacity(original.len() + 1),
-            words: Vec::with_capacity(original.len() / 5),
+            offsets: Vec::with_capacity(if spans { original.len() + 1 } else { 0 }),
+            words: Vec::with_capacity(if spans { original.len() / 5 } else { 0 }),
+            spans,
             word_start: None,
             pending_space: false,
         };
@@ -600,6 +612,8 @@ struct Folding {
     out: Vec<u8>,
     offsets: Vec<usize>,
     words: Vec<(usize, usize)>,
+    /// Whether to fill `offsets` and `words`.
+    spans: bool,
     word_start: Option<usize>,
     pending_space: bool,
 }
@@ -627,7 +641,9 @@ impl Folding {
             self.word_start = Some(self.out.len());
         }
         self.out.extend(run.iter().map(u8::to_ascii_lowercase));
-        self.offsets.extend(at..at + run.len());
+        if self.spans {
+            self.offsets.extend(at..at + run.len());
+        }
     }
 
     fn flush_space(&mut self, at: usize) {
@@ -642,20 +658,26 @@ impl Folding {
         match (word, self.word_start) {
             (true, None) => self.word_start = Some(self.out.len()),
             (false, Some(s)) => {
-                self.words.push((s, self.out.len()));
+                if self.spans {
+                    self.words.push((s, self.out.len()));
+                }
                 self.word_start = None;
             }
             _ => {}
         }
         self.out.push(byte);
-        self.offsets.push(at);
+        if self.spans {
+            self.offsets.push(at);
+        }
     }
 
     fn finish(mut self, end: usize) -> FoldedText {
-        if let Some(s) = self.word_start {
-            self.words.push((s, self.out.len()));
+        if self.spans {
+            if let Some(s) = self.word_start {
+                self.words.push((s, self.out.len()));
+            }
+            self.offsets.push(end);
         }
-        self.offsets.push(end);
         // Only whole chars were pushed, so this never fails.
         let text = String::from_utf8(self.out)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -826,14 +848,21 @@ fn parse_places(
     ]
     .map(|c| t.col(c));
     let mut out = Vec::with_capacity(t.rows.len());
+    // Thousands of rows share each province: fold its name once.
+    let mut seen: rustc_hash::FxHashMap<(&str, &str), u32> = rustc_hash::FxHashMap::default();
     for (line, row) in &t.rows {
-        let [name, alternates, code, province, population, flags] = cols.map(|c| cell(row, c));
-        let Some(&province) = provinces.get(&(code, fold(province))) else {
+        let [name, alternates, code, province_name, population, flags] = cols.map(|c| cell(row, c));
+        let id = match seen.get(&(code, province_name)) {
+            Some(&id) => Some(id),
+            None => provinces.get(&(code, fold(province_name))).copied(),
+        };
+        let Some(province) = id else {
             return Err((
                 *line,
-                format!("province {province:?} of {code} is not in provinces.tsv"),
+                format!("province {province_name:?} of {code} is not in provinces.tsv"),
             ));
         };
+        seen.insert((code, province_name), province);
         out.push(PlaceEntry {
             name: name.to_string(),
             alternate_names: list(alternates),
@@ -941,6 +970,7 @@ mod tests {
             let f = FoldedText::new(&text);
             let (folded, offsets) = fold_char_by_char(&text);
             prop_assert_eq!(&f.text, &folded);
+            prop_assert_eq!(&fold(&text), &folded);
             prop_assert_eq!(&f.offsets, &offsets);
             prop_assert_eq!(f.words, words_char_by_char(&folded));
         }

@@ -290,20 +290,24 @@ impl Matcher {
                     .to_string()
             })
             .collect();
-        let mut by_name: HashMap<String, Vec<Entry>> = HashMap::new();
-        for ((_, entry), key) in named.into_iter().zip(keys) {
-            if key.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
-                by_name.entry(key).or_default().push(entry);
+        // Each distinct name once, in first-seen order (deterministic, no
+        // sort), with the entries of all its spellings.
+        let mut ids: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut entries: Vec<Vec<Entry>> = Vec::new();
+        for ((_, entry), key) in named.iter().zip(&keys) {
+            if key.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
+                continue;
             }
+            let id = *ids.entry(key.as_str()).or_insert_with(|| {
+                patterns.push(key);
+                entries.push(Vec::new());
+                entries.len() - 1
+            });
+            entries[id].push(*entry);
         }
-        let mut patterns = Vec::with_capacity(by_name.len());
-        let mut entries = Vec::with_capacity(by_name.len());
-        let mut sorted: Vec<(String, Vec<Entry>)> = by_name.into_iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        for (pattern, mut list) in sorted {
+        for list in &mut entries {
             list.dedup_by(|a, b| same_entry(a, b));
-            patterns.push(pattern);
-            entries.push(list);
         }
         Ok(Matcher {
             names: NameTable::new(&patterns),
