@@ -4,7 +4,7 @@
 //! README): they are embedded in the binary as the default, and a directory
 //! given with `--schema-dir` overrides them file by file. Loading is cheap
 //! (provinces, countries and groups); the places tables and the name
-//! automaton used for tagging are built on first use, so that a search,
+//! table used for tagging are built on first use, so that a search,
 //! which only resolves filter names, does not pay for them.
 //!
 //! ```

@@ -45,7 +45,7 @@ const BATCH_FILES: usize = 512;
 /// so that the next run cannot reuse its untagged articles.
 const UNTAGGED: &str = "-untagged";
 /// Prepared batches waiting to be indexed: enough to keep the producer
-/// busy while the name automaton is built, few enough that memory stays
+/// busy while the name table is built, few enough that memory stays
 /// the writer budget plus a handful of batches.
 const BATCHES_AHEAD: usize = 3;
 
@@ -395,8 +395,8 @@ impl<'a> Run<'a> {
                     }
                 }
             });
-            // Builds the name automaton (over a second) while the producer
-            // runs ahead.
+            // Builds the name table (the place tables' load, about half a
+            // second) while the producer runs ahead.
             let mut tagger = if tagging {
                 Some(Tagger::with_learned(gazetteer, &self.learned)?)
             } else {

@@ -1,8 +1,9 @@
 //! Tagging: which provinces, armed groups and dates an article is about.
 //!
-//! One automaton over every name of the gazetteer (province variants,
-//! places, countries, group aliases) runs over the folded text of each
-//! paragraph; each match is then checked against the original text
+//! One table of every name of the gazetteer (province variants, places,
+//! countries, group aliases) is matched, word by word, against the folded
+//! text of each paragraph (the longest name starting at each word; see
+//! `names.rs`); each match is then checked against the original text
 //! (proper names start with a capital; short acronyms such as `IS` match
 //! only as written) and resolved:
 //!
@@ -164,7 +165,7 @@ impl ArticleTags {
     }
 }
 
-/// What a name in the automaton may denote.
+/// What a name in the table may denote.
 #[derive(Debug, Clone, Copy)]
 enum Entry {
     Group { id: u32, exact: Option<u32> },
@@ -331,7 +332,7 @@ fn same_entry(a: &Entry, b: &Entry) -> bool {
 }
 
 impl Gazetteer {
-    /// The name automaton (built on first call, about a second).
+    /// The name table (built on first call, about half a second).
     pub fn matcher(&self) -> Result<&Matcher> {
         let built = self
             .matcher
@@ -638,7 +639,7 @@ impl<'g> Tagger<'g> {
     }
 
     /// Switches to the places learned so far, rebuilding the learned-name
-    /// automaton only when the names or their dominant provinces changed
+    /// table only when the names or their dominant provinces changed
     /// (most batches of a run learn nothing new). Returns whether it did.
     pub fn update_learned(&mut self, learned: &LearnedPlaces) -> Result<bool> {
         let mut provinces = Vec::new();
@@ -667,7 +668,7 @@ impl<'g> Tagger<'g> {
     }
 
     /// The first half of [`Tagger::learn_places`], which does not need the
-    /// name automaton (so it can run while the automaton is being built):
+    /// name table (so it can run while the table is being built):
     /// the cue sentences whose province the gazetteer knows.
     pub(crate) fn place_candidates(g: &Gazetteer, article: &Article) -> Vec<PlaceCandidate> {
         let mut out = Vec::new();

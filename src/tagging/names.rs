@@ -3,11 +3,11 @@
 //! A name only ever tags as whole words ("Idlib", never the "ram" of
 //! "program"), so instead of running an automaton over all ~280,000 names
 //! across every byte of the text, the text is cut into words and only spans
-//! that start and end on word boundaries are looked up in a hash table. Each
-//! word costs one lookup (is it the first word of some name?); only the few
-//! that are try the longer spans, longest first. That gives the
-//! leftmost-longest match at word granularity, several times faster than
-//! the automaton's search and with no automaton to build.
+//! that start and end on word boundaries are looked up in a hash table. At
+//! each word the span grows a word at a time while it still begins some
+//! name, and the longest span that is a name wins: the leftmost-longest
+//! match at word granularity. Most words begin no name and cost one bitset
+//! test. There is no automaton to build.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
