@@ -1,9 +1,10 @@
 //! More like this: the articles that report the same or related events as
 //! a given one.
 //!
-//! A candidate passage must share distinctive words with the article
-//! (tantivy's more-like-this over the article's whole text: its 25 terms
-//! of highest tf-idf); it then gains a fixed bonus for each thing it shares
+//! A candidate passage must share distinctive words with the article (its
+//! [`MAX_QUERY_TERMS`] terms of highest tf-idf, as tantivy's more-like-this
+//! chooses them, ties broken by the term so that the same article always
+//! gives the same query); it then gains a fixed bonus for each thing it shares
 //! with the article: an event province, an armed group, an event date
 //! within [`NEAR_DAYS`] days. Articles are ranked by their best passage.
 //! Copies of the article's own story are kept and marked `same_story`.
@@ -26,9 +27,9 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, IndexRecordOption, OwnedValue};
+use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
@@ -98,7 +99,7 @@ pub(crate) fn similar(
 ) -> Result<SimilarResults> {
     let started = std::time::Instant::now();
     let source = article_passages(searcher, fields, article_id)?;
-    let query = build(fields, &source, article_id);
+    let query = build(searcher, fields, &source, article_id)?;
     let top = searcher.search(&query, &TopDocs::with_limit(500).order_by_score())?;
     let mut best: HashMap<String, (f32, DocAddress)> = HashMap::new();
     // Group passages by article through the `article_id` fast column: only
@@ -148,7 +149,7 @@ pub(crate) fn similar(
 
 /// What the article asked about is made of.
 struct Source {
-    texts: Vec<OwnedValue>,
+    texts: Vec<String>,
     title: String,
     provinces: Vec<String>,
     groups: Vec<String>,
@@ -171,7 +172,7 @@ fn article_passages(searcher: &Searcher, fields: &Fields, article_id: &str) -> R
         ))
     })?;
     Ok(Source {
-        texts: hits.into_iter().map(|h| OwnedValue::Str(h.text)).collect(),
+        texts: hits.into_iter().map(|h| h.text).collect(),
         title: first.title,
         provinces: first.provinces,
         groups: first.groups,
@@ -180,13 +181,63 @@ fn article_passages(searcher: &Searcher, fields: &Fields, article_id: &str) -> R
     })
 }
 
-fn build(fields: &Fields, source: &Source, article_id: &str) -> BooleanQuery {
-    let mlt = MoreLikeThisQuery::builder()
-        .with_min_doc_frequency(1)
-        .with_min_term_frequency(1)
-        .with_min_word_length(3)
-        .with_max_query_terms(MAX_QUERY_TERMS)
-        .with_document_fields(vec![(fields.text, source.texts.clone())]);
+/// The article's most distinctive words as a disjunction: its terms (as
+/// the text field indexes them, 3 bytes or more) scored term frequency ×
+/// idf, the best [`MAX_QUERY_TERMS`], each boosted by its score relative to
+/// the best. The same choice as tantivy's `MoreLikeThisQuery`, which picks
+/// among equal scores in hash-map order, so that one article's similar list
+/// changed from run to run; here ties go by the term.
+fn distinctive_terms(
+    searcher: &Searcher,
+    fields: &Fields,
+    source: &Source,
+) -> Result<BooleanQuery> {
+    let mut analyzer = crate::schema::text_analyzer();
+    let mut frequencies: HashMap<String, usize> = HashMap::new();
+    for text in &source.texts {
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let token = &stream.token().text;
+            if token.len() >= 3 {
+                *frequencies.entry(token.clone()).or_insert(0) += 1;
+            }
+        }
+    }
+    let docs = searcher.num_docs();
+    let mut scored: Vec<(f32, String)> = Vec::with_capacity(frequencies.len());
+    for (word, tf) in frequencies {
+        let df = searcher.doc_freq(&Term::from_field_text(fields.text, &word))?;
+        if df == 0 || df > docs {
+            continue;
+        }
+        // BM25's idf, as more-like-this uses it.
+        let idf = (1.0 + ((docs - df) as f32 + 0.5) / (df as f32 + 0.5)).ln();
+        scored.push((tf as f32 * idf, word));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    scored.truncate(MAX_QUERY_TERMS);
+    let best = scored.first().map_or(1.0, |(score, _)| *score);
+    let clauses: Vec<(Occur, Box<dyn Query>)> = scored
+        .into_iter()
+        .map(|(score, word)| {
+            let term = TermQuery::new(
+                Term::from_field_text(fields.text, &word),
+                IndexRecordOption::Basic,
+            );
+            let boosted: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(term), score / best));
+            (Occur::Should, boosted)
+        })
+        .collect();
+    Ok(BooleanQuery::new(clauses))
+}
+
+fn build(
+    searcher: &Searcher,
+    fields: &Fields,
+    source: &Source,
+    article_id: &str,
+) -> Result<BooleanQuery> {
+    let mlt = distinctive_terms(searcher, fields, source)?;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(mlt))];
     let bonus = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) {
         (
@@ -217,7 +268,7 @@ fn build(fields: &Fields, source: &Source, article_id: &str) -> BooleanQuery {
         Occur::MustNot,
         Box::new(TermQuery::new(own, IndexRecordOption::Basic)),
     ));
-    BooleanQuery::new(clauses)
+    Ok(BooleanQuery::new(clauses))
 }
 
 fn describe(hit: Hit, source: &Source) -> Similar {
