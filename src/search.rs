@@ -36,6 +36,7 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::gazetteer::Gazetteer;
+use crate::rank::{Bonus, Cap};
 use crate::schema::Fields;
 
 /// Which date `--from`/`--to` and date sorting use.
@@ -345,7 +346,13 @@ pub const FUZZY_BELOW: usize = 3;
 
 /// Parses the query text and builds the filter clauses.
 pub(crate) struct Compiled {
+    /// What a passage must match (text, expanded names, filters), with its
+    /// BM25 score.
     pub query: Box<dyn tantivy::query::Query>,
+    /// Ranking features added to the score of a passage that matches
+    /// `query` (title, proximity, own-facet bonus); they never change which
+    /// passages match.
+    pub bonuses: Vec<Bonus>,
     pub has_text: bool,
     /// Analyzed terms matched with an edit distance (the fuzzy fallback).
     pub fuzzy: Vec<(String, u8)>,
@@ -370,6 +377,7 @@ pub(crate) fn compile_with(
     fuzzy: &HashSet<String>,
 ) -> Result<Compiled> {
     let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
+    let mut bonuses: Vec<Bonus> = Vec::new();
     let text = q.text.trim();
     let has_text = !text.is_empty();
     let mut fuzzed = Vec::new();
@@ -382,8 +390,10 @@ pub(crate) fn compile_with(
             expand_names(&text, gazetteer)
         };
         if !rest.trim().is_empty() {
-            let (text_clauses, f) = parse_text(&rest, index, fields, q.ranking, fuzzy)?;
+            let (text_clauses, text_bonuses, f) =
+                parse_text(&rest, index, fields, q.ranking, fuzzy)?;
             clauses.extend(text_clauses);
+            bonuses.extend(text_bonuses);
             fuzzed = f;
         }
         for (written, facets, field) in names {
@@ -409,7 +419,10 @@ pub(crate) fn compile_with(
         ));
         if bonus_on {
             let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
-            clauses.push((Occur::Should, Box::new(bonus)));
+            bonuses.push(Bonus {
+                query: Box::new(bonus),
+                cap: Cap::Const(PASSAGE_FACET_BONUS),
+            });
         }
     };
     if !q.provinces.is_empty() {
@@ -457,6 +470,7 @@ pub(crate) fn compile_with(
     };
     Ok(Compiled {
         query,
+        bonuses,
         has_text,
         fuzzy: fuzzed,
     })
@@ -662,7 +676,7 @@ fn parse_text(
     fields: &Fields,
     ranking: Ranking,
     fuzzy: &HashSet<String>,
-) -> Result<(Clauses, Fuzzed)> {
+) -> Result<(Clauses, Vec<Bonus>, Fuzzed)> {
     let mut fuzzed = Vec::new();
     let main = if fuzzy.is_empty() || !is_plain(text) {
         let mut parser = QueryParser::for_index(index, vec![fields.text]);
@@ -675,13 +689,18 @@ fn parse_text(
         fuzzed = f;
         query
     };
-    let mut clauses = vec![(Occur::Must, main)];
+    let clauses = vec![(Occur::Must, main)];
+    let mut bonuses = Vec::new();
     if ranking.title {
         // Any title term lifts the passage (disjunction); title errors are
         // already reported by the main parse.
         let title_parser = QueryParser::for_index(index, vec![fields.title]);
         let (title, _) = title_parser.parse_query_lenient(text);
-        clauses.push((Occur::Should, Box::new(BoostQuery::new(title, TITLE_BOOST))));
+        let cap = Cap::bm25(title.as_ref(), TITLE_BOOST);
+        bonuses.push(Bonus {
+            query: Box::new(BoostQuery::new(title, TITLE_BOOST)),
+            cap,
+        });
     }
     if ranking.proximity && is_plain(text) {
         let terms = analyze(index, fields.text, text)?;
@@ -691,13 +710,13 @@ fn parse_text(
                 .map(|(pos, t)| (pos, Term::from_field_text(fields.text, &t)))
                 .collect();
             let near = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
-            ));
+            bonuses.push(Bonus {
+                cap: Cap::bm25(&near, PROXIMITY_BOOST),
+                query: Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
+            });
         }
     }
-    Ok((clauses, fuzzed))
+    Ok((clauses, bonuses, fuzzed))
 }
 
 /// The analyzed terms of `text` in `field`, with their positions.
@@ -839,7 +858,11 @@ pub(crate) fn execute(
     // page is full or the matches run out.
     let mut window = wanted.saturating_mul(4).max(50);
     let (total_hits, page) = loop {
-        let (total, mut candidates) = top_docs(searcher, query, window, by_date, q.date_field)?;
+        let (total, mut candidates) = if by_date {
+            top_by_date(searcher, query, window, q.date_field)?
+        } else {
+            crate::rank::top_by_score(searcher, query, &compiled.bonuses, window)?
+        };
         break_ties(searcher, &mut candidates, by_date.then_some(q.date_field))?;
         let kept = collapse(searcher, &candidates, q)?;
         if kept.len() >= wanted || candidates.len() >= total {
@@ -848,7 +871,7 @@ pub(crate) fn execute(
         window = window.saturating_mul(4);
     };
     let mut marker = Highlighter {
-        terms: highlight_terms(query, fields.text),
+        terms: highlight_terms(compiled, fields.text),
         fuzzy: compiled.fuzzy.clone(),
         analyzer: index.tokenizer_for_field(fields.text)?,
         fuzzy_matched: std::collections::BTreeSet::new(),
@@ -875,25 +898,21 @@ pub(crate) fn execute(
     })
 }
 
-fn top_docs(
+/// The total and the newest `window` matches (scores 0): ranking bonuses
+/// play no part.
+fn top_by_date(
     searcher: &Searcher,
     query: &dyn tantivy::query::Query,
     window: usize,
-    by_date: bool,
     date_field: DateField,
 ) -> Result<(usize, Vec<(f32, DocAddress)>)> {
-    if by_date {
-        let collector = TopDocs::with_limit(window)
-            .order_by_fast_field::<tantivy::DateTime>(date_field.name(), Order::Desc);
-        let (count, docs) = searcher.search(query, &(Count, collector))?;
-        Ok((
-            count,
-            docs.into_iter().map(|(_, addr)| (0.0, addr)).collect(),
-        ))
-    } else {
-        let collector = TopDocs::with_limit(window).order_by_score();
-        Ok(searcher.search(query, &(Count, collector))?)
-    }
+    let collector = TopDocs::with_limit(window)
+        .order_by_fast_field::<tantivy::DateTime>(date_field.name(), Order::Desc);
+    let (count, docs) = searcher.search(query, &(Count, collector))?;
+    Ok((
+        count,
+        docs.into_iter().map(|(_, addr)| (0.0, addr)).collect(),
+    ))
 }
 
 /// Orders equal scores (or equal dates) by article and passage. Segment
@@ -1058,16 +1077,21 @@ fn story_copies(
     Ok(copies)
 }
 
-/// The analyzed terms a query looks for in `field`, for highlighting.
-fn highlight_terms(query: &dyn tantivy::query::Query, field: Field) -> HashSet<String> {
+/// The analyzed terms a query (bonuses included) looks for in `field`,
+/// for highlighting.
+fn highlight_terms(compiled: &Compiled, field: Field) -> HashSet<String> {
     let mut terms = HashSet::new();
-    query.query_terms(&mut |term, _| {
-        if term.field() == field {
-            if let Some(text) = term.value().as_str() {
-                terms.insert(text.to_string());
+    let queries = std::iter::once(compiled.query.as_ref())
+        .chain(compiled.bonuses.iter().map(|b| b.query.as_ref()));
+    for query in queries {
+        query.query_terms(&mut |term, _| {
+            if term.field() == field {
+                if let Some(text) = term.value().as_str() {
+                    terms.insert(text.to_string());
+                }
             }
-        }
-    });
+        });
+    }
     terms
 }
 
