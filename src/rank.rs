@@ -237,6 +237,10 @@ struct BonusWeight {
     per_article: bool,
 }
 
+/// A per-article bonus's (first passage, score) pairs in doc order, and a
+/// cursor into them.
+type ArticleScores = (Vec<(DocId, Score)>, usize);
+
 /// The bonuses of one segment: scorers opened on first use.
 struct SegmentBonuses<'a> {
     weights: &'a [BonusWeight],
@@ -244,7 +248,7 @@ struct SegmentBonuses<'a> {
     scorers: Vec<Option<Box<dyn Scorer>>>,
     /// Per-article bonuses, scored once per article beforehand: (first
     /// passage, score) in doc order, and a cursor.
-    articles: Vec<Option<(Vec<(DocId, Score)>, usize)>>,
+    articles: Vec<Option<ArticleScores>>,
     /// The most each bonus adds in this segment.
     caps: Vec<Score>,
     /// Passage positions, for per-article bonuses.

@@ -72,7 +72,7 @@ fn run(
             let q = p.parse_query(text)?;
             let (count, top) =
                 searcher.search(&q, &(Count, TopDocs::with_limit(10).order_by_score()))?;
-            let sg = SnippetGenerator::create(&searcher, &*q, f.text)?;
+            let sg = SnippetGenerator::create(searcher, &*q, f.text)?;
             for (_, addr) in top {
                 let d: TantivyDocument = searcher.doc(addr)?;
                 std::hint::black_box(sg.snippet_from_doc(&d).to_html());
