@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
+use tantivy::indexer::UserOperation;
 use tantivy::schema::Facet;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
@@ -499,11 +500,18 @@ impl<'a> Run<'a> {
         for (article, record) in articles.iter().zip(stories) {
             let tags = tagger.map_or_else(ArticleTags::default, |t| t.tag(article));
             let story = record.story;
-            for p in passage::split(article, &self.split) {
-                let doc = passage_document(&self.fields, article, &tags, &p, story);
-                self.writer.add_document(doc)?;
-                passages += 1;
-            }
+            // One batch per article: tantivy indexes a batch in one segment,
+            // in order, so an article's passages stay contiguous and its
+            // first passage (which alone carries the title, outlet and url)
+            // is `doc - passage` (schema version 2).
+            let batch: Vec<UserOperation> = passage::split(article, &self.split)
+                .iter()
+                .map(|p| {
+                    UserOperation::Add(passage_document(&self.fields, article, &tags, p, story))
+                })
+                .collect();
+            passages += batch.len() as u32;
+            self.writer.run(batch)?;
         }
         Ok(passages)
     }
@@ -763,7 +771,10 @@ fn passage_document(
     doc.add_text(f.article_id, &article.id.0);
     doc.add_u64(f.article_key, schema::article_key(&article.id.0));
     doc.add_text(f.source_path, &article.source_path);
-    doc.add_text(f.title, &article.title);
+    let first = p.ordinal == 0;
+    if first {
+        doc.add_text(f.title, &article.title);
+    }
     doc.add_text(f.text, &p.text);
     doc.add_u64(f.paragraph, u64::from(p.paragraph));
     doc.add_u64(f.passage, u64::from(p.ordinal));
@@ -778,10 +789,10 @@ fn passage_document(
     if let Some(date) = tags.event_date.or(published) {
         doc.add_date(f.event_date, to_tantivy_date(date));
     }
-    if let Some(outlet) = &article.outlet {
+    if let Some(outlet) = article.outlet.as_ref().filter(|_| first) {
         doc.add_text(f.outlet, outlet);
     }
-    if let Some(url) = &article.url {
+    if let Some(url) = article.url.as_ref().filter(|_| first) {
         doc.add_text(f.url, url);
     }
     for province in &tags.provinces {
@@ -795,6 +806,27 @@ fn passage_document(
     }
     for group in &tags.groups {
         doc.add_facet(f.group, Facet::from_path([group.as_str()]));
+    }
+    if first {
+        let record = schema::ArticleRecord {
+            id: article.id.0.clone(),
+            provinces: tags
+                .provinces
+                .iter()
+                .map(|p| schema::facet_display(&p.facet()))
+                .collect(),
+            mentions: tags
+                .mentions
+                .iter()
+                .map(|p| schema::facet_display(&p.facet()))
+                .collect(),
+            groups: tags.groups.clone(),
+            countries: tags.countries.clone(),
+        };
+        // Serializing strings to JSON cannot fail.
+        if let Ok(json) = serde_json::to_string(&record) {
+            doc.add_text(f.article, json);
+        }
     }
     let own = tags.passage_tags(p.paragraph, p.last_paragraph);
     for province in &own.provinces {

@@ -27,6 +27,7 @@ pub mod generation;
 mod index;
 pub mod indexer;
 pub mod passage;
+mod rank;
 pub mod schema;
 pub mod search;
 pub mod similar;

@@ -21,7 +21,12 @@ use tantivy::tokenizer::{
 
 /// Version of the document layout and analysis chain. Indexes built with
 /// another version must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// Version 2: per-article fields (`title`, `outlet`, `url`) are on the
+/// article's first passage only, an article's passages are contiguous in
+/// one segment (so the first passage is `doc - passage`), and values that
+/// fast columns hold (ids, dates, ordinals, story, facets) are not stored.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name under which [`text_analyzer`] is registered in every index.
 pub const TEXT_TOKENIZER: &str = "frontline_en";
@@ -37,7 +42,8 @@ pub struct Fields {
     /// Source file relative to the corpus root (raw string): incremental
     /// rebuilds delete a changed file's passages by this term.
     pub source_path: Field,
-    /// Article title, tokenized and stored.
+    /// Article title, tokenized and stored, on the article's first passage
+    /// only (passage 0).
     pub title: Field,
     /// Passage text, tokenized with positions (phrases) and stored.
     pub text: Field,
@@ -49,9 +55,9 @@ pub struct Fields {
     pub published: Field,
     /// Event date, falling back to the publication date.
     pub event_date: Field,
-    /// Outlet name (raw string).
+    /// Outlet name (raw string), on the first passage only.
     pub outlet: Field,
-    /// Article URL (stored only).
+    /// Article URL (stored only), on the first passage only.
     pub url: Field,
     /// The article's event provinces, `/Country/Province`.
     pub province: Field,
@@ -67,6 +73,38 @@ pub struct Fields {
     pub country: Field,
     /// Near-duplicate story id: copies of one wire story share it.
     pub story: Field,
+    /// Stored only, on the article's first passage: the article id and
+    /// tags as JSON ([`ArticleRecord`]), so that showing a hit needs no
+    /// dictionary lookups in fast columns.
+    pub article: Field,
+}
+
+/// What the `article` field stores (as JSON) on an article's first
+/// passage. Facet values are written `Country/Province`, as [`Hit`]s show
+/// them.
+///
+/// [`Hit`]: crate::Hit
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ArticleRecord {
+    /// The article id.
+    pub id: String,
+    /// Event provinces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provinces: Vec<String>,
+    /// Provinces named only as background.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// Armed groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Countries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
+}
+
+/// A facet as hits show it: `Country/Province`, `Group`.
+pub fn facet_display(facet: &tantivy::schema::Facet) -> String {
+    facet.encoded_str().replace('\u{0}', "/")
 }
 
 /// Builds the passage schema and returns it with its field handles.
@@ -78,41 +116,54 @@ pub fn build_schema() -> (Schema, Fields) {
     let text_opts = TextOptions::default()
         .set_indexing_options(text_indexing)
         .set_stored();
+    // Dates, ordinals, ids and facets are read from their fast columns
+    // (`search::load_hit`): storing them too would repeat them in every
+    // passage's stored document.
     let date_opts = DateOptions::from(tantivy::schema::INDEXED)
-        .set_stored()
         .set_fast()
         .set_precision(DateTimePrecision::Seconds);
-    let u64_fast = NumericOptions::default().set_fast().set_stored();
-    let facet = FacetOptions::default().set_stored();
+    let u64_fast = NumericOptions::default().set_fast();
+    let facet = FacetOptions::default();
+    // Per-passage tags are stored with the passage (usually none); the
+    // article's tags are in `article` on its first passage.
+    let own_facet = FacetOptions::default().set_stored();
     let fields = Fields {
-        article_id: b.add_text_field("article_id", STRING | STORED | FAST),
+        article_id: b.add_text_field("article_id", STRING | FAST),
         article_key: b.add_u64_field("article_key", FAST),
-        source_path: b.add_text_field("source_path", STRING | STORED),
+        source_path: b.add_text_field("source_path", STRING),
         title: b.add_text_field("title", text_opts.clone()),
         text: b.add_text_field("text", text_opts),
         paragraph: b.add_u64_field("paragraph", u64_fast.clone()),
-        passage: b.add_u64_field("passage", u64_fast.clone()),
+        // Indexed so that the number of articles (passage 0) is a doc freq.
+        passage: b.add_u64_field("passage", u64_fast.clone().set_indexed()),
         published: b.add_date_field("published", date_opts.clone()),
         event_date: b.add_date_field("event_date", date_opts),
         outlet: b.add_text_field("outlet", STRING | STORED),
         url: b.add_text_field("url", STORED),
         province: b.add_facet_field("province", facet.clone()),
         mention: b.add_facet_field("mention", facet.clone()),
-        passage_province: b.add_facet_field("passage_province", facet.clone()),
+        passage_province: b.add_facet_field("passage_province", own_facet.clone()),
         group: b.add_facet_field("group", facet.clone()),
-        passage_group: b.add_facet_field("passage_group", facet.clone()),
+        passage_group: b.add_facet_field("passage_group", own_facet),
         country: b.add_facet_field("country", facet),
         story: b.add_u64_field("story", u64_fast.set_indexed()),
+        article: b.add_text_field("article", STORED),
     };
     (b.build(), fields)
 }
 
+/// Uncompressed size of a doc-store block.
+pub const DOCSTORE_BLOCK_BYTES: usize = 64 * 1024;
+
 /// How frontline creates a tantivy index: the document store compressed
-/// with zstd (level 3) instead of tantivy's default LZ4. Stored passage text
-/// is most of an index (its `.store` files were 58 % of a 100k-article
-/// index with LZ4); zstd shrinks it by about half for a few percent more
-/// indexing CPU and a slower, still sub-millisecond, fetch of the ten hits'
-/// stored fields. See docs/benchmarks.md, "Index size".
+/// with zstd (level 3) instead of tantivy's default LZ4, in 64 KiB blocks
+/// instead of 16 KiB. Stored passage text is most of an index (its `.store`
+/// files were 58 % of a 100k-article index with LZ4); zstd shrinks it by
+/// about half for a few percent more indexing CPU, and the larger blocks
+/// by another 12 % (10k corpus: 16.9 -> 14.9 MB) for about 1 % more
+/// instructions per query (a hit's article and story copies tend to share
+/// blocks). See docs/benchmarks.md, "Index size" and "Query cost and index
+/// size (2026-11-30, session 4)".
 ///
 /// ```
 /// let settings = frontline::schema::index_settings();
@@ -126,6 +177,7 @@ pub fn index_settings() -> tantivy::IndexSettings {
         docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
             compression_level: Some(3),
         }),
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
         ..tantivy::IndexSettings::default()
     }
 }
@@ -140,6 +192,23 @@ pub fn text_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(40))
         .filter(AsciiFoldingFilter)
         .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// [`text_analyzer`] without its stemmer: the words as the stemmer sees
+/// them.
+pub(crate) fn unstemmed_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(AsciiFoldingFilter)
+        .filter(LowerCaser)
+        .build()
+}
+
+/// The stemmer of [`text_analyzer`] alone, for one word at a time.
+pub(crate) fn word_stemmer() -> TextAnalyzer {
+    TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
         .filter(Stemmer::new(Language::English))
         .build()
 }
@@ -188,6 +257,31 @@ mod tests {
             .collect();
         let actual: Vec<&str> = schema.fields().map(|(_, e)| e.name()).collect();
         assert_eq!(described, actual);
+    }
+
+    #[test]
+    fn stems_keep_the_first_letter_and_never_grow() {
+        // The highlighter stems only the words that pass this test.
+        let mut unstemmed = unstemmed_analyzer();
+        let mut full = text_analyzer();
+        let text = "dying lying skies skis hoping news idly gently early only \
+                    singly Yemeni yearly agreed feed Ilyas Ça çava naïve Éric \
+                    ambushes ambushed bombings retreating fighters' militias";
+        let mut words = Vec::new();
+        let mut stream = unstemmed.token_stream(text);
+        while stream.advance() {
+            words.push(stream.token().text.clone());
+        }
+        let mut stems = Vec::new();
+        let mut stream = full.token_stream(text);
+        while stream.advance() {
+            stems.push(stream.token().text.clone());
+        }
+        assert_eq!(words.len(), stems.len());
+        for (word, stem) in words.iter().zip(&stems) {
+            assert!(stem.len() <= word.len(), "{word} -> {stem}");
+            assert_eq!(stem.chars().next(), word.chars().next(), "{word} -> {stem}");
+        }
     }
 
     #[test]

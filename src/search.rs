@@ -2,7 +2,8 @@
 //!
 //! The text goes through tantivy's query parser over `text` and `title`
 //! (terms are ANDed by default, `OR`, `-term`, `"phrases"`, `field:value`
-//! work as in tantivy). Filters are built in code, never through the query
+//! work as in tantivy; the title is indexed on an article's first passage
+//! only, so `title:word` matches first passages). Filters are built in code, never through the query
 //! parser, so dates need no RFC 3339 and names are resolved through the
 //! gazetteer first:
 //!
@@ -36,7 +37,8 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::gazetteer::Gazetteer;
-use crate::schema::Fields;
+use crate::rank::{Bonus, Cap};
+use crate::schema::{ArticleRecord, Fields};
 
 /// Which date `--from`/`--to` and date sorting use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -345,7 +347,13 @@ pub const FUZZY_BELOW: usize = 3;
 
 /// Parses the query text and builds the filter clauses.
 pub(crate) struct Compiled {
+    /// What a passage must match (text, expanded names, filters), with its
+    /// BM25 score.
     pub query: Box<dyn tantivy::query::Query>,
+    /// Ranking features added to the score of a passage that matches
+    /// `query` (title, proximity, own-facet bonus); they never change which
+    /// passages match.
+    pub bonuses: Vec<Bonus>,
     pub has_text: bool,
     /// Analyzed terms matched with an edit distance (the fuzzy fallback).
     pub fuzzy: Vec<(String, u8)>,
@@ -370,6 +378,7 @@ pub(crate) fn compile_with(
     fuzzy: &HashSet<String>,
 ) -> Result<Compiled> {
     let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
+    let mut bonuses: Vec<Bonus> = Vec::new();
     let text = q.text.trim();
     let has_text = !text.is_empty();
     let mut fuzzed = Vec::new();
@@ -382,8 +391,10 @@ pub(crate) fn compile_with(
             expand_names(&text, gazetteer)
         };
         if !rest.trim().is_empty() {
-            let (text_clauses, f) = parse_text(&rest, index, fields, q.ranking, fuzzy)?;
+            let (text_clauses, text_bonuses, f) =
+                parse_text(&rest, index, fields, q.ranking, fuzzy)?;
             clauses.extend(text_clauses);
+            bonuses.extend(text_bonuses);
             fuzzed = f;
         }
         for (written, facets, field) in names {
@@ -409,7 +420,11 @@ pub(crate) fn compile_with(
         ));
         if bonus_on {
             let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
-            clauses.push((Occur::Should, Box::new(bonus)));
+            bonuses.push(Bonus {
+                query: Box::new(bonus),
+                cap: Cap::Const(PASSAGE_FACET_BONUS),
+                per_article: false,
+            });
         }
     };
     if !q.provinces.is_empty() {
@@ -457,6 +472,7 @@ pub(crate) fn compile_with(
     };
     Ok(Compiled {
         query,
+        bonuses,
         has_text,
         fuzzy: fuzzed,
     })
@@ -639,9 +655,10 @@ fn caret(text: &str, at: usize) -> String {
 /// Score added to a passage that names a filtered province or group itself.
 const PASSAGE_FACET_BONUS: f32 = 0.5;
 
-/// Weight of a title match: the title is repeated on every passage of its
-/// article, so it lifts the article's passages that match themselves but
-/// never makes a passage match on its own.
+/// Weight of a title match: the title, indexed on the article's first
+/// passage, is scored once per article and lifts the article's passages
+/// that match themselves (`rank.rs`), but never makes a passage match on
+/// its own.
 const TITLE_BOOST: f32 = 0.5;
 
 /// Slop of the proximity bonus: the query words in order with at most this
@@ -662,7 +679,7 @@ fn parse_text(
     fields: &Fields,
     ranking: Ranking,
     fuzzy: &HashSet<String>,
-) -> Result<(Clauses, Fuzzed)> {
+) -> Result<(Clauses, Vec<Bonus>, Fuzzed)> {
     let mut fuzzed = Vec::new();
     let main = if fuzzy.is_empty() || !is_plain(text) {
         let mut parser = QueryParser::for_index(index, vec![fields.text]);
@@ -675,13 +692,19 @@ fn parse_text(
         fuzzed = f;
         query
     };
-    let mut clauses = vec![(Occur::Must, main)];
+    let clauses = vec![(Occur::Must, main)];
+    let mut bonuses = Vec::new();
     if ranking.title {
         // Any title term lifts the passage (disjunction); title errors are
         // already reported by the main parse.
         let title_parser = QueryParser::for_index(index, vec![fields.title]);
         let (title, _) = title_parser.parse_query_lenient(text);
-        clauses.push((Occur::Should, Box::new(BoostQuery::new(title, TITLE_BOOST))));
+        let cap = Cap::bm25(title.as_ref(), TITLE_BOOST);
+        bonuses.push(Bonus {
+            query: Box::new(BoostQuery::new(title, TITLE_BOOST)),
+            cap,
+            per_article: true,
+        });
     }
     if ranking.proximity && is_plain(text) {
         let terms = analyze(index, fields.text, text)?;
@@ -691,13 +714,14 @@ fn parse_text(
                 .map(|(pos, t)| (pos, Term::from_field_text(fields.text, &t)))
                 .collect();
             let near = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
-            ));
+            bonuses.push(Bonus {
+                cap: Cap::bm25(&near, PROXIMITY_BOOST),
+                query: Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
+                per_article: false,
+            });
         }
     }
-    Ok((clauses, fuzzed))
+    Ok((clauses, bonuses, fuzzed))
 }
 
 /// The analyzed terms of `text` in `field`, with their positions.
@@ -839,7 +863,11 @@ pub(crate) fn execute(
     // page is full or the matches run out.
     let mut window = wanted.saturating_mul(4).max(50);
     let (total_hits, page) = loop {
-        let (total, mut candidates) = top_docs(searcher, query, window, by_date, q.date_field)?;
+        let (total, mut candidates) = if by_date {
+            top_by_date(searcher, query, window, q.date_field)?
+        } else {
+            crate::rank::top_by_score(searcher, query, &compiled.bonuses, window)?
+        };
         break_ties(searcher, &mut candidates, by_date.then_some(q.date_field))?;
         let kept = collapse(searcher, &candidates, q)?;
         if kept.len() >= wanted || candidates.len() >= total {
@@ -848,17 +876,19 @@ pub(crate) fn execute(
         window = window.saturating_mul(4);
     };
     let mut marker = Highlighter {
-        terms: highlight_terms(query, fields.text),
+        terms: highlight_terms(compiled, fields.text),
         fuzzy: compiled.fuzzy.clone(),
         analyzer: index.tokenizer_for_field(fields.text)?,
+        unstemmed: crate::schema::unstemmed_analyzer(),
+        stemmer: crate::schema::word_stemmer(),
         fuzzy_matched: std::collections::BTreeSet::new(),
     };
     let mut hits = Vec::with_capacity(q.limit);
+    let mut reader = HitReader::new(searcher, fields);
     for (i, (score, addr)) in page.into_iter().enumerate().skip(q.offset).take(q.limit) {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let mut hit = hit_from_doc(&doc, fields, i + 1, score);
+        let mut hit = reader.hit(addr, i + 1, score)?;
         hit.highlights = marker.highlights(&hit.text);
-        hit.also_in = story_copies(searcher, fields, &doc, &hit.article_id)?;
+        hit.also_in = story_copies(searcher, fields, &mut reader, &hit)?;
         hits.push(hit);
     }
     let fuzzy = (!compiled.fuzzy.is_empty()).then(|| FuzzyNote {
@@ -875,25 +905,21 @@ pub(crate) fn execute(
     })
 }
 
-fn top_docs(
+/// The total and the newest `window` matches (scores 0): ranking bonuses
+/// play no part.
+fn top_by_date(
     searcher: &Searcher,
     query: &dyn tantivy::query::Query,
     window: usize,
-    by_date: bool,
     date_field: DateField,
 ) -> Result<(usize, Vec<(f32, DocAddress)>)> {
-    if by_date {
-        let collector = TopDocs::with_limit(window)
-            .order_by_fast_field::<tantivy::DateTime>(date_field.name(), Order::Desc);
-        let (count, docs) = searcher.search(query, &(Count, collector))?;
-        Ok((
-            count,
-            docs.into_iter().map(|(_, addr)| (0.0, addr)).collect(),
-        ))
-    } else {
-        let collector = TopDocs::with_limit(window).order_by_score();
-        Ok(searcher.search(query, &(Count, collector))?)
-    }
+    let collector = TopDocs::with_limit(window)
+        .order_by_fast_field::<tantivy::DateTime>(date_field.name(), Order::Desc);
+    let (count, docs) = searcher.search(query, &(Count, collector))?;
+    Ok((
+        count,
+        docs.into_iter().map(|(_, addr)| (0.0, addr)).collect(),
+    ))
 }
 
 /// Orders equal scores (or equal dates) by article and passage. Segment
@@ -1014,10 +1040,10 @@ fn collapse(
 fn story_copies(
     searcher: &Searcher,
     f: &Fields,
-    doc: &TantivyDocument,
-    article_id: &str,
+    reader: &mut HitReader,
+    hit: &Hit,
 ) -> Result<Vec<StoryCopy>> {
-    let Some(story) = doc.get_first(f.story).and_then(|v| v.as_u64()) else {
+    let Ok(story) = u64::from_str_radix(&hit.story, 16) else {
         return Ok(Vec::new());
     };
     let query = TermQuery::new(
@@ -1026,8 +1052,8 @@ fn story_copies(
     );
     let docs = searcher.search(&query, &TopDocs::with_limit(200).order_by_score())?;
     let mut copies: Vec<StoryCopy> = Vec::new();
-    // Every passage of every copy matches: read each article's stored
-    // fields once, telling passages apart by the `article_key` fast field.
+    // Every passage of every copy matches: read each article once, telling
+    // passages apart by the `article_key` fast field.
     let mut keys = SegmentColumns::new(searcher, ["article_key"]);
     let mut seen = HashSet::new();
     for (_, addr) in docs {
@@ -1035,20 +1061,14 @@ fn story_copies(
         if key.is_some_and(|k| !seen.insert(k)) {
             continue;
         }
-        let other: TantivyDocument = searcher.doc(addr)?;
-        let id = other
-            .get_first(f.article_id)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        if id == article_id || copies.iter().any(|c| c.article_id == id) {
+        let head = reader.article(addr)?;
+        let id = head.record.id;
+        if id == hit.article_id || copies.iter().any(|c| c.article_id == id) {
             continue;
         }
         copies.push(StoryCopy {
-            article_id: id.to_string(),
-            outlet: other
-                .get_first(f.outlet)
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
+            article_id: id,
+            outlet: head.outlet,
         });
         if copies.len() == 20 {
             break;
@@ -1058,16 +1078,21 @@ fn story_copies(
     Ok(copies)
 }
 
-/// The analyzed terms a query looks for in `field`, for highlighting.
-fn highlight_terms(query: &dyn tantivy::query::Query, field: Field) -> HashSet<String> {
+/// The analyzed terms a query (bonuses included) looks for in `field`,
+/// for highlighting.
+fn highlight_terms(compiled: &Compiled, field: Field) -> HashSet<String> {
     let mut terms = HashSet::new();
-    query.query_terms(&mut |term, _| {
-        if term.field() == field {
-            if let Some(text) = term.value().as_str() {
-                terms.insert(text.to_string());
+    let queries = std::iter::once(compiled.query.as_ref())
+        .chain(compiled.bonuses.iter().map(|b| b.query.as_ref()));
+    for query in queries {
+        query.query_terms(&mut |term, _| {
+            if term.field() == field {
+                if let Some(text) = term.value().as_str() {
+                    terms.insert(text.to_string());
+                }
             }
-        }
-    });
+        });
+    }
     terms
 }
 
@@ -1078,6 +1103,9 @@ struct Highlighter {
     /// Analyzed terms matched within an edit distance.
     fuzzy: Vec<(String, u8)>,
     analyzer: tantivy::tokenizer::TextAnalyzer,
+    /// The analysis chain without its stemmer, and the stemmer alone.
+    unstemmed: tantivy::tokenizer::TextAnalyzer,
+    stemmer: tantivy::tokenizer::TextAnalyzer,
     /// The passage words (lower-cased) that matched a fuzzy term.
     fuzzy_matched: std::collections::BTreeSet<String>,
 }
@@ -1089,6 +1117,35 @@ impl Highlighter {
     fn highlights(&mut self, text: &str) -> Vec<[usize; 2]> {
         let mut ranges = Vec::new();
         if self.terms.is_empty() && self.fuzzy.is_empty() {
+            return ranges;
+        }
+        if self.fuzzy.is_empty() {
+            // Stemming is most of the cost of analyzing a passage, and an
+            // English stem keeps its word's first letter and is never
+            // longer than it: only words that pass that test can stem to a
+            // query term, and only they are stemmed.
+            let Highlighter {
+                terms,
+                unstemmed,
+                stemmer,
+                ..
+            } = self;
+            let mut stream = unstemmed.token_stream(text);
+            while stream.advance() {
+                let token = stream.token();
+                let word = token.text.as_str();
+                let first = word.chars().next();
+                let may_match = terms
+                    .iter()
+                    .any(|t| word.len() >= t.len() && t.chars().next() == first);
+                if !may_match {
+                    continue;
+                }
+                let mut stem = stemmer.token_stream(word);
+                if stem.advance() && terms.contains(&stem.token().text) {
+                    ranges.push([token.offset_from, token.offset_to]);
+                }
+            }
             return ranges;
         }
         let mut stream = self.analyzer.token_stream(text);
@@ -1112,45 +1169,139 @@ impl Highlighter {
     }
 }
 
-pub(crate) fn hit_from_doc(doc: &TantivyDocument, f: &Fields, rank: usize, score: f32) -> Hit {
-    let text = |field| {
-        doc.get_first(field)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let u64_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
-    let date = |field| {
-        doc.get_first(field)
-            .and_then(|v| v.as_datetime())
-            .and_then(to_date)
-    };
-    let facets = |field| -> Vec<String> {
-        doc.get_all(field)
-            .filter_map(|v| v.as_facet())
-            .map(|encoded| encoded.replace('\u{0}', "/"))
-            .collect()
-    };
-    Hit {
-        rank,
-        score,
-        article_id: text(f.article_id).unwrap_or_default(),
-        paragraph: u64_of(f.paragraph),
-        passage: u64_of(f.passage),
-        date: date(f.published),
-        event_date: date(f.event_date),
-        title: text(f.title).unwrap_or_default(),
-        outlet: text(f.outlet),
-        url: text(f.url),
-        provinces: facets(f.province),
-        mentions: facets(f.mention),
-        passage_provinces: facets(f.passage_province),
-        groups: facets(f.group),
-        countries: facets(f.country),
-        text: text(f.text).unwrap_or_default(),
-        highlights: Vec::new(),
-        story: format!("{:016x}", u64_of(f.story)),
-        also_in: Vec::new(),
+/// Reads hits: the passage's text and own tags from the doc store; the
+/// article's id, title, outlet, url and tags from its first passage's
+/// stored document (`doc - passage`: an article's passages are contiguous
+/// in one segment); dates, ordinals and story from fast columns, opened
+/// once per segment.
+pub(crate) struct HitReader<'s> {
+    searcher: &'s Searcher,
+    fields: Fields,
+    segments: HashMap<u32, SegmentValues>,
+    /// The last article read, by its first passage.
+    article: Option<(DocAddress, ArticleHead)>,
+}
+
+/// The fast columns of one segment that a hit shows.
+struct SegmentValues {
+    paragraph: Column<u64>,
+    passage: Column<u64>,
+    story: Column<u64>,
+    published: Column<tantivy::DateTime>,
+    event_date: Column<tantivy::DateTime>,
+}
+
+/// What an article's first passage stores for the whole article.
+#[derive(Clone, Default)]
+pub(crate) struct ArticleHead {
+    pub record: ArticleRecord,
+    pub title: String,
+    pub outlet: Option<String>,
+    pub url: Option<String>,
+}
+
+impl<'s> HitReader<'s> {
+    pub(crate) fn new(searcher: &'s Searcher, fields: &Fields) -> Self {
+        HitReader {
+            searcher,
+            fields: *fields,
+            segments: HashMap::new(),
+            article: None,
+        }
     }
+
+    fn segment(&mut self, ord: u32) -> Result<&SegmentValues> {
+        match self.segments.entry(ord) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let ff = self.searcher.segment_reader(ord).fast_fields();
+                Ok(e.insert(SegmentValues {
+                    paragraph: ff.u64("paragraph")?,
+                    passage: ff.u64("passage")?,
+                    story: ff.u64("story")?,
+                    published: ff.date("published")?,
+                    event_date: ff.date("event_date")?,
+                }))
+            }
+        }
+    }
+
+    /// The address of the first passage of `addr`'s article, which holds
+    /// the article's stored fields.
+    fn first_passage(&mut self, addr: DocAddress) -> Result<DocAddress> {
+        let passage = self.segment(addr.segment_ord)?.passage.first(addr.doc_id);
+        let back = passage.and_then(|p| u32::try_from(p).ok()).unwrap_or(0);
+        Ok(DocAddress::new(
+            addr.segment_ord,
+            addr.doc_id.saturating_sub(back),
+        ))
+    }
+
+    /// The stored per-article fields of `addr`'s article.
+    pub(crate) fn article(&mut self, addr: DocAddress) -> Result<ArticleHead> {
+        let first = self.first_passage(addr)?;
+        if let Some((at, head)) = &self.article {
+            if *at == first {
+                return Ok(head.clone());
+            }
+        }
+        let f = self.fields;
+        let doc: TantivyDocument = self.searcher.doc(first)?;
+        let record = stored_text(&doc, f.article)
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        let head = ArticleHead {
+            record,
+            title: stored_text(&doc, f.title).unwrap_or_default(),
+            outlet: stored_text(&doc, f.outlet),
+            url: stored_text(&doc, f.url),
+        };
+        self.article = Some((first, head.clone()));
+        Ok(head)
+    }
+
+    /// The hit for the passage at `addr`.
+    pub(crate) fn hit(&mut self, addr: DocAddress, rank: usize, score: f32) -> Result<Hit> {
+        let f = self.fields;
+        let head = self.article(addr)?;
+        let doc: TantivyDocument = self.searcher.doc(addr)?;
+        let seg = self.segment(addr.segment_ord)?;
+        let doc_id = addr.doc_id;
+        let date = |column: &Column<tantivy::DateTime>| column.first(doc_id).and_then(to_date);
+        let own = |field| -> Vec<String> {
+            doc.get_all(field)
+                .filter_map(|v| v.as_facet())
+                .map(|encoded| encoded.replace('\u{0}', "/"))
+                .collect()
+        };
+        Ok(Hit {
+            rank,
+            score,
+            article_id: head.record.id,
+            paragraph: seg.paragraph.first(doc_id).unwrap_or(0),
+            passage: seg.passage.first(doc_id).unwrap_or(0),
+            date: date(&seg.published),
+            event_date: date(&seg.event_date),
+            title: head.title,
+            outlet: head.outlet,
+            url: head.url,
+            provinces: head.record.provinces,
+            mentions: head.record.mentions,
+            passage_provinces: own(f.passage_province),
+            groups: head.record.groups,
+            countries: head.record.countries,
+            text: stored_text(&doc, f.text).unwrap_or_default(),
+            highlights: Vec::new(),
+            story: format!("{:016x}", seg.story.first(doc_id).unwrap_or(0)),
+            also_in: Vec::new(),
+        })
+    }
+}
+
+fn stored_text(doc: &TantivyDocument, field: Field) -> Option<String> {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
 }
 
 fn to_date(dt: tantivy::DateTime) -> Option<NaiveDate> {

@@ -30,11 +30,11 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
 use crate::error::{Error, Result};
 use crate::schema::Fields;
-use crate::search::{day_start, facet_any, hit_from_doc, Hit};
+use crate::search::{day_start, facet_any, Hit, HitReader};
 
 /// Event dates at most this many days apart count as near.
 pub const NEAR_DAYS: i64 = 7;
@@ -132,9 +132,9 @@ pub(crate) fn similar(
     let mut ranked: Vec<(String, (f32, DocAddress))> = best.into_iter().collect();
     ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
     let mut similar = Vec::new();
+    let mut reader = HitReader::new(searcher, fields);
     for (_, (score, addr)) in ranked.into_iter().take(limit) {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        similar.push(describe(hit_from_doc(&doc, fields, 0, score), &source));
+        similar.push(describe(reader.hit(addr, 0, score)?, &source));
     }
     Ok(SimilarResults {
         article_id: article_id.to_string(),
@@ -162,9 +162,9 @@ fn article_passages(searcher: &Searcher, fields: &Fields, article_id: &str) -> R
     let query = TermQuery::new(term, IndexRecordOption::Basic);
     let docs = searcher.search(&query, &TopDocs::with_limit(10_000).order_by_score())?;
     let mut hits = Vec::with_capacity(docs.len());
+    let mut reader = HitReader::new(searcher, fields);
     for (_, addr) in docs {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        hits.push(hit_from_doc(&doc, fields, 0, 0.0));
+        hits.push(reader.hit(addr, 0, 0.0)?);
     }
     let first = hits.first().cloned().ok_or_else(|| {
         Error::Query(format!(
