@@ -36,6 +36,10 @@ fn cached_index() -> Index {
         let g = Generator::new(world, gen::DEFAULT_SEED);
         gen::generate(&g, &corpus, n).expect("corpus written");
     }
+    // An index cached by an older build (another schema version) is rebuilt.
+    if index.join("CURRENT").exists() && Index::open(&index).is_err() {
+        let _ = std::fs::remove_dir_all(&index);
+    }
     if !index.join("CURRENT").exists() {
         let mut opts = BuildOptions::new(&corpus, &index);
         opts.full = true;
