@@ -5,6 +5,7 @@
 //! Nothing here is part of frontline's public API; it only drives it.
 
 pub mod gen;
+pub mod prepared;
 pub mod rng;
 pub mod vocab;
 
@@ -12,6 +13,17 @@ pub mod vocab;
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status_kib(&status, "VmHWM:").map(|k| k * 1024)
+}
+
+/// Current resident memory of this process in bytes, if known: `VmRSS`,
+/// and its anonymous (`RssAnon`: heap, stacks) and file-backed (`RssFile`:
+/// mapped index files and the binary, page cache shared with the OS) parts.
+pub fn rss_now() -> Option<(u64, u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let total = status_kib(&status, "VmRSS:")? * 1024;
+    let anon = status_kib(&status, "RssAnon:")? * 1024;
+    let file = status_kib(&status, "RssFile:")? * 1024;
+    Some((total, anon, file))
 }
 
 /// CPU time (user + system, all threads) this process has used so far, in
