@@ -74,6 +74,11 @@ struct Args {
     /// Write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Keep the bare engines' prepared passages (`prepared.bin` in the work
+    /// directory) after the run, e.g. to index them again with
+    /// `--only sqlite --work DIR` later.
+    #[arg(long)]
+    keep_prepared: bool,
     /// Skip the query benchmark.
     #[arg(long)]
     no_queries: bool,
@@ -596,7 +601,9 @@ fn parent(args: Args) -> Result<()> {
         results.insert(e.to_string(), r);
         partial(&results)?;
     }
-    let _ = std::fs::remove_file(prepared_path(&work));
+    if !args.keep_prepared {
+        let _ = std::fs::remove_file(prepared_path(&work));
+    }
     let f = &results["frontline"];
     let t = &results["tantivy"];
     let secs = |v: &Value| v["secs"].as_f64().unwrap_or(f64::NAN);
