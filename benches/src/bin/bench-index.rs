@@ -79,6 +79,12 @@ struct Args {
     /// `--only sqlite --work DIR` later.
     #[arg(long)]
     keep_prepared: bool,
+    /// Reuse `prepared.bin` (and its `prepared.json` report) left in the
+    /// work directory by an earlier run with `--keep-prepared` on the same
+    /// corpus, instead of preparing again. Only valid if the tagger's output
+    /// has not changed since.
+    #[arg(long)]
+    reuse_prepared: bool,
     /// Skip the query benchmark.
     #[arg(long)]
     no_queries: bool,
@@ -575,8 +581,16 @@ fn parent(args: Args) -> Result<()> {
     for e in &engines {
         if *e == "tantivy" {
             // The bare engines' input, prepared once for both (untimed).
-            eprintln!("preparing the bare engines' passages (untimed)");
-            prep = run_child(&args, &work, "prepare")?;
+            let report = work.join("prepared.json");
+            if args.reuse_prepared && prepared_path(&work).exists() {
+                eprintln!("reusing {}", prepared_path(&work).display());
+                prep = serde_json::from_slice(&std::fs::read(&report)?)?;
+                prep["reused"] = json!(true);
+            } else {
+                eprintln!("preparing the bare engines' passages (untimed)");
+                prep = run_child(&args, &work, "prepare")?;
+                std::fs::write(&report, prep.to_string())?;
+            }
             eprintln!(
                 "  prepare: {:.2} s (parse + split {:.2} s, automaton {:.2} s, tagging {:.2} s, writing {:.2} s), {} passages, {:.0} MiB file, peak RSS {:.0} MiB",
                 prep["secs"].as_f64().unwrap_or(f64::NAN),
