@@ -37,7 +37,7 @@ use tantivy::{TantivyDocument, Term};
 
 use frontline_bench::gen::World;
 use frontline_bench::prepared::{PassageReader, PassageWriter, Prepared};
-use frontline_bench::{cpu_secs, dir_size, peak_rss_bytes, rss_now};
+use frontline_bench::{cpu_secs, dir_size, peak_rss_bytes, rss_now, RssSampler};
 
 /// frontline vs bare tantivy vs SQLite FTS5: indexing and queries.
 #[derive(Parser, Debug)]
@@ -140,10 +140,12 @@ fn child_frontline(args: &Args, work: &Path, tagging: bool) -> Result<Value> {
     opts.tagging = tagging;
     opts.memory_budget = args.memory_mib << 20;
     opts.threads = Some(threads(args));
+    let sampler = RssSampler::start();
     let cpu_before = cpu_secs();
     let start = Instant::now();
     let summary = Index::build(&opts)?;
     let secs = start.elapsed().as_secs_f64();
+    let (peak_anon, peak_file) = sampler.finish();
     Ok(json!({
         "secs": secs,
         "cpu_secs": cpu_secs().zip(cpu_before).map(|(a, b)| a - b),
@@ -151,6 +153,8 @@ fn child_frontline(args: &Args, work: &Path, tagging: bool) -> Result<Value> {
         "passages": summary.total_passages,
         "skipped": summary.skipped.len(),
         "peak_rss": peak_rss_bytes(),
+        "peak_rss_anon": peak_anon,
+        "peak_rss_file": peak_file,
         "size": dir_size(&dir),
     }))
 }
@@ -273,6 +277,7 @@ fn child_prepare(args: &Args, work: &Path) -> Result<Value> {
 fn child_prepared(args: &Args, work: &Path, engine: &str) -> Result<Value> {
     let prepared = prepared_path(work);
     let rss_before = peak_rss_bytes();
+    let sampler = RssSampler::start();
     let cpu_before = cpu_secs();
     let (secs, size, passages) = if engine == "tantivy" {
         let dir = work.join("tantivy");
@@ -288,12 +293,15 @@ fn child_prepared(args: &Args, work: &Path, engine: &str) -> Result<Value> {
         let n = index_sqlite(&prepared, &path)?;
         (start.elapsed().as_secs_f64(), dir_size_file(&path), n)
     };
+    let (peak_anon, peak_file) = sampler.finish();
     Ok(json!({
         "secs": secs,
         "cpu_secs": cpu_secs().zip(cpu_before).map(|(a, b)| a - b),
         "passages": passages,
         "peak_rss": peak_rss_bytes(),
         "peak_rss_before_indexing": rss_before,
+        "peak_rss_anon": peak_anon,
+        "peak_rss_file": peak_file,
         "size": size,
     }))
 }
@@ -522,10 +530,12 @@ fn best_of(args: &Args, work: &Path, engine: &str) -> Result<Value> {
     for _ in 0..args.repeat.max(1) {
         let r = run_child(args, work, engine)?;
         eprintln!(
-            "  {engine}: {:.2} s wall, {:.2} s CPU, peak RSS {:.0} MiB",
+            "  {engine}: {:.2} s wall, {:.2} s CPU, peak RSS {:.0} MiB (sampled peaks: anon {:.0} MiB, file-backed {:.0} MiB)",
             r["secs"].as_f64().unwrap_or(0.0),
             r["cpu_secs"].as_f64().unwrap_or(f64::NAN),
-            mib(r["peak_rss"].as_f64().unwrap_or(f64::NAN))
+            mib(r["peak_rss"].as_f64().unwrap_or(f64::NAN)),
+            mib(r["peak_rss_anon"].as_f64().unwrap_or(f64::NAN)),
+            mib(r["peak_rss_file"].as_f64().unwrap_or(f64::NAN))
         );
         eprintln!("  {engine} RESULT {r}");
         if best
@@ -624,19 +634,28 @@ fn parent(args: Args) -> Result<()> {
     let articles = f["articles"].as_f64().unwrap_or(0.0);
     println!();
     println!(
-        "{:<10} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>9}",
-        "engine", "passages", "seconds", "MiB/s", "art/s", "peak MiB", "index MiB", "idx/corp"
+        "{:<10} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10} {:>9}",
+        "engine",
+        "passages",
+        "seconds",
+        "MiB/s",
+        "art/s",
+        "peak MiB",
+        "anon MiB",
+        "index MiB",
+        "idx/corp"
     );
     for e in &engines {
         let r = &results[*e];
         println!(
-            "{:<10} {:>9} {:>9.2} {:>10.2} {:>9.0} {:>10.0} {:>10.1} {:>9.3}",
+            "{:<10} {:>9} {:>9.2} {:>10.2} {:>9.0} {:>10.0} {:>10.0} {:>10.1} {:>9.3}",
             e,
             r["passages"],
             secs(r),
             mib(bytes as f64) / secs(r),
             articles / secs(r),
             mib(r["peak_rss"].as_f64().unwrap_or(0.0)),
+            mib(r["peak_rss_anon"].as_f64().unwrap_or(f64::NAN)),
             mib(r["size"].as_f64().unwrap_or(0.0)),
             r["size"].as_f64().unwrap_or(0.0) / bytes as f64
         );
