@@ -118,6 +118,7 @@ fn main() -> Result<()> {
             "prepare" => child_prepare(&args, &work)?,
             "tantivy" | "sqlite" => child_prepared(&args, &work, &engine)?,
             "open-frontline" | "open-tantivy" => child_open(&work, &engine)?,
+            "fts5-queries" => child_fts5_queries(&args, &work)?,
             other => bail!("unknown engine {other}"),
         };
         println!("RESULT {result}");
@@ -492,6 +493,42 @@ fn child_open(work: &Path, engine: &str) -> Result<Value> {
     }
     v.insert("peak_rss".into(), json!(peak_rss_bytes()));
     Ok(Value::Object(v))
+}
+
+/// FTS5's query latency alone, on `fts5.sqlite` in the work directory (for
+/// corpora where the other indexes cannot stay on disk beside it): one
+/// warm-up pass, then `--fts5-passes` (default `--passes`) timed passes.
+fn child_fts5_queries(args: &Args, work: &Path) -> Result<Value> {
+    let gaz = Gazetteer::load(None)?;
+    let set = query_set(&gaz)?;
+    let db = rusqlite::Connection::open(work.join("fts5.sqlite"))?;
+    for b in &set {
+        fts_search(&db, b)?;
+    }
+    let mut lat = Vec::new();
+    let mut filtered = Vec::new();
+    for _ in 0..args.fts5_passes.unwrap_or(args.passes) {
+        for b in &set {
+            let start = Instant::now();
+            fts_search(&db, b)?;
+            let ms = start.elapsed().as_secs_f64() * 1000.0;
+            lat.push(ms);
+            if b.province.is_some() || b.group.is_some() || b.from.is_some() {
+                filtered.push(ms);
+            }
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    filtered.sort_by(f64::total_cmp);
+    let mean = lat.iter().sum::<f64>() / lat.len().max(1) as f64;
+    Ok(json!({
+        "p50": percentile(&lat, 0.5),
+        "p95": percentile(&lat, 0.95),
+        "p99": percentile(&lat, 0.99),
+        "mean": mean,
+        "filtered_p50": percentile(&filtered, 0.5),
+        "samples": lat.len(),
+    }))
 }
 
 // ------------------------------------------------------------------ parent
