@@ -505,6 +505,7 @@ fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<Strin
 /// use frontline::gazetteer::fold;
 /// assert_eq!(fold("  Dayr az-Zawr "), "dayr az zawr");
 /// assert_eq!(fold("Ma'rib"), fold("Marib"));
+/// assert_eq!(fold("Idlib's"), "idlib s");
 /// assert_eq!(fold("Ḩamāh"), "hamah");
 /// ```
 pub fn fold(name: &str) -> String {
@@ -515,41 +516,161 @@ pub fn fold(name: &str) -> String {
 /// the byte of `text` it came from (plus one final entry for the end), so
 /// that matches in folded text map back to spans of the original.
 pub fn fold_with_offsets(text: &str) -> (String, Vec<usize>) {
-    let mut out = String::with_capacity(text.len());
-    let mut offsets = Vec::with_capacity(text.len() + 1);
-    let mut pending_space = false;
-    for (i, c) in text.char_indices() {
-        if is_apostrophe(c) {
-            continue;
-        }
-        if c.is_whitespace() || matches!(c, '-' | '_' | '.' | '\u{2010}'..='\u{2015}') {
-            pending_space = !out.is_empty();
-            continue;
-        }
-        if pending_space {
-            out.push(' ');
-            offsets.push(i);
-            pending_space = false;
-        }
-        if c.is_ascii() {
-            // The common case, without the general lower-casing iterator.
-            out.push(c.to_ascii_lowercase());
-            offsets.push(i);
-            continue;
-        }
-        let mut push = |d: char| {
-            for l in d.to_lowercase() {
-                let start = out.len();
-                out.push(l);
-                offsets.extend(std::iter::repeat_n(i, out.len() - start));
-            }
+    let folded = FoldedText::new(text);
+    (folded.text, folded.offsets)
+}
+
+/// A text folded for name matching: [`fold_with_offsets`] plus the byte
+/// spans of its words (runs of letters and digits), all in one pass.
+#[derive(Debug, Default)]
+pub(crate) struct FoldedText {
+    /// The folded text.
+    pub text: String,
+    /// For every byte of `text`, the offset in the original; one more at
+    /// the end.
+    pub offsets: Vec<usize>,
+    /// Byte spans of `text`'s words.
+    pub words: Vec<(usize, usize)>,
+}
+
+impl FoldedText {
+    pub fn new(original: &str) -> FoldedText {
+        let mut f = Folding {
+            out: Vec::with_capacity(original.len()),
+            offsets: Vec::with_capacity(original.len() + 1),
+            words: Vec::with_capacity(original.len() / 5),
+            word_start: None,
+            pending_space: false,
         };
-        for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
-            push(d);
+        let bytes = original.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            // ASCII, nearly all of the text, byte by byte; anything else as
+            // a char (any byte under 0x80 is a whole char in UTF-8).
+            if b.is_ascii_alphanumeric() {
+                // A run of ASCII letters and digits goes in at once.
+                let run = bytes[i..]
+                    .iter()
+                    .position(|b| !b.is_ascii_alphanumeric())
+                    .map_or(bytes.len(), |n| i + n);
+                f.push_ascii_word(i, &bytes[i..run]);
+                i = run;
+                continue;
+            }
+            if b.is_ascii() {
+                match b {
+                    b'\'' | b'`' => f.apostrophe(&original[i + 1..]),
+                    b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'-' | b'_' | b'.' => {
+                        f.separator()
+                    }
+                    _ => f.push(i, b.to_ascii_lowercase()),
+                }
+                i += 1;
+                continue;
+            }
+            let Some(c) = original[i..].chars().next() else {
+                break;
+            };
+            let next = i + c.len_utf8();
+            if is_apostrophe(c) {
+                f.apostrophe(&original[next..]);
+            } else if c.is_whitespace() || matches!(c, '\u{2010}'..='\u{2015}') {
+                f.separator();
+            } else {
+                // The space goes in even if the char folds to nothing (a lone
+                // combining mark), as folding always did.
+                f.flush_space(i);
+                for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
+                    for l in d.to_lowercase() {
+                        let mut buf = [0u8; 4];
+                        for &byte in l.encode_utf8(&mut buf).as_bytes() {
+                            f.push_byte(i, byte, l.is_alphanumeric());
+                        }
+                    }
+                }
+            }
+            i = next;
+        }
+        f.finish(original.len())
+    }
+}
+
+/// The state of [`FoldedText::new`].
+struct Folding {
+    out: Vec<u8>,
+    offsets: Vec<usize>,
+    words: Vec<(usize, usize)>,
+    word_start: Option<usize>,
+    pending_space: bool,
+}
+
+impl Folding {
+    fn apostrophe(&mut self, rest: &str) {
+        // A possessive stays a word apart ("the Kurdistan Region's forces"
+        // names the Kurdistan Region); elsewhere the apostrophe just goes
+        // (Ma'rib, Marib).
+        self.pending_space |= is_possessive_s(rest) && !self.out.is_empty();
+    }
+
+    fn separator(&mut self) {
+        self.pending_space = !self.out.is_empty();
+    }
+
+    fn push(&mut self, at: usize, ascii: u8) {
+        self.push_byte(at, ascii, ascii.is_ascii_alphanumeric());
+    }
+
+    /// Letters and digits from offset `at` of the original, all ASCII.
+    fn push_ascii_word(&mut self, at: usize, run: &[u8]) {
+        self.flush_space(at);
+        if self.word_start.is_none() {
+            self.word_start = Some(self.out.len());
+        }
+        self.out.extend(run.iter().map(u8::to_ascii_lowercase));
+        self.offsets.extend(at..at + run.len());
+    }
+
+    fn flush_space(&mut self, at: usize) {
+        if self.pending_space {
+            self.pending_space = false;
+            self.push_byte(at, b' ', false);
         }
     }
-    offsets.push(text.len());
-    (out, offsets)
+
+    fn push_byte(&mut self, at: usize, byte: u8, word: bool) {
+        self.flush_space(at);
+        match (word, self.word_start) {
+            (true, None) => self.word_start = Some(self.out.len()),
+            (false, Some(s)) => {
+                self.words.push((s, self.out.len()));
+                self.word_start = None;
+            }
+            _ => {}
+        }
+        self.out.push(byte);
+        self.offsets.push(at);
+    }
+
+    fn finish(mut self, end: usize) -> FoldedText {
+        if let Some(s) = self.word_start {
+            self.words.push((s, self.out.len()));
+        }
+        self.offsets.push(end);
+        // Only whole chars were pushed, so this never fails.
+        let text = String::from_utf8(self.out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        FoldedText {
+            text,
+            offsets: self.offsets,
+            words: self.words,
+        }
+    }
+}
+
+/// Whether `rest`, the text after an apostrophe, starts with a lone `s`.
+fn is_possessive_s(rest: &str) -> bool {
+    let mut chars = rest.chars();
+    matches!(chars.next(), Some('s' | 'S')) && !chars.next().is_some_and(char::is_alphanumeric)
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -751,7 +872,79 @@ mod tests {
         out
     }
 
+    /// The char-by-char folding that [`FoldedText::new`] replaced.
+    fn fold_char_by_char(text: &str) -> (String, Vec<usize>) {
+        let mut out = String::with_capacity(text.len());
+        let mut offsets = Vec::with_capacity(text.len() + 1);
+        let mut pending_space = false;
+        for (i, c) in text.char_indices() {
+            if is_apostrophe(c) {
+                pending_space |= is_possessive_s(&text[i + c.len_utf8()..]) && !out.is_empty();
+                continue;
+            }
+            if c.is_whitespace() || matches!(c, '-' | '_' | '.' | '\u{2010}'..='\u{2015}') {
+                pending_space = !out.is_empty();
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                offsets.push(i);
+                pending_space = false;
+            }
+            for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
+                for l in d.to_lowercase() {
+                    let start = out.len();
+                    out.push(l);
+                    offsets.extend(std::iter::repeat_n(i, out.len() - start));
+                }
+            }
+        }
+        offsets.push(text.len());
+        (out, offsets)
+    }
+
+    /// Runs of letters and digits, found char by char.
+    fn words_char_by_char(folded: &str) -> Vec<(usize, usize)> {
+        let mut words = Vec::new();
+        let mut start = None;
+        for (i, c) in folded.char_indices() {
+            match (c.is_alphanumeric(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    words.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            words.push((s, folded.len()));
+        }
+        words
+    }
+
+    #[test]
+    fn folding_keeps_words_apart_at_separators_and_possessives() {
+        let f = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS.");
+        assert_eq!(f.text, "dayr az zawr s hamah, marib isis");
+        assert_eq!(f.words.len(), 7);
+        assert_eq!(&f.text[f.words[6].0..f.words[6].1], "isis");
+    }
+
     proptest! {
+        /// The byte-wise folding gives the same text, offsets and words as
+        /// folding char by char.
+        #[test]
+        fn bytewise_folding_matches_char_by_char(
+            text in "([a-zA-Z0-9 ,.'’`_\\-\t\n]|[ḨāéİßﬁΣς\u{2013}\u{00a0}\u{0301}]|\\PC){0,60}",
+        ) {
+            let f = FoldedText::new(&text);
+            let (folded, offsets) = fold_char_by_char(&text);
+            prop_assert_eq!(&f.text, &folded);
+            prop_assert_eq!(&f.offsets, &offsets);
+            prop_assert_eq!(f.words, words_char_by_char(&folded));
+        }
+
         /// Skipping pairs of very different lengths changes no suggestion.
         #[test]
         fn length_shortcut_keeps_every_suggestion(

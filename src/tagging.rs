@@ -36,10 +36,10 @@
 //! assert_eq!(tagger.tag(b).event_date.unwrap().to_string(), "2025-08-19");
 //! ```
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 use regex::Regex;
@@ -47,7 +47,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, ArticleId};
 use crate::error::{Error, Result};
-use crate::gazetteer::{fold, fold_with_offsets, Gazetteer, PlaceEntry, Province};
+use crate::gazetteer::{fold, FoldedText, Gazetteer, PlaceEntry, Province};
+
+mod names;
+use names::NameTable;
 
 /// The rule that produced a tag, shown by `frontline explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,9 +174,14 @@ enum Entry {
     Place(u32),
 }
 
-/// The automaton over every gazetteer name, built once per gazetteer.
+/// Every gazetteer name, folded, in one table built once per gazetteer.
 pub struct Matcher {
-    ac: AhoCorasick,
+    names: NameTable,
+    /// Folded first words that a name may start with when written in lower
+    /// case (`al` of "al-Shabaab", a group alias such as "ex-Seleka"). Any
+    /// other lower-case word cannot start a match that [`Tagger::case_ok`]
+    /// would keep, so it is not looked up at all.
+    lower_starts: rustc_hash::FxHashSet<String>,
     entries: Vec<Vec<Entry>>,
     /// Case-sensitive spellings of short acronyms (`IS`, `RSF`).
     exact: Vec<String>,
@@ -261,7 +269,27 @@ impl Matcher {
                 }
             }
         }
-        let keys: Vec<String> = named.par_iter().map(|(name, _)| fold(name)).collect();
+        // Keyed without surrounding punctuation: names match whole words only.
+        let mut lower_starts: rustc_hash::FxHashSet<String> =
+            NAME_ARTICLES.iter().map(|a| a.to_string()).collect();
+        for (name, entry) in &named {
+            let first = name
+                .split(|c: char| c.is_whitespace() || c == '-')
+                .next()
+                .unwrap_or_default();
+            let lower = !first.chars().next().is_some_and(char::is_uppercase);
+            if lower || matches!(entry, Entry::Group { .. }) {
+                lower_starts.insert(fold(first));
+            }
+        }
+        let keys: Vec<String> = named
+            .par_iter()
+            .map(|(name, _)| {
+                fold(name)
+                    .trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_string()
+            })
+            .collect();
         let mut by_name: HashMap<String, Vec<Entry>> = HashMap::new();
         for ((_, entry), key) in named.into_iter().zip(keys) {
             if key.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
@@ -277,12 +305,9 @@ impl Matcher {
             patterns.push(pattern);
             entries.push(list);
         }
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .map_err(|e| Error::Query(format!("cannot build the name matcher: {e}")))?;
         Ok(Matcher {
-            ac,
+            names: NameTable::new(&patterns),
+            lower_starts,
             entries,
             exact,
             regions,
@@ -402,7 +427,7 @@ impl LearnedPlaces {
 pub struct Tagger<'g> {
     g: &'g Gazetteer,
     m: &'g Matcher,
-    learned_ac: Option<AhoCorasick>,
+    learned_table: NameTable,
     learned: Vec<u32>,
     learned_names: Vec<String>,
 }
@@ -514,10 +539,49 @@ static SETTLEMENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("built-in regex")
 });
 
+/// The names that follow a settlement cue ("the town of Atmeh"), as byte
+/// spans. The same as the spans of [`SETTLEMENT_CUE`]'s group, found without
+/// asking the regex for groups, which costs more than the search itself: the
+/// name is what follows the cue's `of` and its white space.
+fn settlement_cues(text: &str) -> Vec<(usize, usize)> {
+    SETTLEMENT_CUE
+        .find_iter(text)
+        .filter_map(|m| {
+            let cue = m.as_str();
+            let mut from = 0;
+            while let Some(k) = cue[from..].find("of") {
+                let at = from + k;
+                let rest = &cue[at + 2..];
+                let name = rest.trim_start();
+                if cue[..at].ends_with(char::is_whitespace) && name.len() < rest.len() {
+                    return Some((m.end() - name.len(), m.end()));
+                }
+                from = at + 2;
+            }
+            None
+        })
+        .collect()
+}
+
 /// A place name as written: one to three capitalised words, with an
 /// optional Arabic article (`al-Hol`, `Deir ez-Zor`, `Jisr al-Shughur`).
 const NAME: &str = r"(?:(?:al|el|ad|ash|as|ar|an|at|az)[-\s])?\p{Lu}[\p{L}'’]+(?:(?:[-\s](?:al|el|ad|ash|as|ar|an|at|az|ez|es|ech)[-\s]|[-\s])\p{Lu}[\p{L}'’]+){0,2}";
 const DIRECTION: &str = r"(?:(?:north|south|east|west|central|north-?east|north-?west|south-?east|south-?west|northern|southern|eastern|western|north-?eastern|north-?western|south-?eastern|south-?western|rural)\s+)?";
+
+/// A word that all [`LEARN`] patterns but the second require.
+static TYPE_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("province|governorate|state|region|oblast").expect("built-in regex")
+});
+
+/// Whether `text` has a comma, white space and an `a` (", a town in"), which
+/// the second [`LEARN`] pattern requires.
+fn has_comma_article(text: &str) -> bool {
+    memchr::memchr_iter(b',', text.as_bytes()).any(|i| {
+        let rest = &text[i + 1..];
+        let after_space = rest.trim_start();
+        after_space.len() < rest.len() && after_space.starts_with('a')
+    })
+}
 
 static LEARN: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let prov = r"(\p{Lu}[\p{L}'’-]+(?:\s\p{Lu}[\p{L}'’-]+)?)";
@@ -561,7 +625,7 @@ impl<'g> Tagger<'g> {
         let mut tagger = Tagger {
             g,
             m: g.matcher()?,
-            learned_ac: None,
+            learned_table: NameTable::default(),
             learned: Vec::new(),
             learned_names: Vec::new(),
         };
@@ -586,16 +650,7 @@ impl<'g> Tagger<'g> {
             return Ok(false);
         }
         let names: Vec<String> = display.iter().map(|name| fold(name)).collect();
-        self.learned_ac = if names.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&names)
-                    .map_err(|e| Error::Query(e.to_string()))?,
-            )
-        };
+        self.learned_table = NameTable::new(&names);
         self.learned = provinces;
         self.learned_names = display;
         Ok(true)
@@ -613,7 +668,14 @@ impl<'g> Tagger<'g> {
     pub(crate) fn place_candidates(g: &Gazetteer, article: &Article) -> Vec<PlaceCandidate> {
         let mut out = Vec::new();
         for p in &article.paragraphs {
-            for re in LEARN.iter() {
+            // Cheap checks for what each pattern cannot do without, so that
+            // most paragraphs skip the patterns altogether.
+            let typed = TYPE_WORD.is_match(&p.text);
+            let appositive = has_comma_article(&p.text);
+            for (k, re) in LEARN.iter().enumerate() {
+                if !(if k == 1 { appositive } else { typed }) {
+                    continue;
+                }
                 for caps in re.captures_iter(&p.text) {
                     let (Some(name), Some(prov)) = (caps.get(1), caps.get(2)) else {
                         continue;
@@ -653,19 +715,35 @@ impl<'g> Tagger<'g> {
         let published = article.published.map(|d| d.date_naive());
         let mut hits = Vec::new();
         let mut sentences = Vec::new();
-        for p in &article.paragraphs {
+        for (i, p) in article.paragraphs.iter().enumerate() {
             let first_sentence = sentences.len();
-            sentences.extend(split_sentences(&p.text).into_iter().map(|(s, e)| Sentence {
-                end: e,
-                background: p.ordinal > 0 && is_background(&p.text[s..e], published),
-            }));
+            sentences.extend(
+                split_sentences(&p.text)
+                    .into_iter()
+                    .map(|(start, end)| Sentence {
+                        paragraph: i,
+                        start,
+                        end,
+                        background: OnceCell::new(),
+                    }),
+            );
             self.find_names(p.ordinal, &p.text, first_sentence, &sentences, &mut hits);
         }
         let context = self.context_countries(&hits);
+        // Whether a sentence is background is asked only of sentences that
+        // name something (its regexes are a good part of tagging's cost).
+        let is_background_sentence = |s: &Sentence| {
+            *s.background.get_or_init(|| {
+                let p = &article.paragraphs[s.paragraph];
+                p.ordinal > 0 && is_background(&p.text[s.start..s.end], published)
+            })
+        };
         let mut evidence = Vec::new();
         for hit in &hits {
             if let Some((tag, rule)) = self.resolve(hit, &context) {
-                let background = sentences.get(hit.sentence).is_some_and(|s| s.background);
+                let background = sentences
+                    .get(hit.sentence)
+                    .is_some_and(is_background_sentence);
                 let tag = match tag {
                     TagValue::Province(p) if background => TagValue::Mention(p),
                     other => other,
@@ -699,25 +777,40 @@ impl<'g> Tagger<'g> {
         sentences: &[Sentence],
         hits: &mut Vec<Hit>,
     ) {
-        let (folded, offsets) = fold_with_offsets(text);
+        let FoldedText {
+            text: folded,
+            offsets,
+            words,
+        } = FoldedText::new(text);
         let sentence_of = |start: usize| {
             sentences[first_sentence..]
                 .iter()
                 .position(|s| start < s.end)
                 .map_or(sentences.len().saturating_sub(1), |i| first_sentence + i)
         };
-        let cues: Vec<(usize, usize)> = SETTLEMENT_CUE
-            .captures_iter(text)
-            .filter_map(|c| c.get(1).map(|m| (m.start(), m.end())))
-            .collect();
+        let cues = settlement_cues(text);
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        for m in self.m.ac.find_iter(&folded) {
-            let Some((start, end)) = original_span(&folded, &offsets, text, m.start(), m.end())
-            else {
+        let may_start = |word: &str, at: usize| {
+            let written = offsets.get(at).and_then(|&o| text.get(o..));
+            !written
+                .and_then(|w| w.chars().next())
+                .is_some_and(char::is_lowercase)
+                || self.m.lower_starts.contains(word)
+        };
+        for m in self.m.names.find_all(&folded, &words, may_start) {
+            let Some((start, end)) = original_span(&folded, &offsets, text, m.start, m.end) else {
                 continue;
             };
             let written = &text[start..end];
-            let entries = &self.m.entries[m.pattern().as_usize()];
+            // A name in the possessive is an owner, not the scene or the
+            // actor of the event ("Russia's defence ministry", "once
+            // al-Qaeda's affiliate"): it does not tag, and no shorter name
+            // inside it does either ("the Kurdistan Region's forces" is not
+            // Iran's Kurdistan province).
+            if is_possessive(&text[end..]) {
+                continue;
+            }
+            let entries = &self.m.entries[m.id as usize];
             let entries: Vec<Entry> = entries
                 .iter()
                 .copied()
@@ -744,32 +837,32 @@ impl<'g> Tagger<'g> {
                 cued: Vec::new(),
             });
         }
-        if let Some(ac) = &self.learned_ac {
-            for m in ac.find_iter(&folded) {
-                let Some((start, end)) = original_span(&folded, &offsets, text, m.start(), m.end())
-                else {
-                    continue;
-                };
-                if overlaps(&taken, start, end) || !starts_capitalised(&text[start..end]) {
-                    continue;
-                }
-                taken.push((start, end));
-                hits.push(Hit {
-                    metonym: false,
-                    feature: false,
-                    descriptive: false,
-                    located: false,
-                    paragraph,
-                    sentence: sentence_of(start),
-                    span: (start, end),
-                    text: text[start..end].to_string(),
-                    entries: Vec::new(),
-                    type_word: false,
-                    settlement: false,
-                    learned: Some(self.learned[m.pattern().as_usize()]),
-                    cued: Vec::new(),
-                });
+        for m in self.learned_table.find_all(&folded, &words, may_start) {
+            let Some((start, end)) = original_span(&folded, &offsets, text, m.start, m.end) else {
+                continue;
+            };
+            if overlaps(&taken, start, end)
+                || !starts_capitalised(&text[start..end])
+                || is_possessive(&text[end..])
+            {
+                continue;
             }
+            taken.push((start, end));
+            hits.push(Hit {
+                metonym: false,
+                feature: false,
+                descriptive: false,
+                located: false,
+                paragraph,
+                sentence: sentence_of(start),
+                span: (start, end),
+                text: text[start..end].to_string(),
+                entries: Vec::new(),
+                type_word: false,
+                settlement: false,
+                learned: Some(self.learned[m.id as usize]),
+                cued: Vec::new(),
+            });
         }
         // Villages of the noisy table tag only after a settlement cue.
         if let Ok(places) = self.g.places() {
@@ -1163,8 +1256,11 @@ impl<'g> Tagger<'g> {
 }
 
 struct Sentence {
+    /// Index of the paragraph in the article.
+    paragraph: usize,
+    start: usize,
     end: usize,
-    background: bool,
+    background: OnceCell<bool>,
 }
 
 struct Hit {
@@ -1202,12 +1298,10 @@ fn known_place_in(g: &Gazetteer, name: &str, province: u32) -> bool {
     let Ok(m) = g.matcher() else { return false };
     let Ok(places) = g.places() else { return false };
     let key = fold(name);
-    m.ac.find(&key).is_some_and(|found| {
-        found.start() == 0
-            && found.end() == key.len()
-            && m.entries[found.pattern().as_usize()].iter().any(
-                |e| matches!(e, Entry::Place(i) if places.places[*i as usize].province == province),
-            )
+    m.names.get(&key).is_some_and(|id| {
+        m.entries[id as usize].iter().any(
+            |e| matches!(e, Entry::Place(i) if places.places[*i as usize].province == province),
+        )
     })
 }
 
@@ -1273,7 +1367,8 @@ fn is_feature_or_person(before: &str, after: &str) -> bool {
         " plain",
         " dam",
     ];
-    if FEATURES.iter().any(|f| lower_starts_with(after, f)) {
+    // Every feature word follows a space: most names are not followed by one.
+    if after.starts_with(' ') && FEATURES.iter().any(|f| lower_starts_with(after, f)) {
         return true;
     }
     let trimmed = before.trim_end_matches(' ');
@@ -1432,6 +1527,14 @@ fn lower_starts_with(text: &str, prefix: &str) -> bool {
     want.next().is_none()
 }
 
+/// Whether `after`, the text after a name, starts with a possessive `'s`.
+fn is_possessive(after: &str) -> bool {
+    let mut chars = after.chars();
+    chars.next().is_some_and(|c| matches!(c, '\'' | '’'))
+        && matches!(chars.next(), Some('s' | 'S'))
+        && !chars.next().is_some_and(char::is_alphanumeric)
+}
+
 /// A written form like `UN` or `US`: an acronym, never a place.
 fn is_short_acronym(written: &str) -> bool {
     written.chars().count() <= 3 && written.chars().all(|c| c.is_uppercase())
@@ -1440,6 +1543,9 @@ fn is_short_acronym(written: &str) -> bool {
 fn overlaps(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
     taken.iter().any(|&(s, e)| start < e && s < end)
 }
+
+/// Arabic articles that may start a proper name in lower case (al-Bab).
+const NAME_ARTICLES: &[&str] = &["al", "el", "ad", "ash", "as", "ar", "an", "at", "az"];
 
 fn starts_capitalised(written: &str) -> bool {
     let rest = [
@@ -1480,15 +1586,14 @@ fn preceded_by_type_of(before: &str) -> bool {
 fn split_sentences(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if matches!(c, '.' | '!' | '?') {
-            let next = text[i + 1..].chars().next();
-            if next.is_none_or(char::is_whitespace)
-                && !crate::article::is_abbreviation(&text[start..i])
-            {
-                out.push((start, i + 1));
-                start = i + 1;
-            }
+    // The three marks are ASCII, so their bytes never occur inside another
+    // character; memchr finds them far faster than decoding every char.
+    for i in memchr::memchr3_iter(b'.', b'!', b'?', text.as_bytes()) {
+        let next = text[i + 1..].chars().next();
+        if next.is_none_or(char::is_whitespace) && !crate::article::is_abbreviation(&text[start..i])
+        {
+            out.push((start, i + 1));
+            start = i + 1;
         }
     }
     if start < text.len() {
@@ -1558,6 +1663,23 @@ fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settlement_cues_are_the_regex_group() {
+        let texts = [
+            "Fighting in the town of Atmeh and the villages of al-Bab, near the border crossing of Bab al-Hawa.",
+            "The outskirts\tof\n Deir ez-Zor, a market town of Ma'arrat al-Nu'man, the camp of Of Town.",
+            "The town of of, the city of  Raqqa, the neighbourhood of Sheikh Maqsoud in Aleppo",
+        ];
+        for text in texts {
+            let with_groups: Vec<(usize, usize)> = SETTLEMENT_CUE
+                .captures_iter(text)
+                .filter_map(|c| c.get(1).map(|m| (m.start(), m.end())))
+                .collect();
+            assert!(!with_groups.is_empty());
+            assert_eq!(settlement_cues(text), with_groups, "{text}");
+        }
+    }
 
     /// The context checks once lower-cased the whole text before or after
     /// a name; comparing only the characters needed must answer the same.

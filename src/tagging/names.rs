@@ -1,0 +1,268 @@
+//! Finding gazetteer names in folded text.
+//!
+//! A name only ever tags as whole words ("Idlib", never the "ram" of
+//! "program"), so instead of running an automaton over all ~280,000 names
+//! across every byte of the text, the text is cut into words and only spans
+//! that start and end on word boundaries are looked up in a hash table. Each
+//! word costs one lookup (is it the first word of some name?); only the few
+//! that are try the longer spans, longest first. That gives the
+//! leftmost-longest match at word granularity, several times faster than
+//! the automaton's search and with no automaton to build.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rustc_hash::FxHasher;
+
+/// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
+/// its position in the list it was built from.
+///
+/// The table holds ~400,000 spans and most words of a text are not in it,
+/// so lookups are made cheap for the miss: a bitset of first words (in
+/// cache) rejects most words at once, and the table is keyed by the span's
+/// 64-bit hash, so a probe touches no string. A hit is checked against the
+/// name itself; two spans with equal 64-bit hashes (odds ~1e-8 for the
+/// whole gazetteer) would make the later one unfindable.
+#[derive(Debug, Default)]
+pub(crate) struct NameTable {
+    /// Hash of every name and of every leading run of a name's words
+    /// ("deir", "deir ez" for "deir ez zor") → the id of the name it is, or
+    /// [`PREFIX`].
+    spans: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    /// Each name by id, as keyed.
+    names: Vec<Box<str>>,
+    /// One bit per first-word hash (`hash >> shift`): clear means no name
+    /// starts with that word.
+    first_words: Vec<u64>,
+    shift: u32,
+}
+
+/// The id of a span that begins names but is not one itself.
+const PREFIX: u32 = u32::MAX;
+
+/// One name found in the text: byte span of the folded text and the name's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub start: usize,
+    pub end: usize,
+    pub id: u32,
+}
+
+impl NameTable {
+    /// Builds the table; `names[i]` gets id `i`. Names are keyed from their
+    /// first to their last letter or digit (a name can only match on word
+    /// boundaries, so punctuation around it can never be part of a match).
+    /// A name listed twice keeps its first id.
+    pub fn new<S: AsRef<str>>(names: &[S]) -> NameTable {
+        // About 8 bits per name keeps the first-word bitset sparse.
+        let bits = (names.len() * 8).next_power_of_two().max(1 << 10);
+        let mut table = NameTable {
+            spans: HashMap::default(),
+            names: Vec::with_capacity(names.len()),
+            first_words: vec![0; bits / 64],
+            shift: 64 - bits.trailing_zeros(),
+        };
+        table.spans.reserve(names.len() * 3 / 2);
+        for (id, name) in names.iter().enumerate() {
+            let key = trim_to_words(name.as_ref());
+            table.names.push(key.into());
+            let words = word_spans(key);
+            let (Some(&(_, first_end)), Some(&(_, last_end))) = (words.first(), words.last())
+            else {
+                continue;
+            };
+            table.set_first_word(hash(&key[..first_end]));
+            for &(_, end) in &words[..words.len() - 1] {
+                table.spans.entry(hash(&key[..end])).or_insert(PREFIX);
+            }
+            let slot = table.spans.entry(hash(&key[..last_end])).or_insert(PREFIX);
+            if *slot == PREFIX {
+                *slot = id as u32;
+            }
+        }
+        table
+    }
+
+    fn set_first_word(&mut self, h: u64) {
+        let bit = (h >> self.shift) as usize;
+        self.first_words[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn may_be_first_word(&self, h: u64) -> bool {
+        let bit = (h >> self.shift) as usize;
+        self.first_words
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+    }
+
+    /// What `span` is: `None` (begins no name), `Some(PREFIX)` or a name id.
+    fn lookup(&self, span: &str) -> Option<u32> {
+        match self.spans.get(&hash(span)).copied() {
+            Some(PREFIX) => Some(PREFIX),
+            Some(id) => (self.names.get(id as usize).map(|n| &**n) == Some(span)).then_some(id),
+            None => None,
+        }
+    }
+
+    /// The id of a name given whole (already folded).
+    pub fn get(&self, folded: &str) -> Option<u32> {
+        self.lookup(trim_to_words(folded))
+            .filter(|&id| id != PREFIX)
+    }
+
+    /// Every name in `folded`, whose words are `words` (byte spans of its
+    /// runs of letters and digits), left to right, without overlaps: at each word,
+    /// the longest name starting there; the search goes on after it. Words
+    /// for which `may_start(word, byte offset)` is false are not looked up
+    /// as the start of a name (a cheap filter before the table).
+    pub fn find_all(
+        &self,
+        folded: &str,
+        words: &[(usize, usize)],
+        may_start: impl Fn(&str, usize) -> bool,
+    ) -> Vec<Found> {
+        let mut found = Vec::new();
+        if self.names.is_empty() {
+            return found;
+        }
+        let mut i = 0;
+        while i < words.len() {
+            let (start, first_end) = words[i];
+            let first = &folded[start..first_end];
+            if !self.may_be_first_word(hash(first)) || !may_start(first, start) {
+                i += 1;
+                continue;
+            }
+            // Grow the span a word at a time while it still begins a name,
+            // remembering the longest that is one.
+            let mut longest = None;
+            for (j, &(_, end)) in words.iter().enumerate().skip(i) {
+                match self.lookup(&folded[start..end]) {
+                    None => break,
+                    Some(PREFIX) => {}
+                    Some(id) => longest = Some((j, Found { start, end, id })),
+                }
+            }
+            match longest {
+                Some((j, hit)) => {
+                    found.push(hit);
+                    i = j + 1;
+                }
+                None => i += 1,
+            }
+        }
+        found
+    }
+}
+
+fn hash(span: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(span.as_bytes());
+    h.finish()
+}
+
+/// The table's keys are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// `name` without the punctuation before its first and after its last
+/// letter or digit.
+fn trim_to_words(name: &str) -> &str {
+    name.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+/// Byte spans of the maximal runs of letters and digits.
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::with_capacity(text.len() / 5);
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let word = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        };
+        match (word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, text.len()));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found<'a, 'b>(t: &NameTable, names: &[&'a str], text: &'b str) -> Vec<(&'a str, &'b str)> {
+        t.find_all(text, &word_spans(text), |_, _| true)
+            .into_iter()
+            .map(|f| (names[f.id as usize], &text[f.start..f.end]))
+            .collect()
+    }
+
+    #[test]
+    fn longest_name_at_a_word_wins_and_only_whole_words_match() {
+        let names = [
+            "deir ez zor",
+            "deir",
+            "idlib",
+            "ram",
+            "al hasakah",
+            "kilinochchi (town)",
+        ];
+        let t = NameTable::new(&names);
+        assert_eq!(
+            found(
+                &t,
+                &names,
+                "from deir ez zor, idlib and deir, not program or idlibs"
+            ),
+            [
+                ("deir ez zor", "deir ez zor"),
+                ("idlib", "idlib"),
+                ("deir", "deir")
+            ]
+        );
+        assert_eq!(
+            found(&t, &names, "in al hasakah. near kilinochchi (town) x"),
+            [
+                ("al hasakah", "al hasakah"),
+                ("kilinochchi (town)", "kilinochchi (town")
+            ]
+        );
+        // A longer span is tried but missing: the shorter name still matches.
+        assert_eq!(found(&t, &names, "deir ez"), [("deir", "deir")]);
+        assert_eq!(t.get("idlib"), Some(2));
+        assert_eq!(t.get("idl"), None);
+    }
+
+    #[test]
+    fn names_without_letters_and_empty_texts_match_nothing() {
+        let names = ["--", "ab"];
+        let t = NameTable::new(&names);
+        assert!(found(&t, &names, "").is_empty());
+        assert!(found(&t, &names, "-- -- --").is_empty());
+        assert_eq!(found(&t, &names, "-- ab --"), [("ab", "ab")]);
+    }
+}
