@@ -5,6 +5,7 @@
 //! Nothing here is part of frontline's public API; it only drives it.
 
 pub mod gen;
+pub mod prepared;
 pub mod rng;
 pub mod vocab;
 
@@ -12,6 +13,55 @@ pub mod vocab;
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status_kib(&status, "VmHWM:").map(|k| k * 1024)
+}
+
+/// Current resident memory of this process in bytes, if known: `VmRSS`,
+/// and its anonymous (`RssAnon`: heap, stacks) and file-backed (`RssFile`:
+/// mapped index files and the binary, page cache shared with the OS) parts.
+pub fn rss_now() -> Option<(u64, u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let total = status_kib(&status, "VmRSS:")? * 1024;
+    let anon = status_kib(&status, "RssAnon:")? * 1024;
+    let file = status_kib(&status, "RssFile:")? * 1024;
+    Some((total, anon, file))
+}
+
+/// Samples this process's resident memory every 50 ms on a background
+/// thread, keeping the peaks of `RssAnon` (heap: what a memory budget
+/// bounds) and `RssFile` (mapped files, e.g. segments being merged: page
+/// cache the OS can reclaim). `VmHWM` alone mixes the two.
+pub struct RssSampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl RssSampler {
+    /// Starts sampling.
+    pub fn start() -> RssSampler {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let (mut anon, mut file) = (0, 0);
+            loop {
+                if let Some((_, a, f)) = rss_now() {
+                    anon = anon.max(a);
+                    file = file.max(f);
+                }
+                if flag.load(Ordering::Relaxed) {
+                    return (anon, file);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        RssSampler { stop, handle }
+    }
+
+    /// Stops sampling; returns the peak `RssAnon` and `RssFile` in bytes.
+    pub fn finish(self) -> (u64, u64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.handle.join().unwrap_or((0, 0))
+    }
 }
 
 /// CPU time (user + system, all threads) this process has used so far, in

@@ -7,14 +7,19 @@
 //! ```
 //!
 //! Each engine indexes in a child process (this binary with `--only`), so
-//! its peak RSS (`VmHWM`) is its own. Queries then run in this process
-//! against the three finished indexes.
+//! its peak RSS (`VmHWM`) is its own. The bare engines' input (walked,
+//! parsed, split and tagged by frontline, untimed) is prepared once by a
+//! `prepare` child into a file in the work directory, which the tantivy and
+//! FTS5 children stream inside their timed section: nothing holds the whole
+//! corpus in memory, so 1M articles fit. Two more children open the
+//! frontline and tantivy indexes for search and report their resident
+//! memory. Queries then run in this process against the finished indexes.
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -31,7 +36,8 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
 use frontline_bench::gen::World;
-use frontline_bench::{cpu_secs, dir_size, peak_rss_bytes};
+use frontline_bench::prepared::{PassageReader, PassageWriter, Prepared};
+use frontline_bench::{cpu_secs, dir_size, peak_rss_bytes, rss_now, RssSampler};
 
 /// frontline vs bare tantivy vs SQLite FTS5: indexing and queries.
 #[derive(Parser, Debug)]
@@ -48,6 +54,10 @@ struct Args {
     /// Timed passes over the 50 queries (after one warm-up pass).
     #[arg(long, default_value_t = 20)]
     passes: usize,
+    /// Timed passes for FTS5 only (default: --passes; 0 skips FTS5 queries,
+    /// warm-up included). FTS5 is 10-50× slower per query than the others.
+    #[arg(long)]
+    fts5_passes: Option<usize>,
     /// Writer memory budget in MiB (frontline and tantivy).
     #[arg(long, default_value_t = 512)]
     memory_mib: usize,
@@ -64,6 +74,17 @@ struct Args {
     /// Write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Keep the bare engines' prepared passages (`prepared.bin` in the work
+    /// directory) after the run, e.g. to index them again with
+    /// `--only sqlite --work DIR` later.
+    #[arg(long)]
+    keep_prepared: bool,
+    /// Reuse `prepared.bin` (and its `prepared.json` report) left in the
+    /// work directory by an earlier run with `--keep-prepared` on the same
+    /// corpus, instead of preparing again. Only valid if the tagger's output
+    /// has not changed since.
+    #[arg(long)]
+    reuse_prepared: bool,
     /// Skip the query benchmark.
     #[arg(long)]
     no_queries: bool,
@@ -94,7 +115,10 @@ fn main() -> Result<()> {
         let result = match engine.as_str() {
             "frontline" => child_frontline(&args, &work, true)?,
             "frontline-untagged" => child_frontline(&args, &work, false)?,
+            "prepare" => child_prepare(&args, &work)?,
             "tantivy" | "sqlite" => child_prepared(&args, &work, &engine)?,
+            "open-frontline" | "open-tantivy" => child_open(&work, &engine)?,
+            "fts5-queries" => child_fts5_queries(&args, &work)?,
             other => bail!("unknown engine {other}"),
         };
         println!("RESULT {result}");
@@ -117,10 +141,12 @@ fn child_frontline(args: &Args, work: &Path, tagging: bool) -> Result<Value> {
     opts.tagging = tagging;
     opts.memory_budget = args.memory_mib << 20;
     opts.threads = Some(threads(args));
+    let sampler = RssSampler::start();
     let cpu_before = cpu_secs();
     let start = Instant::now();
     let summary = Index::build(&opts)?;
     let secs = start.elapsed().as_secs_f64();
+    let (peak_anon, peak_file) = sampler.finish();
     Ok(json!({
         "secs": secs,
         "cpu_secs": cpu_secs().zip(cpu_before).map(|(a, b)| a - b),
@@ -128,142 +154,155 @@ fn child_frontline(args: &Args, work: &Path, tagging: bool) -> Result<Value> {
         "passages": summary.total_passages,
         "skipped": summary.skipped.len(),
         "peak_rss": peak_rss_bytes(),
+        "peak_rss_anon": peak_anon,
+        "peak_rss_file": peak_file,
         "size": dir_size(&dir),
     }))
 }
 
-/// A passage ready for the bare engines: everything computed beforehand.
-struct Prepared {
-    article_id: String,
-    article_key: u64,
-    source_path: String,
-    title: String,
-    text: String,
-    paragraph: u64,
-    ordinal: u64,
-    published: Option<i64>,
-    event_date: Option<i64>,
-    outlet: Option<String>,
-    provinces: Vec<Facet>,
-    mentions: Vec<Facet>,
-    countries: Vec<Facet>,
-    groups: Vec<Facet>,
-    passage_provinces: Vec<Facet>,
-    passage_groups: Vec<Facet>,
+/// Where the `prepare` child writes the prepared passages.
+fn prepared_path(work: &Path) -> PathBuf {
+    work.join("prepared.bin")
 }
 
-/// Untimed for indexing, but timed on its own: walk + read + parse + split
-/// (one thread) and tagging (one thread, automaton build separate).
-struct Preparation {
-    passages: Vec<Prepared>,
-    articles: usize,
-    parse_secs: f64,
-    automaton_secs: f64,
-    tag_secs: f64,
-}
-
-fn prepare(corpus_dir: &Path) -> Result<Preparation> {
-    let start = Instant::now();
-    let (files, _) = corpus::walk(corpus_dir, &WalkOptions::default())?;
-    let mut articles: Vec<Article> = Vec::new();
-    for f in &files {
-        if let Ok(bytes) = corpus::read(f) {
-            articles.extend(corpus::parse(f, &bytes).articles);
-        }
-    }
-    let split_opts = SplitOptions::default();
-    let split: Vec<_> = articles
+/// Builds the prepared passages of one article from its passages and tags.
+fn prepared_passages(
+    a: &Article,
+    ps: Vec<frontline::passage::Passage>,
+    t: &ArticleTags,
+    mut emit: impl FnMut(&Prepared) -> Result<()>,
+) -> Result<()> {
+    let published = a.published.map(|d| d.timestamp());
+    let event_date = t
+        .event_date
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
+        .or(published);
+    let provinces: Vec<Facet> = t.provinces.iter().map(|p| p.facet()).collect();
+    let mentions: Vec<Facet> = t.mentions.iter().map(|p| p.facet()).collect();
+    let countries: Vec<Facet> = t
+        .countries
         .iter()
-        .map(|a| passage::split(a, &split_opts))
+        .map(|c| Facet::from_path([c.as_str()]))
         .collect();
-    let parse_secs = start.elapsed().as_secs_f64();
+    let groups: Vec<Facet> = t
+        .groups
+        .iter()
+        .map(|g| Facet::from_path([g.as_str()]))
+        .collect();
+    for p in ps {
+        let own = t.passage_tags(p.paragraph, p.last_paragraph);
+        emit(&Prepared {
+            article_id: a.id.0.clone(),
+            article_key: frontline::schema::article_key(&a.id.0),
+            source_path: a.source_path.clone(),
+            title: a.title.clone(),
+            text: p.text,
+            paragraph: u64::from(p.paragraph),
+            ordinal: u64::from(p.ordinal),
+            published,
+            event_date,
+            outlet: a.outlet.clone(),
+            provinces: provinces.clone(),
+            mentions: mentions.clone(),
+            countries: countries.clone(),
+            groups: groups.clone(),
+            passage_provinces: own.provinces.iter().map(|p| p.facet()).collect(),
+            passage_groups: own
+                .groups
+                .iter()
+                .map(|g| Facet::from_path([g.as_str()]))
+                .collect(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The bare engines' preparation, untimed for indexing but timed on its
+/// own: walk + read + parse + split (one thread) and tagging (one thread,
+/// automaton build separate), one file at a time; every passage is written
+/// to `prepared.bin` in the work directory (`write_secs`: encoding and
+/// writing it), which the tantivy and FTS5 children then stream.
+fn child_prepare(args: &Args, work: &Path) -> Result<Value> {
+    let total = Instant::now();
+    let path = prepared_path(work);
+    let mut out = PassageWriter::create(&path)?;
+
+    let start = Instant::now();
+    let (files, _) = corpus::walk(&args.corpus, &WalkOptions::default())?;
+    let mut parse = start.elapsed();
 
     let start = Instant::now();
     let gazetteer = Gazetteer::load(None)?;
     let tagger = Tagger::with_learned(&gazetteer, &LearnedPlaces::default())?;
-    let automaton_secs = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let tags: Vec<ArticleTags> = articles.iter().map(|a| tagger.tag(a)).collect();
-    let tag_secs = start.elapsed().as_secs_f64();
+    let automaton = start.elapsed();
 
-    let mut passages = Vec::new();
-    for ((a, ps), t) in articles.iter().zip(split).zip(&tags) {
-        let published = a.published.map(|d| d.timestamp());
-        let event_date = t
-            .event_date
-            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
-            .or(published);
-        for p in ps {
-            let own = t.passage_tags(p.paragraph, p.last_paragraph);
-            passages.push(Prepared {
-                article_id: a.id.0.clone(),
-                article_key: frontline::schema::article_key(&a.id.0),
-                source_path: a.source_path.clone(),
-                title: a.title.clone(),
-                text: p.text,
-                paragraph: u64::from(p.paragraph),
-                ordinal: u64::from(p.ordinal),
-                published,
-                event_date,
-                outlet: a.outlet.clone(),
-                provinces: t.provinces.iter().map(|p| p.facet()).collect(),
-                mentions: t.mentions.iter().map(|p| p.facet()).collect(),
-                countries: t
-                    .countries
-                    .iter()
-                    .map(|c| Facet::from_path([c.as_str()]))
-                    .collect(),
-                groups: t
-                    .groups
-                    .iter()
-                    .map(|g| Facet::from_path([g.as_str()]))
-                    .collect(),
-                passage_provinces: own.provinces.iter().map(|p| p.facet()).collect(),
-                passage_groups: own
-                    .groups
-                    .iter()
-                    .map(|g| Facet::from_path([g.as_str()]))
-                    .collect(),
-            });
+    let split_opts = SplitOptions::default();
+    let mut tag = Duration::ZERO;
+    let mut articles = 0usize;
+    for f in &files {
+        let start = Instant::now();
+        let Ok(bytes) = corpus::read(f) else {
+            continue;
+        };
+        let parsed = corpus::parse(f, &bytes).articles;
+        let split: Vec<_> = parsed
+            .iter()
+            .map(|a| passage::split(a, &split_opts))
+            .collect();
+        parse += start.elapsed();
+        let start = Instant::now();
+        let tags: Vec<ArticleTags> = parsed.iter().map(|a| tagger.tag(a)).collect();
+        tag += start.elapsed();
+        articles += parsed.len();
+        for ((a, ps), t) in parsed.iter().zip(split).zip(&tags) {
+            prepared_passages(a, ps, t, |p| out.write(p))?;
         }
     }
-    Ok(Preparation {
-        passages,
-        articles: articles.len(),
-        parse_secs,
-        automaton_secs,
-        tag_secs,
-    })
+    let passages = out.finish()?;
+    let total = total.elapsed();
+    Ok(json!({
+        "articles": articles,
+        "passages": passages,
+        "parse_secs": parse.as_secs_f64(),
+        "automaton_secs": automaton.as_secs_f64(),
+        "tag_secs": tag.as_secs_f64(),
+        "write_secs": total.saturating_sub(parse + automaton + tag).as_secs_f64(),
+        "secs": total.as_secs_f64(),
+        "peak_rss": peak_rss_bytes(),
+        "size": dir_size_file(&path),
+    }))
 }
 
+/// Indexes the prepared passages with bare tantivy or FTS5. The timed
+/// section streams `prepared.bin` (decoding included).
 fn child_prepared(args: &Args, work: &Path, engine: &str) -> Result<Value> {
-    let prep = prepare(&args.corpus)?;
+    let prepared = prepared_path(work);
     let rss_before = peak_rss_bytes();
+    let sampler = RssSampler::start();
     let cpu_before = cpu_secs();
-    let (secs, size) = if engine == "tantivy" {
+    let (secs, size, passages) = if engine == "tantivy" {
         let dir = work.join("tantivy");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let start = Instant::now();
-        index_tantivy(&prep.passages, &dir, args.memory_mib << 20, threads(args))?;
-        (start.elapsed().as_secs_f64(), dir_size(&dir))
+        let n = index_tantivy(&prepared, &dir, args.memory_mib << 20, threads(args))?;
+        (start.elapsed().as_secs_f64(), dir_size(&dir), n)
     } else {
         let path = work.join("fts5.sqlite");
         let _ = std::fs::remove_file(&path);
         let start = Instant::now();
-        index_sqlite(&prep.passages, &path)?;
-        (start.elapsed().as_secs_f64(), dir_size_file(&path))
+        let n = index_sqlite(&prepared, &path)?;
+        (start.elapsed().as_secs_f64(), dir_size_file(&path), n)
     };
+    let (peak_anon, peak_file) = sampler.finish();
     Ok(json!({
         "secs": secs,
         "cpu_secs": cpu_secs().zip(cpu_before).map(|(a, b)| a - b),
-        "articles": prep.articles,
-        "passages": prep.passages.len(),
-        "parse_secs": prep.parse_secs,
-        "automaton_secs": prep.automaton_secs,
-        "tag_secs": prep.tag_secs,
+        "passages": passages,
         "peak_rss": peak_rss_bytes(),
         "peak_rss_before_indexing": rss_before,
+        "peak_rss_anon": peak_anon,
+        "peak_rss_file": peak_file,
         "size": size,
     }))
 }
@@ -277,8 +316,10 @@ fn tantivy_date(secs: i64) -> tantivy::DateTime {
 }
 
 /// Bare tantivy: frontline's schema and analyzer, the same field values
-/// (tags computed beforehand), one commit, wait for merges.
-fn index_tantivy(passages: &[Prepared], dir: &Path, budget: usize, threads: usize) -> Result<()> {
+/// (tags computed beforehand, streamed from `prepared`), one commit, wait
+/// for merges. Returns the number of passages indexed.
+fn index_tantivy(prepared: &Path, dir: &Path, budget: usize, threads: usize) -> Result<u64> {
+    let mut input = PassageReader::open(prepared)?;
     let (schema, f) = frontline::schema::build_schema();
     // The same doc-store settings as frontline, so sizes and times compare.
     let index = tantivy::Index::builder()
@@ -288,7 +329,9 @@ fn index_tantivy(passages: &[Prepared], dir: &Path, budget: usize, threads: usiz
     frontline::schema::register_tokenizers(&index);
     let budget = budget.max(threads * (16 << 20));
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(threads, budget)?;
-    for p in passages {
+    let mut p = Prepared::default();
+    let mut n = 0;
+    while input.next_into(&mut p)? {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.article_id, &p.article_id);
         doc.add_u64(f.article_key, p.article_key);
@@ -308,22 +351,23 @@ fn index_tantivy(passages: &[Prepared], dir: &Path, budget: usize, threads: usiz
             doc.add_text(f.outlet, o);
         }
         for (field, facets) in [
-            (f.province, &p.provinces),
-            (f.mention, &p.mentions),
-            (f.country, &p.countries),
-            (f.group, &p.groups),
-            (f.passage_province, &p.passage_provinces),
-            (f.passage_group, &p.passage_groups),
+            (f.province, &mut p.provinces),
+            (f.mention, &mut p.mentions),
+            (f.country, &mut p.countries),
+            (f.group, &mut p.groups),
+            (f.passage_province, &mut p.passage_provinces),
+            (f.passage_group, &mut p.passage_groups),
         ] {
-            for facet in facets {
-                doc.add_facet(field, facet.clone());
+            for facet in facets.drain(..) {
+                doc.add_facet(field, facet);
             }
         }
         writer.add_document(doc)?;
+        n += 1;
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
-    Ok(())
+    Ok(n)
 }
 
 /// A facet as one FTS5 token (`/Syria/Idlib` → `fsyriaidlib`).
@@ -350,17 +394,22 @@ const FTS_SCHEMA: &str = "CREATE VIRTUAL TABLE passages USING fts5(
     text, title, province, grp, article_id UNINDEXED, event_date UNINDEXED,
     tokenize = 'porter unicode61 remove_diacritics 2')";
 
-fn index_sqlite(passages: &[Prepared], path: &Path) -> Result<()> {
+/// FTS5: all passages (streamed from `prepared`) in one transaction, then
+/// `optimize`. Returns the number of passages indexed.
+fn index_sqlite(prepared: &Path, path: &Path) -> Result<u64> {
+    let mut input = PassageReader::open(prepared)?;
     let mut db = rusqlite::Connection::open(path)?;
     db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
     db.execute_batch(FTS_SCHEMA)?;
     let tx = db.transaction()?;
+    let mut n = 0;
     {
         let mut insert = tx.prepare(
             "INSERT INTO passages (text, title, province, grp, article_id, event_date)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        for p in passages {
+        let mut p = Prepared::default();
+        while input.next_into(&mut p)? {
             insert.execute(rusqlite::params![
                 p.text,
                 p.title,
@@ -369,11 +418,117 @@ fn index_sqlite(passages: &[Prepared], path: &Path) -> Result<()> {
                 p.article_id,
                 p.event_date.unwrap_or(0),
             ])?;
+            n += 1;
         }
     }
     tx.commit()?;
     db.execute_batch("INSERT INTO passages(passages) VALUES('optimize');")?;
-    Ok(())
+    Ok(n)
+}
+
+/// Resident memory of a process that opens one finished index for search:
+/// after opening, after a first query (`attack`, which also loads
+/// frontline's gazetteer), after building the query set and after one pass
+/// over the 50 queries. `RssFile` is mostly mapped index files (page cache
+/// the OS can reclaim), `RssAnon` the process's own heap.
+fn child_open(work: &Path, engine: &str) -> Result<Value> {
+    let rss = |label: &str, v: &mut serde_json::Map<String, Value>| {
+        if let Some((total, anon, file)) = rss_now() {
+            v.insert(
+                label.into(),
+                json!({"rss": total, "anon": anon, "file": file}),
+            );
+        }
+    };
+    let mut v = serde_json::Map::new();
+    rss("start", &mut v);
+    let start = Instant::now();
+    if engine == "open-frontline" {
+        let fl = Index::open(work.join("frontline"))?;
+        v.insert("open_ms".into(), json!(start.elapsed().as_secs_f64() * 1e3));
+        rss("open", &mut v);
+        let start = Instant::now();
+        fl.search(&frontline::Query::new("attack").limit(10))?;
+        v.insert(
+            "first_query_ms".into(),
+            json!(start.elapsed().as_secs_f64() * 1e3),
+        );
+        rss("first_query", &mut v);
+        let set = query_set(fl.gazetteer()?)?;
+        rss("query_set", &mut v);
+        for b in &set {
+            fl.search(&frontline_query(b))?;
+        }
+        rss("all_queries", &mut v);
+    } else {
+        let index = tantivy::Index::open_in_dir(work.join("tantivy"))?;
+        frontline::schema::register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()?;
+        let (_, fields) = frontline::schema::build_schema();
+        let bare = Bare {
+            index,
+            reader,
+            fields,
+        };
+        v.insert("open_ms".into(), json!(start.elapsed().as_secs_f64() * 1e3));
+        rss("open", &mut v);
+        let start = Instant::now();
+        bare_search(&bare, &q("attack"))?;
+        v.insert(
+            "first_query_ms".into(),
+            json!(start.elapsed().as_secs_f64() * 1e3),
+        );
+        rss("first_query", &mut v);
+        let gaz = Gazetteer::load(None)?;
+        let set = query_set(&gaz)?;
+        drop(gaz);
+        rss("query_set", &mut v);
+        for b in &set {
+            bare_search(&bare, b)?;
+        }
+        rss("all_queries", &mut v);
+    }
+    v.insert("peak_rss".into(), json!(peak_rss_bytes()));
+    Ok(Value::Object(v))
+}
+
+/// FTS5's query latency alone, on `fts5.sqlite` in the work directory (for
+/// corpora where the other indexes cannot stay on disk beside it): one
+/// warm-up pass, then `--fts5-passes` (default `--passes`) timed passes.
+fn child_fts5_queries(args: &Args, work: &Path) -> Result<Value> {
+    let gaz = Gazetteer::load(None)?;
+    let set = query_set(&gaz)?;
+    let db = rusqlite::Connection::open(work.join("fts5.sqlite"))?;
+    for b in &set {
+        fts_search(&db, b)?;
+    }
+    let mut lat = Vec::new();
+    let mut filtered = Vec::new();
+    for _ in 0..args.fts5_passes.unwrap_or(args.passes) {
+        for b in &set {
+            let start = Instant::now();
+            fts_search(&db, b)?;
+            let ms = start.elapsed().as_secs_f64() * 1000.0;
+            lat.push(ms);
+            if b.province.is_some() || b.group.is_some() || b.from.is_some() {
+                filtered.push(ms);
+            }
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    filtered.sort_by(f64::total_cmp);
+    let mean = lat.iter().sum::<f64>() / lat.len().max(1) as f64;
+    Ok(json!({
+        "p50": percentile(&lat, 0.5),
+        "p95": percentile(&lat, 0.95),
+        "p99": percentile(&lat, 0.99),
+        "mean": mean,
+        "filtered_p50": percentile(&filtered, 0.5),
+        "samples": lat.len(),
+    }))
 }
 
 // ------------------------------------------------------------------ parent
@@ -412,10 +567,14 @@ fn best_of(args: &Args, work: &Path, engine: &str) -> Result<Value> {
     for _ in 0..args.repeat.max(1) {
         let r = run_child(args, work, engine)?;
         eprintln!(
-            "  {engine}: {:.2} s wall, {:.2} s CPU",
+            "  {engine}: {:.2} s wall, {:.2} s CPU, peak RSS {:.0} MiB (sampled peaks: anon {:.0} MiB, file-backed {:.0} MiB)",
             r["secs"].as_f64().unwrap_or(0.0),
-            r["cpu_secs"].as_f64().unwrap_or(f64::NAN)
+            r["cpu_secs"].as_f64().unwrap_or(f64::NAN),
+            mib(r["peak_rss"].as_f64().unwrap_or(f64::NAN)),
+            mib(r["peak_rss_anon"].as_f64().unwrap_or(f64::NAN)),
+            mib(r["peak_rss_file"].as_f64().unwrap_or(f64::NAN))
         );
+        eprintln!("  {engine} RESULT {r}");
         if best
             .as_ref()
             .is_none_or(|b| r["secs"].as_f64() < b["secs"].as_f64())
@@ -457,9 +616,54 @@ fn parent(args: Args) -> Result<()> {
         engines.push("sqlite");
     }
     let mut results = serde_json::Map::new();
+    let partial = |results: &serde_json::Map<String, Value>| -> Result<()> {
+        if let Some(path) = &args.json {
+            let report = json!({"partial": true, "corpus": args.corpus,
+                "corpus_bytes": bytes, "indexing": results});
+            std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        }
+        Ok(())
+    };
+    let mut prep = Value::Null;
     for e in &engines {
+        if *e == "tantivy" {
+            // The bare engines' input, prepared once for both (untimed).
+            let report = work.join("prepared.json");
+            if args.reuse_prepared && prepared_path(&work).exists() {
+                eprintln!("reusing {}", prepared_path(&work).display());
+                prep = serde_json::from_slice(&std::fs::read(&report)?)?;
+                prep["reused"] = json!(true);
+            } else {
+                eprintln!("preparing the bare engines' passages (untimed)");
+                prep = run_child(&args, &work, "prepare")?;
+                std::fs::write(&report, prep.to_string())?;
+            }
+            eprintln!(
+                "  prepare: {:.2} s (parse + split {:.2} s, automaton {:.2} s, tagging {:.2} s, writing {:.2} s), {} passages, {:.0} MiB file, peak RSS {:.0} MiB",
+                prep["secs"].as_f64().unwrap_or(f64::NAN),
+                prep["parse_secs"].as_f64().unwrap_or(f64::NAN),
+                prep["automaton_secs"].as_f64().unwrap_or(f64::NAN),
+                prep["tag_secs"].as_f64().unwrap_or(f64::NAN),
+                prep["write_secs"].as_f64().unwrap_or(f64::NAN),
+                prep["passages"],
+                mib(prep["size"].as_f64().unwrap_or(f64::NAN)),
+                mib(prep["peak_rss"].as_f64().unwrap_or(f64::NAN))
+            );
+            results.insert("prepare".into(), prep.clone());
+            partial(&results)?;
+        }
         eprintln!("indexing: {e}");
-        results.insert(e.to_string(), best_of(&args, &work, e)?);
+        let mut r = best_of(&args, &work, e)?;
+        if matches!(*e, "tantivy" | "sqlite") {
+            for k in ["articles", "parse_secs", "automaton_secs", "tag_secs"] {
+                r[k] = prep[k].clone();
+            }
+        }
+        results.insert(e.to_string(), r);
+        partial(&results)?;
+    }
+    if !args.keep_prepared {
+        let _ = std::fs::remove_file(prepared_path(&work));
     }
     let f = &results["frontline"];
     let t = &results["tantivy"];
@@ -467,23 +671,38 @@ fn parent(args: Args) -> Result<()> {
     let articles = f["articles"].as_f64().unwrap_or(0.0);
     println!();
     println!(
-        "{:<10} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>9}",
-        "engine", "passages", "seconds", "MiB/s", "art/s", "peak MiB", "index MiB", "idx/corp"
+        "{:<10} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10} {:>10} {:>9}",
+        "engine",
+        "passages",
+        "seconds",
+        "MiB/s",
+        "art/s",
+        "peak MiB",
+        "anon MiB",
+        "index MiB",
+        "idx/corp"
     );
     for e in &engines {
         let r = &results[*e];
         println!(
-            "{:<10} {:>9} {:>9.2} {:>10.2} {:>9.0} {:>10.0} {:>10.1} {:>9.3}",
+            "{:<10} {:>9} {:>9.2} {:>10.2} {:>9.0} {:>10.0} {:>10.0} {:>10.1} {:>9.3}",
             e,
             r["passages"],
             secs(r),
             mib(bytes as f64) / secs(r),
             articles / secs(r),
             mib(r["peak_rss"].as_f64().unwrap_or(0.0)),
+            mib(r["peak_rss_anon"].as_f64().unwrap_or(f64::NAN)),
             mib(r["size"].as_f64().unwrap_or(0.0)),
             r["size"].as_f64().unwrap_or(0.0) / bytes as f64
         );
     }
+    println!(
+        "(bare engines' input prepared beforehand, untimed: {:.1} s, peak RSS {:.0} MiB, {:.0} MiB file streamed by the tantivy and FTS5 timed sections)",
+        secs(&prep),
+        mib(prep["peak_rss"].as_f64().unwrap_or(0.0)),
+        mib(prep["size"].as_f64().unwrap_or(0.0))
+    );
     let mut ratios = json!({
         "index_time_frontline_over_tantivy": secs(f) / secs(t),
         "throughput_frontline_over_tantivy": secs(t) / secs(f),
@@ -527,9 +746,9 @@ fn parent(args: Args) -> Result<()> {
         ratios["cpu_time_untagged_over_tagged"] = json!(cpu(u) / cpu(f));
         ratios["tagging_share_of_index_time"] = json!(1.0 - secs(u) / secs(f));
     }
-    let parse = t["parse_secs"].as_f64().unwrap_or(0.0);
-    let automaton = t["automaton_secs"].as_f64().unwrap_or(0.0);
-    let tag = t["tag_secs"].as_f64().unwrap_or(0.0);
+    let parse = prep["parse_secs"].as_f64().unwrap_or(0.0);
+    let automaton = prep["automaton_secs"].as_f64().unwrap_or(0.0);
+    let tag = prep["tag_secs"].as_f64().unwrap_or(0.0);
     let thr = threads(&args) as f64;
     println!(
         "parse+split (1 thread): {parse:.2} s ({:.1} MiB/s); tagging (1 thread): {tag:.2} s + automaton {automaton:.2} s ({:.0} articles/s)",
@@ -553,6 +772,24 @@ fn parent(args: Args) -> Result<()> {
         "indexing": results,
     });
     if !args.no_queries {
+        let mut open = serde_json::Map::new();
+        for e in ["open-frontline", "open-tantivy"] {
+            let r = run_child(&args, &work, e)?;
+            let m = |stage: &str, k: &str| mib(r[stage][k].as_f64().unwrap_or(f64::NAN));
+            println!(
+                "{e}: {:.0} ms; RSS MiB (anon + file): process start {:.1} ({:.1} + {:.1}), opened {:.1} ({:.1} + {:.1}), after first query {:.1} ({:.1} + {:.1}) in {:.0} ms, query set built {:.1} ({:.1} + {:.1}), after the 50 queries {:.1} ({:.1} + {:.1}); peak {:.1}",
+                r["open_ms"].as_f64().unwrap_or(f64::NAN),
+                m("start", "rss"), m("start", "anon"), m("start", "file"),
+                m("open", "rss"), m("open", "anon"), m("open", "file"),
+                m("first_query", "rss"), m("first_query", "anon"), m("first_query", "file"),
+                r["first_query_ms"].as_f64().unwrap_or(f64::NAN),
+                m("query_set", "rss"), m("query_set", "anon"), m("query_set", "file"),
+                m("all_queries", "rss"), m("all_queries", "anon"), m("all_queries", "file"),
+                mib(r["peak_rss"].as_f64().unwrap_or(f64::NAN)),
+            );
+            open.insert(e.into(), r);
+        }
+        report["open_for_search"] = Value::Object(open);
         report["queries"] = query_bench(&args, &work)?;
     }
     if let Some(p) = args.incremental {
@@ -876,7 +1113,8 @@ fn query_bench(args: &Args, work: &Path) -> Result<Value> {
         reader,
         fields,
     };
-    let db = if args.sqlite {
+    let fts5_passes = args.fts5_passes.unwrap_or(args.passes);
+    let db = if args.sqlite && fts5_passes > 0 {
         Some(rusqlite::Connection::open(work.join("fts5.sqlite"))?)
     } else {
         None
@@ -900,7 +1138,7 @@ fn query_bench(args: &Args, work: &Path) -> Result<Value> {
     }
     let mut lat: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     let mut filtered: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-    for _ in 0..args.passes {
+    for pass in 0..args.passes.max(fts5_passes) {
         for (b, fq) in set.iter().zip(&fqs) {
             let is_filtered = b.province.is_some() || b.group.is_some() || b.from.is_some();
             let mut timed = |k: usize, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
@@ -913,9 +1151,11 @@ fn query_bench(args: &Args, work: &Path) -> Result<Value> {
                 }
                 Ok(())
             };
-            timed(0, &mut || fl.search(fq).map(|_| ()).map_err(Into::into))?;
-            timed(1, &mut || bare_search(&bare, b).map(|_| ()))?;
-            if let Some(db) = &db {
+            if pass < args.passes {
+                timed(0, &mut || fl.search(fq).map(|_| ()).map_err(Into::into))?;
+                timed(1, &mut || bare_search(&bare, b).map(|_| ()))?;
+            }
+            if let (Some(db), true) = (&db, pass < fts5_passes) {
                 timed(2, &mut || fts_search(db, b).map(|_| ()))?;
             }
         }
@@ -924,9 +1164,10 @@ fn query_bench(args: &Args, work: &Path) -> Result<Value> {
     let mut out = serde_json::Map::new();
     println!();
     println!(
-        "queries: {} × {} passes (after one warm-up pass), latency in ms",
+        "queries: {} × {} passes (FTS5: {}) after one warm-up pass, latency in ms",
         set.len(),
-        args.passes
+        args.passes,
+        if db.is_some() { fts5_passes } else { 0 }
     );
     println!(
         "{:<10} {:>8} {:>8} {:>8} {:>8} {:>14}",
@@ -971,6 +1212,10 @@ fn query_bench(args: &Args, work: &Path) -> Result<Value> {
     }
     out.insert("queries".into(), json!(set.len()));
     out.insert("passes".into(), json!(args.passes));
+    out.insert(
+        "fts5_passes".into(),
+        json!(db.as_ref().map(|_| fts5_passes)),
+    );
     out.insert("no_hits".into(), json!(empty));
     Ok(Value::Object(out))
 }
