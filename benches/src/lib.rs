@@ -105,3 +105,38 @@ pub fn dir_size(dir: &std::path::Path) -> u64 {
     }
     total
 }
+
+/// The 30 unfiltered queries of the bench query set (`bench-index`,
+/// `query-cost`): 15 terms, 8 phrases, 7 AND/OR.
+pub const TEXT_QUERIES: [&str; 30] = [
+    "airstrike",
+    "ceasefire",
+    "hostages",
+    "drone",
+    "checkpoint",
+    "refugees",
+    "ambush",
+    "kidnapping",
+    "artillery",
+    "peacekeepers",
+    "cholera",
+    "landmine",
+    "curfew",
+    "convoy",
+    "massacre",
+    "\"in the town of\"",
+    "\"suicide bomber\"",
+    "\"Islamic State\"",
+    "\"blamed on\"",
+    "\"in neighbouring\"",
+    "\"in Syria\"",
+    "\"on Wednesday\"",
+    "\"people killed\"",
+    "drone AND strike",
+    "ceasefire OR truce",
+    "hostages AND release",
+    "(ambush OR raid) AND soldiers",
+    "refugees OR displaced",
+    "militants AND checkpoint",
+    "airstrike AND hospital",
+];

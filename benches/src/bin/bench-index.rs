@@ -863,49 +863,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// The fixed 50 queries. Filter names are the generator's most frequent
 /// provinces and groups (real names from `index-schema/`).
 fn query_set(gaz: &Gazetteer) -> Result<Vec<BenchQuery>> {
-    let mut set: Vec<BenchQuery> = [
-        "airstrike",
-        "ceasefire",
-        "hostages",
-        "drone",
-        "checkpoint",
-        "refugees",
-        "ambush",
-        "kidnapping",
-        "artillery",
-        "peacekeepers",
-        "cholera",
-        "landmine",
-        "curfew",
-        "convoy",
-        "massacre",
-    ]
-    .into_iter()
-    .map(q)
-    .collect();
-    for p in [
-        "\"in the town of\"",
-        "\"suicide bomber\"",
-        "\"Islamic State\"",
-        "\"blamed on\"",
-        "\"in neighbouring\"",
-        "\"in Syria\"",
-        "\"on Wednesday\"",
-        "\"people killed\"",
-    ] {
-        set.push(q(p));
-    }
-    for b in [
-        "drone AND strike",
-        "ceasefire OR truce",
-        "hostages AND release",
-        "(ambush OR raid) AND soldiers",
-        "refugees OR displaced",
-        "militants AND checkpoint",
-        "airstrike AND hospital",
-    ] {
-        set.push(q(b));
-    }
+    let mut set: Vec<BenchQuery> = frontline_bench::TEXT_QUERIES.into_iter().map(q).collect();
     let world = World::load_default()?;
     // The first province (by Zipf rank) of the 8 most reported countries,
     // and the first group of each.

@@ -17,40 +17,6 @@ use tantivy::query::QueryParser;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::TantivyDocument;
 
-/// The unfiltered queries of `bench-index`'s query set.
-const TEXT_QUERIES: [&str; 30] = [
-    "airstrike",
-    "ceasefire",
-    "hostages",
-    "drone",
-    "checkpoint",
-    "refugees",
-    "ambush",
-    "kidnapping",
-    "artillery",
-    "peacekeepers",
-    "cholera",
-    "landmine",
-    "curfew",
-    "convoy",
-    "massacre",
-    "\"in the town of\"",
-    "\"suicide bomber\"",
-    "\"Islamic State\"",
-    "\"blamed on\"",
-    "\"in neighbouring\"",
-    "\"in Syria\"",
-    "\"on Wednesday\"",
-    "\"people killed\"",
-    "drone AND strike",
-    "ceasefire OR truce",
-    "hostages AND release",
-    "(ambush OR raid) AND soldiers",
-    "refugees OR displaced",
-    "militants AND checkpoint",
-    "airstrike AND hospital",
-];
-
 fn run(
     index: &frontline::Index,
     searcher: &tantivy::Searcher,
@@ -96,7 +62,7 @@ fn main() -> Result<()> {
     if args.get(1).map(String::as_str) == Some("--list") {
         let reps: usize = args.get(2).map_or(Ok(20), |s| s.parse())?;
         println!("query\thits\tfrontline_ms\ttantivy_ms\tratio");
-        for text in TEXT_QUERIES {
+        for text in frontline_bench::TEXT_QUERIES {
             let mut best = [f64::MAX; 2];
             let mut hits = 0;
             for _ in 0..reps {
@@ -141,7 +107,7 @@ fn dump(index: &frontline::Index) -> Result<()> {
         "raid NEAR/3 village",
         "civilians killed airstrike",
     ];
-    let texts = TEXT_QUERIES.iter().chain(extra.iter());
+    let texts = frontline_bench::TEXT_QUERIES.iter().chain(extra.iter());
     for text in texts {
         let base = frontline::Query::new(*text);
         let variants = [
