@@ -829,7 +829,7 @@ impl<'g> Tagger<'g> {
                 metonym: is_metonym(&text[..start], &text[end..]),
                 feature: is_feature_or_person(&text[..start], &text[end..]),
                 descriptive: is_descriptive(&text[..start], &text[end..]),
-                located: is_located(&text[..start], &text[end..]),
+                located: is_located(&text[..start]),
                 paragraph,
                 sentence: sentence_of(start),
                 span: (start, end),
@@ -854,19 +854,8 @@ impl<'g> Tagger<'g> {
             }
             taken.push((start, end));
             hits.push(Hit {
-                metonym: false,
-                feature: false,
-                descriptive: false,
-                located: false,
-                paragraph,
-                sentence: sentence_of(start),
-                span: (start, end),
-                text: text[start..end].to_string(),
-                entries: Vec::new(),
-                type_word: false,
-                settlement: false,
                 learned: Some(self.learned[m.id as usize]),
-                cued: Vec::new(),
+                ..Hit::plain(paragraph, sentence_of(start), text, (start, end))
             });
         }
         // Villages of the noisy table tag only after a settlement cue.
@@ -879,22 +868,12 @@ impl<'g> Tagger<'g> {
                     continue;
                 };
                 hits.push(Hit {
-                    metonym: false,
-                    feature: false,
-                    descriptive: false,
-                    located: false,
-                    paragraph,
-                    sentence: sentence_of(start),
-                    span: (start, end),
-                    text: text[start..end].to_string(),
-                    entries: Vec::new(),
-                    type_word: false,
                     settlement: true,
-                    learned: None,
                     cued: ids
                         .iter()
                         .map(|&i| places.cued[i as usize].province)
                         .collect(),
+                    ..Hit::plain(paragraph, sentence_of(start), text, (start, end))
                 });
             }
         }
@@ -1277,8 +1256,8 @@ struct Hit {
     /// Named as a descriptor, not an actor ("al-Qaeda-linked",
     /// "allegiance to the Islamic State").
     descriptive: bool,
-    /// Preceded by a preposition of place ("in Sudan") or possessive
-    /// ("Sudan's"): a country named as the place of events.
+    /// Preceded by a preposition of place ("in Sudan"): a country named as
+    /// the place of events.
     located: bool,
     paragraph: u32,
     sentence: usize,
@@ -1289,6 +1268,28 @@ struct Hit {
     settlement: bool,
     learned: Option<u32>,
     cued: Vec<u32>,
+}
+
+impl Hit {
+    /// A hit on `text[span]` with no gazetteer entries and no context flags
+    /// (learned places and cued villages fill in their own field).
+    fn plain(paragraph: u32, sentence: usize, text: &str, span: (usize, usize)) -> Hit {
+        Hit {
+            metonym: false,
+            feature: false,
+            descriptive: false,
+            located: false,
+            paragraph,
+            sentence,
+            span,
+            text: text[span.0..span.1].to_string(),
+            entries: Vec::new(),
+            type_word: false,
+            settlement: false,
+            learned: None,
+            cued: Vec::new(),
+        }
+    }
 }
 
 fn province_id(g: &Gazetteer, display: &str) -> Option<u32> {
@@ -1488,14 +1489,12 @@ fn is_descriptive(before: &str, after: &str) -> bool {
             .any(|p| lower_ends_with(before.chars().rev(), p))
 }
 
-fn is_located(before: &str, after: &str) -> bool {
+fn is_located(before: &str) -> bool {
     const PREPOSITIONS: &[&str] = &[" in", " across", " inside", " into", " throughout"];
     let before = before.trim_end();
     // As if the text before began with a space: " in" matches "In" alone.
     let spaced = || before.chars().rev().chain(std::iter::once(' '));
     PREPOSITIONS.iter().any(|p| lower_ends_with(spaced(), p))
-        || after.starts_with("'s ")
-        || after.starts_with("’s ")
 }
 
 /// Whether the text whose characters `rev` yields from the end, once
