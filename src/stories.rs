@@ -24,8 +24,6 @@
 //! assert_eq!(s1, s2);
 //! ```
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 /// Number of LSH bands per signature.
@@ -117,21 +115,47 @@ pub struct StoryRecord {
 }
 
 /// Finds the story of each new article among those seen before.
-#[derive(Debug, Default, Clone)]
+///
+/// Sized for corpora of millions of articles: it keeps no signatures, only
+/// each article's story id (8 bytes) and its 16 band entries (8 bytes each)
+/// in an open-addressing multimap, about 220 bytes per article in all. The
+/// map is split into [`SHARDS`] tables that grow one at a time, so growing
+/// never holds two copies of the whole map.
+#[derive(Debug, Clone)]
 pub struct StoryIndex {
-    /// (band number, band hash) → indices into `members`.
-    buckets: HashMap<(u8, u32), Vec<usize>>,
-    members: Vec<StoryRecord>,
+    shards: Vec<Shard>,
+    /// Slot (order of insertion) → story id.
+    stories: Vec<u64>,
+}
+
+const SHARDS: usize = 256;
+
+impl Default for StoryIndex {
+    fn default() -> Self {
+        StoryIndex {
+            shards: vec![Shard::default(); SHARDS],
+            stories: Vec::new(),
+        }
+    }
 }
 
 impl StoryIndex {
     /// Adds an article seen in an earlier run with its known story.
     pub fn insert(&mut self, record: StoryRecord) {
-        let slot = self.members.len();
-        for (b, band) in record.bands.iter().enumerate() {
-            self.buckets.entry((b as u8, *band)).or_default().push(slot);
+        let Ok(slot) = u32::try_from(self.stories.len()) else {
+            // Past 4 billion articles new ones simply start their own story.
+            return;
+        };
+        self.stories.push(record.story);
+        // An empty text's bands are all zero and never match (see `find`):
+        // kept out so that thousands of them do not pile up on one key.
+        if record.bands.iter().all(|b| *b == 0) {
+            return;
         }
-        self.members.push(record);
+        for (b, band) in record.bands.iter().enumerate() {
+            let key = band_key(b, *band);
+            self.shards[shard_of(key)].insert(key, slot);
+        }
     }
 
     /// Returns the story of a new article (`key` = its article key) and
@@ -145,23 +169,112 @@ impl StoryIndex {
         story
     }
 
+    /// Number of articles the index knows.
+    pub fn len(&self) -> usize {
+        self.stories.len()
+    }
+
+    /// Whether the index knows no article.
+    pub fn is_empty(&self) -> bool {
+        self.stories.is_empty()
+    }
+
+    /// The story of the earliest article sharing the most bands (at least
+    /// [`MIN_SHARED_BANDS`]) with `bands`.
     fn find(&self, bands: &Signature) -> Option<u64> {
         if bands.iter().all(|b| *b == 0) {
             return None;
         }
-        let mut shared: HashMap<usize, usize> = HashMap::new();
+        let mut slots: Vec<u32> = Vec::new();
         for (b, band) in bands.iter().enumerate() {
-            for slot in self.buckets.get(&(b as u8, *band)).into_iter().flatten() {
-                *shared.entry(*slot).or_default() += 1;
+            let key = band_key(b, *band);
+            self.shards[shard_of(key)].get_all(key, &mut slots);
+        }
+        slots.sort_unstable();
+        let mut best: Option<(usize, u32)> = None;
+        for run in slots.chunk_by(|a, b| a == b) {
+            let n = run.len();
+            // Runs come in slot order: only a strictly larger count wins,
+            // so ties go to the earliest article.
+            if n >= MIN_SHARED_BANDS && best.is_none_or(|(m, _)| n > m) {
+                best = Some((n, run[0]));
             }
         }
-        shared
-            .into_iter()
-            .filter(|(_, n)| *n >= MIN_SHARED_BANDS)
-            .max_by_key(|(slot, n)| (*n, std::cmp::Reverse(*slot)))
-            .and_then(|(slot, _)| self.members.get(slot))
-            .map(|m| m.story)
+        best.and_then(|(_, slot)| self.stories.get(slot as usize).copied())
     }
+}
+
+/// One 32-bit key per (band number, band hash). Two different pairs share
+/// a key with probability 2⁻³², and a false match needs eight of them.
+fn band_key(band: usize, hash: u32) -> u32 {
+    hash ^ (band as u32).wrapping_mul(0x9E37_79B9)
+}
+
+fn shard_of(key: u32) -> usize {
+    (key >> 24) as usize % SHARDS
+}
+
+/// A linear-probing multimap from band key to slot: `key << 32 | slot`
+/// per entry, `EMPTY` for a free one. Equal keys (copies of one story) sit
+/// next to each other in probe order.
+#[derive(Debug, Clone, Default)]
+struct Shard {
+    entries: Vec<u64>,
+    len: usize,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+impl Shard {
+    fn insert(&mut self, key: u32, slot: u32) {
+        // At most 80 % full: linear probing stays within a cache line or two.
+        if (self.len + 1) * 5 > self.entries.len() * 4 {
+            self.grow();
+        }
+        self.put(u64::from(key) << 32 | u64::from(slot));
+        self.len += 1;
+    }
+
+    fn put(&mut self, entry: u64) {
+        let mask = self.entries.len() - 1;
+        let mut pos = home((entry >> 32) as u32, mask);
+        while self.entries[pos] != EMPTY {
+            pos = (pos + 1) & mask;
+        }
+        self.entries[pos] = entry;
+    }
+
+    fn grow(&mut self) {
+        let capacity = (self.entries.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.entries, vec![EMPTY; capacity]);
+        for entry in old.into_iter().filter(|e| *e != EMPTY) {
+            self.put(entry);
+        }
+    }
+
+    fn get_all(&self, key: u32, out: &mut Vec<u32>) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let mask = self.entries.len() - 1;
+        let mut pos = home(key, mask);
+        loop {
+            let entry = self.entries[pos];
+            if entry == EMPTY {
+                return;
+            }
+            if (entry >> 32) as u32 == key {
+                out.push(entry as u32);
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+}
+
+/// Where a key's probe starts: its low bits (the top byte chose the shard,
+/// and band hashes are uniformly spread already).
+fn home(key: u32, mask: usize) -> usize {
+    key as usize & mask
 }
 
 #[cfg(test)]
@@ -243,6 +356,77 @@ The administrator said four people were killed and cattle were stolen, while fam
             signature_of_parts(paragraphs),
             reference_signature(&paragraphs.join("\n"))
         );
+    }
+
+    /// The first `StoryIndex`: a `HashMap` from (band, hash) to slots.
+    /// The compact one must choose exactly the same stories.
+    #[derive(Default)]
+    struct ReferenceIndex {
+        buckets: std::collections::HashMap<(u8, u32), Vec<usize>>,
+        members: Vec<StoryRecord>,
+    }
+
+    impl ReferenceIndex {
+        fn assign(&mut self, key: u64, bands: &Signature) -> u64 {
+            let mut shared: std::collections::HashMap<usize, usize> = Default::default();
+            if bands.iter().any(|b| *b != 0) {
+                for (b, band) in bands.iter().enumerate() {
+                    for slot in self.buckets.get(&(b as u8, *band)).into_iter().flatten() {
+                        *shared.entry(*slot).or_default() += 1;
+                    }
+                }
+            }
+            let story = shared
+                .into_iter()
+                .filter(|(_, n)| *n >= MIN_SHARED_BANDS)
+                .max_by_key(|(slot, n)| (*n, std::cmp::Reverse(*slot)))
+                .map_or(key, |(slot, _)| self.members[slot].story);
+            let slot = self.members.len();
+            for (b, band) in bands.iter().enumerate() {
+                self.buckets.entry((b as u8, *band)).or_default().push(slot);
+            }
+            self.members.push(StoryRecord {
+                story,
+                bands: *bands,
+            });
+            story
+        }
+    }
+
+    #[test]
+    fn compact_index_assigns_like_the_reference() {
+        // Random signatures and edited copies of earlier ones (0 to 12 of
+        // the 16 bands changed), so both sides of MIN_SHARED_BANDS and
+        // copies of copies occur; a few empty texts too (never copied: a
+        // real signature is all zeros or has no zero band).
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state = mix(state);
+            state
+        };
+        let mut seen: Vec<Signature> = Vec::new();
+        let (mut compact, mut reference) = (StoryIndex::default(), ReferenceIndex::default());
+        let mut joined = 0;
+        for key in 0..20_000u64 {
+            let mut bands: Signature = std::array::from_fn(|_| next() as u32);
+            let roll = next() % 100;
+            if roll < 2 {
+                bands = [0; BANDS];
+            } else if roll < 40 && !seen.is_empty() {
+                bands = seen[(next() % seen.len() as u64) as usize];
+                for _ in 0..next() % 13 {
+                    bands[(next() % BANDS as u64) as usize] = next() as u32;
+                }
+            }
+            if bands.iter().any(|b| *b != 0) {
+                seen.push(bands);
+            }
+            let story = compact.assign(key, &bands);
+            assert_eq!(story, reference.assign(key, &bands), "article {key}");
+            joined += usize::from(story != key);
+        }
+        assert_eq!(compact.len(), 20_000);
+        assert!(joined > 3_000, "only {joined} copies joined a story");
     }
 
     #[test]
