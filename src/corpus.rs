@@ -237,11 +237,50 @@ pub fn read(file: &SourceFile) -> std::result::Result<Vec<u8>, Skipped> {
     Ok(bytes)
 }
 
-/// The SHA-256 of a file's (decompressed) bytes, in hex: how an incremental
-/// run decides that a file changed.
-pub fn content_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// The SHA-256 of a file's (decompressed) bytes: how an incremental run
+/// decides that a file changed.
+///
+/// ```
+/// let hash = frontline::corpus::content_hash(b"abc");
+/// assert!(hash.to_string().starts_with("ba7816bf"));
+/// ```
+pub fn content_hash(bytes: &[u8]) -> ContentHash {
+    ContentHash(Sha256::digest(bytes).into())
+}
+
+/// A SHA-256 digest, written as 64 lower-case hex digits (in the
+/// generation manifest and by `Display`). Kept as bytes: a million-file
+/// manifest holds one per file.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContentHash(pub [u8; 32]);
+
+impl std::fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ContentHash({self})")
+    }
+}
+
+impl Serialize for ContentHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContentHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text.as_bytes(), &mut bytes).map_err(|e| {
+            serde::de::Error::custom(format!("content hash {text:?} is not 64 hex digits: {e}"))
+        })?;
+        Ok(ContentHash(bytes))
+    }
 }
 
 /// The articles of one file, with what went wrong on the way.

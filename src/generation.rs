@@ -65,7 +65,7 @@ impl std::fmt::Display for GenerationId {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRecord {
     /// Content hash of the file's bytes.
-    pub hash: String,
+    pub hash: crate::corpus::ContentHash,
     /// Articles indexed from it.
     pub articles: u32,
     /// Passages indexed from it.
@@ -95,6 +95,10 @@ pub struct Manifest {
     /// Places learned from the corpus (see [`crate::tagging`]).
     #[serde(default)]
     pub learned_places: crate::tagging::LearnedPlaces,
+    /// [`crate::stories::SIGNATURE_VERSION`] of the story bands in `files`
+    /// (0: written before versions were recorded).
+    #[serde(default)]
+    pub signature_version: u32,
 }
 
 impl Manifest {
@@ -212,11 +216,13 @@ impl Store {
 
     /// Writes a manifest into a (staging) generation directory, durably.
     pub fn write_manifest(&self, dir: &Path, manifest: &Manifest) -> Result<()> {
-        let bytes = serde_json::to_vec(manifest).map_err(|e| Error::CorruptIndex {
-            path: dir.to_path_buf(),
-            reason: format!("cannot serialize manifest: {e}"),
-        })?;
-        atomic_write(&dir.join(MANIFEST_FILE), &bytes)
+        // Streamed: at a million files the JSON is hundreds of megabytes,
+        // which must not sit in memory beside the records it comes from.
+        atomic_write_with(&dir.join(MANIFEST_FILE), |out| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+            serde_json::to_writer(&mut out, manifest).map_err(std::io::Error::other)?;
+            out.flush()
+        })
     }
 
     /// Publishes a built staging directory as generation `id` and makes it
@@ -336,6 +342,14 @@ pub struct WriterLock {
 /// Writes `bytes` to `path` so that readers see the old or the new content,
 /// never a mix: temp file in the same directory, fsync, rename, fsync dir.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    atomic_write_with(path, |file| file.write_all(bytes))
+}
+
+/// [`atomic_write`] of whatever `write` writes into the file.
+fn atomic_write_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let file_name = path
         .file_name()
@@ -343,7 +357,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    file.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    write(&mut file).map_err(|e| Error::io(&tmp, e))?;
     file.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(file);
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
@@ -388,6 +402,24 @@ mod tests {
         assert_eq!(GenerationId::parse_dir_name(&id.dir_name()), Some(id));
         assert_eq!(GenerationId::parse_dir_name("gen-000042.tmp"), None);
         assert_eq!(GenerationId::parse_dir_name("gen-"), None);
+    }
+
+    #[test]
+    fn file_records_keep_their_manifest_form() {
+        // A record as an earlier version wrote it: the hash as 64 hex digits.
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let json = format!(r#"{{"hash":"{hex}","articles":1,"passages":2}}"#);
+        let record: FileRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(record.hash, crate::corpus::content_hash(b"abc"));
+        assert!(record.stories.is_empty());
+        let again = serde_json::to_string(&record).unwrap();
+        assert!(
+            again.starts_with(&format!(r#"{{"hash":"{hex}","#)),
+            "{again}"
+        );
+        let bad = json.replace("ba78", "zz78");
+        let err = serde_json::from_str::<FileRecord>(&bad).unwrap_err();
+        assert!(err.to_string().contains("not 64 hex digits"), "{err}");
     }
 
     #[test]

@@ -236,7 +236,14 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
             ..summary
         });
     }
-    let mut summary = run.commit(summary_base, &store)?;
+    let committed = run.commit_index(id)?;
+    // The run is over: its base's file list moves into the new manifest.
+    let base_files = if full_reason.is_none() {
+        previous.map(|m| m.files)
+    } else {
+        None
+    };
+    let mut summary = committed.publish(summary_base, base_files, &store)?;
     for gone in store.prune(opts.keep)? {
         cleaned.push(format!("removed old generation {}", gone.dir_name()));
     }
@@ -268,6 +275,9 @@ fn full_rebuild_reason(
             prev.schema_version
         ));
     }
+    if prev.signature_version != stories::SIGNATURE_VERSION {
+        return Some("story signatures changed".into());
+    }
     if prev.gazetteer != gazetteer.fingerprint() {
         return Some("gazetteer changed".into());
     }
@@ -289,7 +299,12 @@ struct Run<'a> {
     fields: Fields,
     gazetteer: &'a Gazetteer,
     base: Option<&'a Manifest>,
-    files: BTreeMap<String, FileRecord>,
+    /// Records of the files parsed by this run; with `removed`, what the
+    /// new manifest changes in the base's file list (which is moved into
+    /// it at the end, not copied: a million records is ~200 MB).
+    changed: BTreeMap<String, FileRecord>,
+    /// Base files that are no longer in the corpus.
+    removed: BTreeSet<String>,
     learned: LearnedPlaces,
     stories: StoryIndex,
     corpus: PathBuf,
@@ -310,7 +325,7 @@ struct Run<'a> {
 enum FileOutcome {
     Unchanged,
     Parsed {
-        hash: String,
+        hash: corpus::ContentHash,
         articles: Vec<Article>,
         warnings: Vec<Skipped>,
         /// What the articles may teach, in article order (confirmed and
@@ -356,7 +371,8 @@ impl<'a> Run<'a> {
             fields,
             gazetteer,
             base,
-            files: base.map(|m| m.files.clone()).unwrap_or_default(),
+            changed: BTreeMap::new(),
+            removed: BTreeSet::new(),
             learned: base.map(|m| m.learned_places.clone()).unwrap_or_default(),
             stories: story_index(base),
             corpus: opts.corpus.clone(),
@@ -523,7 +539,9 @@ impl<'a> Run<'a> {
         passages: &BTreeMap<String, u32>,
         stories: Vec<StoryRecord>,
     ) {
-        let existed = self.files.contains_key(&file.rel_path);
+        let existed = self
+            .base
+            .is_some_and(|m| m.files.contains_key(&file.rel_path));
         match outcome {
             FileOutcome::Unchanged => self.unchanged += 1,
             FileOutcome::Failed(mut skip) => {
@@ -549,7 +567,7 @@ impl<'a> Run<'a> {
                 self.articles += articles.len() as u64;
                 self.passages += u64::from(n);
                 self.warnings.extend(warnings);
-                self.files.insert(
+                self.changed.insert(
                     file.rel_path.clone(),
                     FileRecord {
                         hash,
@@ -580,7 +598,7 @@ impl<'a> Run<'a> {
         for path in vanished {
             self.writer
                 .delete_term(Term::from_field_text(self.fields.source_path, &path));
-            self.files.remove(&path);
+            self.removed.insert(path);
             self.deleted += 1;
         }
     }
@@ -603,14 +621,24 @@ impl<'a> Run<'a> {
             unchanged: self.unchanged,
             articles: self.articles,
             passages: self.passages,
-            total_articles: self.files.values().map(|f| u64::from(f.articles)).sum(),
-            total_passages: self.files.values().map(|f| u64::from(f.passages)).sum(),
+            total_articles: self.records().map(|f| u64::from(f.articles)).sum(),
+            total_passages: self.records().map(|f| u64::from(f.passages)).sum(),
             skipped: self.skipped.clone(),
             warnings: self.warnings.clone(),
             cleaned: Vec::new(),
             learned_places: self.learned.len(),
             duration: Duration::ZERO,
         }
+    }
+
+    /// The file records the new generation will list.
+    fn records(&self) -> impl Iterator<Item = &FileRecord> {
+        let kept = self
+            .base
+            .into_iter()
+            .flat_map(|m| &m.files)
+            .filter(|(path, _)| !self.removed.contains(*path) && !self.changed.contains_key(*path));
+        kept.map(|(_, record)| record).chain(self.changed.values())
     }
 
     /// Drops the writer without committing: the staging dir is discarded.
@@ -623,40 +651,78 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn commit(self, summary: BuildSummary, store: &Store) -> Result<BuildSummary> {
+    /// Commits the staging index (not yet published) and hands back what
+    /// the manifest needs, so that the base manifest is free to be moved.
+    fn commit_index(self, id: GenerationId) -> Result<Committed> {
         let Run {
             staging,
             index,
             mut writer,
             gazetteer,
-            files,
+            changed,
+            removed,
             learned,
             corpus,
             tagging,
             ..
         } = self;
-        let id = summary.generation;
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&format!("frontline generation {id}"));
         prepared.commit()?;
         crate::failpoint::hit("after-commit");
         writer.wait_merging_threads()?;
         drop(index);
-        let manifest = Manifest {
-            schema_version: SCHEMA_VERSION,
-            frontline_version: env!("CARGO_PKG_VERSION").to_string(),
+        Ok(Committed {
+            staging,
             gazetteer: if tagging {
                 gazetteer.fingerprint()
             } else {
                 format!("{}{UNTAGGED}", gazetteer.fingerprint())
             },
+            changed,
+            removed,
+            learned,
+            corpus,
+        })
+    }
+}
+
+/// A committed staging index waiting for its manifest and publication.
+struct Committed {
+    staging: PathBuf,
+    gazetteer: String,
+    changed: BTreeMap<String, FileRecord>,
+    removed: BTreeSet<String>,
+    learned: LearnedPlaces,
+    corpus: PathBuf,
+}
+
+impl Committed {
+    /// Writes the manifest (the base's file list, `None` for a full
+    /// rebuild, with this run's changes) and publishes the generation.
+    fn publish(
+        self,
+        summary: BuildSummary,
+        base_files: Option<BTreeMap<String, FileRecord>>,
+        store: &Store,
+    ) -> Result<BuildSummary> {
+        let mut files = base_files.unwrap_or_default();
+        files.retain(|path, _| !self.removed.contains(path));
+        files.extend(self.changed);
+        let id = summary.generation;
+        let manifest = Manifest {
+            schema_version: SCHEMA_VERSION,
+            frontline_version: env!("CARGO_PKG_VERSION").to_string(),
+            gazetteer: self.gazetteer,
             generation: id,
             created: chrono::Utc::now(),
-            corpus,
+            corpus: self.corpus,
             files,
-            learned_places: learned,
+            learned_places: self.learned,
+            signature_version: stories::SIGNATURE_VERSION,
         };
-        store.write_manifest(&staging, &manifest)?;
+        store.write_manifest(&self.staging, &manifest)?;
+        drop(manifest);
         crate::failpoint::hit("before-publish");
         store.publish(id)?;
         crate::failpoint::hit("after-current");

@@ -78,6 +78,37 @@ fn a_run_after_an_untagged_build_rebuilds_everything() {
     assert!(snapshot(&dir).iter().all(|row| !row.contains(" [] [] ")));
 }
 
+/// The live generation's manifest.
+fn live_manifest(dir: &Dir) -> serde_json::Value {
+    let current = std::fs::read_to_string(dir.index().join("CURRENT")).unwrap();
+    let path = dir.index().join(current.trim()).join("manifest.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Story bands of another signature version never match new ones, so a
+/// manifest from before the current version forces a full rebuild.
+#[test]
+fn older_story_signatures_force_a_full_rebuild() {
+    let dir = Dir::new();
+    corpus(&dir, 4);
+    dir.index_json(&[]);
+    let current = std::fs::read_to_string(dir.index().join("CURRENT")).unwrap();
+    let path = dir.index().join(current.trim()).join("manifest.json");
+    let mut manifest = live_manifest(&dir);
+    assert_eq!(manifest["signature_version"], 2);
+    manifest
+        .as_object_mut()
+        .unwrap()
+        .remove("signature_version");
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    dir.write("batch0/late.txt", report(50, "Hasakah", "PKK"));
+    let next = dir.index_json(&[]);
+    assert_eq!(next["mode"], "full", "{next:#}");
+    assert_eq!(next["full_reason"], "story signatures changed");
+    assert_eq!(live_manifest(&dir)["signature_version"], 2);
+}
+
 #[test]
 fn incremental_update_equals_full_rebuild() {
     let dir = Dir::new();
@@ -105,11 +136,14 @@ fn incremental_update_equals_full_rebuild() {
         "{second:#}"
     );
     let incremental = snapshot(&dir);
+    let incremental_files = live_manifest(&dir)["files"].clone();
+    assert_eq!(incremental_files.as_object().unwrap().len(), 30);
 
     let full = dir.index_json(&["--full"]);
     assert_eq!(full["mode"], "full");
     assert_eq!(full["full_reason"], "--full requested");
     assert_eq!(snapshot(&dir), incremental);
+    assert_eq!(live_manifest(&dir)["files"], incremental_files);
     assert_eq!(
         hit_ids(&dir.search_json(&["Kidal"])),
         ["batch1/report-0001.txt"]
