@@ -7,18 +7,20 @@
 //! disjunction (every passage carries its article's title, so its postings
 //! are as long as the text's) and the proximity phrase (positions of every
 //! query word) made the default ranking cost 1.3-1.8× plain BM25. Here the
-//! required part is scored alone; a bonus is looked up (a forward `seek` on
-//! its scorer) only when the passage's BM25 score plus the most the bonuses
-//! can add beats the current `window`-th best score. The scores are the
-//! same sums in the same order as tantivy's `RequiredOptionalScorer` over a
-//! sum union, so results are identical to the single `BooleanQuery`.
+//! required part is scored alone; a bonus is looked up (a probe of its
+//! scorer at that passage) only when the passage's BM25 score plus the most
+//! the bonuses can add reaches the current `window`-th best score. The
+//! scores are the same sums in the same order as tantivy's
+//! `RequiredOptionalScorer` over a sum union, so results are identical to
+//! the single `BooleanQuery`.
 //!
-//! When the required part is one term, the total is counted by
-//! [`Weight::count`] (the term's document frequency when the segment has no
-//! deletes) and the top passages come from tantivy's block-max pruning
-//! (`for_each_pruning`), which skips blocks of postings that cannot beat
-//! the threshold. Other queries (AND / OR, phrases, filters, names) are
-//! walked once, counting and scoring together.
+//! When the required part is one term or a disjunction of 2-3 terms, the
+//! total is counted apart (the term's document frequency; for `a OR b`,
+//! inclusion-exclusion over unscored intersections) and the top passages
+//! come from tantivy's block-max pruning (`for_each_pruning`), after the
+//! passages of the articles whose title matched have been ranked first
+//! (see [`top_by_score`]). Other queries (AND, phrases, filters, names)
+//! are walked once, counting and scoring together.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -27,7 +29,9 @@ use tantivy::query::{
     Bm25StatisticsProvider, Bm25Weight, BooleanQuery, EnableScoring, Occur, PhraseQuery, Query,
     Scorer, TermQuery, Weight,
 };
-use tantivy::{DocAddress, DocId, Score, Searcher, Term, TERMINATED};
+use tantivy::schema::IndexRecordOption;
+
+use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult, Term, TERMINATED};
 
 use crate::error::Result;
 
@@ -85,6 +89,9 @@ pub(crate) enum Cap {
     /// `boost` × BM25 over these terms (a disjunction or phrase of them):
     /// at most `boost` × Σ idf(term) × (1 + k1).
     Bm25 { boost: Score, terms: Vec<Term> },
+    /// At most this fraction of the score of the passage's required part
+    /// (see [`Cap::proximity`]).
+    Relative(Score),
     /// No known bound: always computed.
     Unbounded,
 }
@@ -102,9 +109,56 @@ impl Cap {
         }
     }
 
+    /// The cap of `boost` × a phrase with slop over `terms` (in order,
+    /// repeats kept) when the required part of the query is the
+    /// conjunction of exactly these terms, each a BM25 term query on the
+    /// same field; [`Cap::bm25`] of `phrase` otherwise.
+    ///
+    /// Such a phrase scores BM25 with the sum of its terms' idf and its
+    /// match count as frequency, and a match takes one position of each
+    /// term, so its count is at most the smallest term frequency. BM25's
+    /// frequency factor grows with the frequency and the field norm is the
+    /// passage's for all of them, so the phrase's factor is at most every
+    /// term's, hence at most their idf-weighted mean, and the phrase scores
+    /// at most the sum of the term scores: `boost` × the required part's
+    /// score, which can only add non-negative clauses (filters, names) to
+    /// those terms.
+    pub fn proximity(
+        required: &dyn Query,
+        phrase: &PhraseQuery,
+        terms: &[Term],
+        boost: Score,
+    ) -> Cap {
+        let mut required_terms = Vec::new();
+        let conjunction = match required.downcast_ref::<BooleanQuery>() {
+            Some(q) => {
+                q.clauses()
+                    .iter()
+                    .all(|(occur, sub)| match sub.downcast_ref::<TermQuery>() {
+                        Some(t) if *occur == Occur::Must => {
+                            required_terms.push(t.term().clone());
+                            true
+                        }
+                        _ => false,
+                    })
+            }
+            None => false,
+        };
+        let mut sorted = terms.to_vec();
+        sorted.sort();
+        required_terms.sort();
+        if conjunction && boost >= 0.0 && sorted == required_terms {
+            Cap::Relative(boost)
+        } else {
+            Cap::bm25(phrase, boost)
+        }
+    }
+
+    /// The absolute cap; a relative cap's fraction is [`Self::fraction`].
     fn value(&self, stats: &dyn Bm25StatisticsProvider) -> Result<Score> {
         match self {
             Cap::Const(score) => Ok(*score),
+            Cap::Relative(_) => Ok(0.0),
             Cap::Unbounded => Ok(Score::INFINITY),
             Cap::Bm25 { boost, terms } => {
                 let total_docs = stats.total_num_docs()?;
@@ -120,6 +174,17 @@ impl Cap {
                 // A margin for rounding: a loose cap only costs time.
                 Ok(boost.abs() * sum * 1.01 + 1e-3)
             }
+        }
+    }
+}
+
+impl Cap {
+    /// The relative part of the cap: at most this fraction of the base
+    /// score (with a margin for rounding).
+    fn fraction(&self) -> Score {
+        match self {
+            Cap::Relative(boost) => boost * 1.001,
+            _ => 0.0,
         }
     }
 }
@@ -148,14 +213,99 @@ fn collect_scored_terms(query: &dyn Query, terms: &mut Vec<Term>) -> bool {
     }
 }
 
-/// True when `query` is one term: tantivy counts its matches from the doc
-/// frequency (segments without deletes) and prunes its postings by
-/// block-max scores. For AND / OR of terms, counting is a walk of the
-/// docset anyway, and a second, pruned walk cost more than it saved
-/// (callgrind, 10k corpus: `attack killed` 3.88M -> 4.50M instructions,
-/// `refugees OR displaced` 5.1M -> 6.6M).
-fn prunable(query: &dyn Query) -> bool {
-    query.downcast_ref::<TermQuery>().is_some()
+/// How the matches of the required part are counted when its top
+/// passages come from tantivy's block-max pruning (`for_each_pruning`),
+/// which skips postings that cannot enter the top and so cannot count.
+enum Counter {
+    /// One term: [`Weight::count`], the term's document frequency when the
+    /// segment has no deletes.
+    Term(Box<dyn Weight>),
+    /// A disjunction of 2 or 3 terms (`a OR b`), counted by
+    /// inclusion-exclusion: |a ∪ b| = |a| + |b| − |a ∩ b|. Document
+    /// frequencies are free and an intersection counted without scores
+    /// (the rarer term drives, the other seeks) costs much less than
+    /// scoring the union. Each subset of the terms, with its sign.
+    Union {
+        /// Every non-empty subset of the terms: its (unscored) weight and
+        /// +1 for odd sizes, −1 for even ones.
+        parts: Vec<(Box<dyn Weight>, i64)>,
+        /// The whole disjunction, unscored: counted by walking it in
+        /// segments with deletes.
+        walk: Box<dyn Weight>,
+    },
+}
+
+impl Counter {
+    /// A counter for `query` if tantivy can prune it (one term, or a
+    /// disjunction of 2-3 terms, which block-max WAND prunes); `None` for
+    /// everything else (AND, phrases, filters, names, mixed operators),
+    /// which is walked once, counting and scoring together. For AND, a
+    /// count is a walk of the intersection anyway; counting it unscored
+    /// and then pruning a second walk (`block_wand_intersection`) cost
+    /// more than one scored walk on all but the most frequent word pairs
+    /// (callgrind, 100k corpus: `hostages AND release` 7.8M -> 9.7M
+    /// instructions, `civilians killed airstrike` 13.3M -> 26.3M;
+    /// `drone AND strike` 11.0M -> 7.8M).
+    fn for_query(query: &dyn Query, searcher: &Searcher) -> Result<Option<Counter>> {
+        let unscored = EnableScoring::disabled_from_searcher(searcher);
+        if query.downcast_ref::<TermQuery>().is_some() {
+            return Ok(Some(Counter::Term(query.weight(unscored)?)));
+        }
+        let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
+            return Ok(None);
+        };
+        let clauses = boolean.clauses();
+        let all_terms = |wanted: Occur| {
+            clauses
+                .iter()
+                .all(|(occur, sub)| *occur == wanted && sub.downcast_ref::<TermQuery>().is_some())
+        };
+        if !all_terms(Occur::Should) {
+            return Ok(None);
+        }
+        let terms: Vec<Term> = clauses
+            .iter()
+            .filter_map(|(_, sub)| sub.downcast_ref::<TermQuery>())
+            .map(|t| t.term().clone())
+            .collect();
+        if !(2..=3).contains(&terms.len()) {
+            return Ok(None);
+        }
+        let mut parts = Vec::new();
+        for subset in 1..(1u32 << terms.len()) {
+            let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| subset & (1 << i) != 0)
+                .map(|(_, term)| {
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic));
+                    (Occur::Must, q)
+                })
+                .collect();
+            let sign = if subset.count_ones() % 2 == 1 { 1 } else { -1 };
+            parts.push((BooleanQuery::new(clauses).weight(unscored)?, sign));
+        }
+        Ok(Some(Counter::Union {
+            parts,
+            walk: query.weight(unscored)?,
+        }))
+    }
+
+    /// The number of live documents of the segment that match.
+    fn count(&self, reader: &tantivy::SegmentReader) -> Result<usize> {
+        match self {
+            Counter::Term(weight) => Ok(weight.count(reader)? as usize),
+            Counter::Union { walk, .. } if reader.has_deletes() => Ok(walk.count(reader)? as usize),
+            Counter::Union { parts, .. } => {
+                let mut total: i64 = 0;
+                for (weight, sign) in parts {
+                    total += sign * i64::from(weight.count(reader)?);
+                }
+                Ok(usize::try_from(total).unwrap_or(0))
+            }
+        }
+    }
 }
 
 /// The query itself, or the only clause of a `BooleanQuery` of one `Must`
@@ -207,8 +357,8 @@ struct Top {
 }
 
 impl Top {
-    /// The score a new candidate (always at a higher address than those
-    /// kept) must beat, if the heap is full.
+    /// The score a new candidate must reach (ties are broken by address),
+    /// if the heap is full.
     fn threshold(&self) -> Option<Score> {
         if self.heap.len() < self.limit {
             return None;
@@ -216,17 +366,23 @@ impl Top {
         self.heap.peek().map(|worst| worst.score)
     }
 
+    /// Keeps the candidate if it beats the worst kept one: a higher score,
+    /// or an equal score at a lower address (as tantivy's `TopDocs`).
+    /// Candidates may come in any address order.
     fn push(&mut self, score: Score, addr: DocAddress) {
         if self.limit == 0 {
             return;
         }
-        if let Some(threshold) = self.threshold() {
-            if score <= threshold {
-                return;
+        let candidate = Candidate { score, addr };
+        if self.heap.len() >= self.limit {
+            match self.heap.peek() {
+                Some(worst) if candidate < *worst => {
+                    self.heap.pop();
+                }
+                _ => return,
             }
-            self.heap.pop();
         }
-        self.heap.push(Candidate { score, addr });
+        self.heap.push(candidate);
     }
 }
 
@@ -234,25 +390,77 @@ impl Top {
 struct BonusWeight {
     weight: Box<dyn Weight>,
     cap: Score,
+    /// The part of the cap proportional to the base score.
+    fraction: Score,
     per_article: bool,
 }
 
-/// A per-article bonus's (first passage, score) pairs in doc order, and a
-/// cursor into them.
-type ArticleScores = (Vec<(DocId, Score)>, usize);
+/// A bonus scorer asked about given docs only, in strictly increasing
+/// order. `seek` would move to the next match at or after a doc: for the
+/// proximity phrase that checks the positions of every doc holding all the
+/// words until one matches, though only the candidate was asked about.
+/// `seek_danger` checks the target alone (and may then leave the scorer
+/// where only further `seek_danger` calls with greater targets are
+/// allowed, which is all this makes).
+struct Probe {
+    scorer: Box<dyn Scorer>,
+    /// No match below this doc.
+    lower: DocId,
+    /// The scorer stands on a match at `lower`.
+    on_match: bool,
+}
+
+impl Probe {
+    fn new(scorer: Box<dyn Scorer>) -> Probe {
+        let lower = scorer.doc();
+        Probe {
+            scorer,
+            lower,
+            on_match: lower != TERMINATED,
+        }
+    }
+
+    /// The score at `doc` if it matches.
+    fn score_at(&mut self, doc: DocId) -> Option<Score> {
+        if doc < self.lower || doc == TERMINATED {
+            return None;
+        }
+        if doc > self.lower || !self.on_match {
+            match self.scorer.seek_danger(doc) {
+                SeekDangerResult::Found => {
+                    self.lower = doc;
+                    self.on_match = true;
+                }
+                SeekDangerResult::SeekLowerBound(next) => {
+                    self.lower = next.max(doc + 1);
+                    self.on_match = false;
+                    return None;
+                }
+            }
+        }
+        Some(self.scorer.score())
+    }
+}
 
 /// The bonuses of one segment: scorers opened on first use.
 struct SegmentBonuses<'a> {
     weights: &'a [BonusWeight],
     reader: &'a tantivy::SegmentReader,
-    scorers: Vec<Option<Box<dyn Scorer>>>,
+    scorers: Vec<Option<Probe>>,
     /// Per-article bonuses, scored once per article beforehand: (first
-    /// passage, score) in doc order, and a cursor.
-    articles: Vec<Option<ArticleScores>>,
+    /// passage, score) in doc order.
+    articles: Vec<Option<Vec<(DocId, Score)>>>,
     /// The most each bonus adds in this segment.
     caps: Vec<Score>,
     /// Passage positions, for per-article bonuses.
     passage: Option<tantivy::columnar::Column<u64>>,
+    /// The largest passage position in the segment: a passage is at most
+    /// this far from its article's first passage.
+    max_passage: u64,
+    /// The first passages of the articles some per-article bonus scored,
+    /// in doc order, and a cursor for [`Self::scored_start`].
+    starts: Vec<DocId>,
+    next_start: usize,
     error: Option<tantivy::TantivyError>,
 }
 
@@ -284,8 +492,16 @@ impl<'a> SegmentBonuses<'a> {
                 doc = scorer.advance();
             }
             caps.push(max);
-            articles.push(Some((scores, 0)));
+            articles.push(Some(scores));
         }
+        let mut starts: Vec<DocId> = articles
+            .iter()
+            .flatten()
+            .flat_map(|scores| scores.iter().map(|&(doc, _)| doc))
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let max_passage = passage.as_ref().map_or(0, |c| c.max_value());
         Ok(SegmentBonuses {
             weights,
             reader,
@@ -293,38 +509,98 @@ impl<'a> SegmentBonuses<'a> {
             articles,
             caps,
             passage,
+            max_passage,
+            starts,
+            next_start: 0,
             error: None,
         })
     }
 
+    /// The first passage of `doc`'s article if a per-article bonus scored
+    /// that article. Docs must come in increasing order. The passage
+    /// column is read only for docs close enough after a scored article's
+    /// first passage.
+    fn scored_start(&mut self, doc: DocId) -> Option<DocId> {
+        while self
+            .starts
+            .get(self.next_start + 1)
+            .is_some_and(|&s| s <= doc)
+        {
+            self.next_start += 1;
+        }
+        let start = *self.starts.get(self.next_start)?;
+        if start > doc || u64::from(doc - start) > self.max_passage {
+            return None;
+        }
+        (self.article_start(doc) == start).then_some(start)
+    }
+
+    /// The first passage of `doc`'s article: `doc - passage`, because an
+    /// article's passages are contiguous in one segment.
+    fn article_start(&self, doc: DocId) -> DocId {
+        let back = self
+            .passage
+            .as_ref()
+            .and_then(|c| c.first(doc))
+            .and_then(|p| u32::try_from(p).ok())
+            .unwrap_or(0);
+        doc.saturating_sub(back)
+    }
+
+    /// The most the bonuses add to a passage whose required part scored
+    /// `base`, with or without the per-article ones.
+    fn cap(&self, per_article: bool, base: Score) -> Score {
+        let (absolute, fraction) = self.cap_parts(per_article);
+        absolute + fraction * base
+    }
+
+    /// The bonuses' caps as a constant and a fraction of the base score.
+    fn cap_parts(&self, per_article: bool) -> (Score, Score) {
+        let mut absolute: Score = 0.0;
+        let mut fraction: Score = 0.0;
+        for (bonus, cap) in self.weights.iter().zip(&self.caps) {
+            if per_article || !bonus.per_article {
+                absolute += cap;
+                fraction += bonus.fraction;
+            }
+        }
+        (absolute, fraction)
+    }
+
+    /// Forgets the per-passage bonus scorers' positions, to score docs
+    /// from the start of the segment again.
+    fn rewind(&mut self) {
+        for slot in &mut self.scorers {
+            *slot = None;
+        }
+    }
+
     /// The score of `doc` (which `base` scored), bonuses added, or `None`
-    /// if even the largest bonuses could not lift it above `threshold`.
-    /// Docs must come in increasing order.
-    fn score(&mut self, doc: DocId, base: Score, threshold: Option<Score>) -> Option<Score> {
-        let mut remaining: Score = self.caps.iter().sum();
+    /// if even the largest bonuses could not lift it to `threshold`.
+    /// `start` is the first passage of `doc`'s article when it has
+    /// per-article bonuses, `None` when it has none (they add nothing).
+    /// Docs must come in increasing order (until [`Self::rewind`]).
+    fn score(
+        &mut self,
+        doc: DocId,
+        base: Score,
+        start: Option<DocId>,
+        threshold: Option<Score>,
+    ) -> Option<Score> {
+        let mut remaining = self.cap(start.is_some(), base);
         let mut extra: Score = 0.0;
         for (i, bonus) in self.weights.iter().enumerate() {
-            if threshold.is_some_and(|t| base + (extra + remaining) <= t) {
+            if bonus.per_article && start.is_none() {
+                continue;
+            }
+            if threshold.is_some_and(|t| base + (extra + remaining) < t) {
                 return None;
             }
-            remaining -= self.caps[i];
-            if let Some((scores, cursor)) = &mut self.articles[i] {
-                // Scored on the article's first passage, `doc - passage`:
-                // non-decreasing as `doc` grows, because an article's
-                // passages are contiguous.
-                let back = self
-                    .passage
-                    .as_ref()
-                    .and_then(|c| c.first(doc))
-                    .and_then(|p| u32::try_from(p).ok())
-                    .unwrap_or(0);
-                let target = doc.saturating_sub(back);
-                while scores.get(*cursor).is_some_and(|&(d, _)| d < target) {
-                    *cursor += 1;
-                }
-                if let Some(&(d, score)) = scores.get(*cursor) {
-                    if d == target {
-                        extra += score;
+            remaining -= self.caps[i] + bonus.fraction * base;
+            if let Some(scores) = &self.articles[i] {
+                if let Some(start) = start {
+                    if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
+                        extra += scores[at].1;
                     }
                 }
                 continue;
@@ -332,22 +608,18 @@ impl<'a> SegmentBonuses<'a> {
             let slot = &mut self.scorers[i];
             if slot.is_none() {
                 match bonus.weight.scorer(self.reader, 1.0) {
-                    Ok(scorer) => *slot = Some(scorer),
+                    Ok(scorer) => *slot = Some(Probe::new(scorer)),
                     Err(e) => {
                         self.error.get_or_insert(e);
                         return None;
                     }
                 }
             }
-            let Some(scorer) = slot.as_mut() else {
+            let Some(probe) = slot.as_mut() else {
                 continue;
             };
-            let mut at = scorer.doc();
-            if at < doc {
-                at = scorer.seek(doc);
-            }
-            if at == doc {
-                extra += scorer.score();
+            if let Some(score) = probe.score_at(doc) {
+                extra += score;
             }
         }
         // The same sum, in the same order, as a sum union of `Should`
@@ -356,19 +628,214 @@ impl<'a> SegmentBonuses<'a> {
     }
 }
 
-/// The total number of passages matching `required` and the best `limit`
-/// of them by BM25 plus bonuses, ordered by score then address (as
-/// `(Count, TopDocs::order_by_score())` over `required` with the bonuses
-/// as `Should` clauses would return them).
-pub(crate) fn top_by_score(
-    searcher: &Searcher,
-    required: &dyn Query,
-    bonuses: &[Bonus],
-    limit: usize,
-) -> Result<(usize, Vec<(Score, DocAddress)>)> {
+/// A disjunction (`Should` clauses only) whose scorer seeks by seeking each
+/// clause, for unions that an intersection seeks into: a facet filter
+/// (province or passage province) led by a query word, a name's phrase or
+/// tag. tantivy's union scorer refills a window of 4,096 docs on every
+/// seek far ahead, evaluating every clause (a phrase's positions
+/// included) across it. The score is the sum of the matching clauses' in
+/// clause order, from zero, as tantivy's `SumCombiner` adds them.
+#[derive(Debug)]
+pub(crate) struct SeekUnion {
+    clauses: Vec<Box<dyn Query>>,
+}
+
+impl Clone for SeekUnion {
+    fn clone(&self) -> SeekUnion {
+        SeekUnion {
+            clauses: self.clauses.iter().map(|q| q.box_clone()).collect(),
+        }
+    }
+}
+
+impl SeekUnion {
+    pub(crate) fn new(clauses: Vec<Box<dyn Query>>) -> SeekUnion {
+        SeekUnion { clauses }
+    }
+}
+
+impl Query for SeekUnion {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let weights = self
+            .clauses
+            .iter()
+            .map(|q| q.weight(scoring))
+            .collect::<tantivy::Result<_>>()?;
+        Ok(Box::new(SeekUnionWeight { weights }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for clause in &self.clauses {
+            clause.query_terms(visitor);
+        }
+    }
+}
+
+struct SeekUnionWeight {
+    weights: Vec<Box<dyn Weight>>,
+}
+
+impl Weight for SeekUnionWeight {
+    fn scorer(
+        &self,
+        reader: &tantivy::SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Box<dyn Scorer>> {
+        let children: Vec<Box<dyn Scorer>> = self
+            .weights
+            .iter()
+            .map(|w| w.scorer(reader, boost))
+            .collect::<tantivy::Result<_>>()?;
+        let doc = children.iter().map(|c| c.doc()).min().unwrap_or(TERMINATED);
+        Ok(Box::new(SeekUnionScorer { children, doc }))
+    }
+
+    fn explain(
+        &self,
+        reader: &tantivy::SegmentReader,
+        doc: DocId,
+    ) -> tantivy::Result<tantivy::query::Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document #({doc}) does not match"
+            )));
+        }
+        let mut explanation = tantivy::query::Explanation::new("sum of", scorer.score());
+        for weight in &self.weights {
+            if let Ok(child) = weight.explain(reader, doc) {
+                explanation.add_detail(child);
+            }
+        }
+        Ok(explanation)
+    }
+}
+
+struct SeekUnionScorer {
+    children: Vec<Box<dyn Scorer>>,
+    doc: DocId,
+}
+
+impl SeekUnionScorer {
+    fn settle(&mut self) -> DocId {
+        self.doc = self
+            .children
+            .iter()
+            .map(|c| c.doc())
+            .min()
+            .unwrap_or(TERMINATED);
+        self.doc
+    }
+}
+
+impl tantivy::DocSet for SeekUnionScorer {
+    fn advance(&mut self) -> DocId {
+        let current = self.doc;
+        for child in &mut self.children {
+            if child.doc() == current {
+                child.advance();
+            }
+        }
+        self.settle()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        for child in &mut self.children {
+            if child.doc() < target {
+                child.seek(target);
+            }
+        }
+        self.settle()
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.children
+            .iter()
+            .map(|c| c.size_hint())
+            .fold(0u32, u32::saturating_add)
+    }
+
+    fn cost(&self) -> u64 {
+        self.children.iter().map(|c| c.cost()).sum()
+    }
+}
+
+impl Scorer for SeekUnionScorer {
+    fn score(&mut self) -> Score {
+        let doc = self.doc;
+        let mut sum: Score = 0.0;
+        for child in &mut self.children {
+            if child.doc() == doc {
+                sum += child.score();
+            }
+        }
+        sum
+    }
+}
+
+/// Scores the required part on the matching passages of one article at a
+/// time (pass 1 of [`top_by_score`]): the query's own scorer, or for a
+/// disjunction one scorer per term, because a union scorer's `seek` far
+/// ahead refills a window of 4,096 docs, scoring all its matches.
+enum ArticleScorer {
+    One(Box<dyn Scorer>),
+    Terms(Vec<Box<dyn Scorer>>),
+}
+
+impl ArticleScorer {
+    /// The matching passages of the article whose first passage is
+    /// `start`, with their scores, in doc order. Articles must come in
+    /// increasing order.
+    fn matches(&mut self, start: DocId, bonuses: &SegmentBonuses, out: &mut Vec<(DocId, Score)>) {
+        out.clear();
+        let in_article = |doc: DocId| doc != TERMINATED && bonuses.article_start(doc) == start;
+        match self {
+            ArticleScorer::One(scorer) => {
+                let mut doc = scorer.doc();
+                if doc < start {
+                    doc = scorer.seek(start);
+                }
+                while in_article(doc) {
+                    out.push((doc, scorer.score()));
+                    doc = scorer.advance();
+                }
+            }
+            ArticleScorer::Terms(scorers) => {
+                let mut parts: Vec<(DocId, usize, Score)> = Vec::new();
+                for (i, scorer) in scorers.iter_mut().enumerate() {
+                    let mut doc = scorer.doc();
+                    if doc < start {
+                        doc = scorer.seek(start);
+                    }
+                    while in_article(doc) {
+                        parts.push((doc, i, scorer.score()));
+                        doc = scorer.advance();
+                    }
+                }
+                // Summed in clause order, from zero, as tantivy's
+                // `SumCombiner` does in a union.
+                parts.sort_by_key(|&(doc, i, _)| (doc, i));
+                for (doc, _, score) in parts {
+                    match out.last_mut() {
+                        Some((last, sum)) if *last == doc => *sum += score,
+                        _ => out.push((doc, 0.0 + score)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The bonuses' weights and caps; per-article ones with [`ArticleStats`].
+fn bonus_weights(searcher: &Searcher, bonuses: &[Bonus]) -> Result<Vec<BonusWeight>> {
     let scoring = EnableScoring::enabled_from_searcher(searcher);
-    let required = single_clause(required);
-    let weight = required.weight(scoring)?;
     let first_passages = searcher.doc_freq(&Term::from_field_u64(
         searcher.schema().get_field(PASSAGE_FIELD)?,
         0,
@@ -388,10 +855,50 @@ pub(crate) fn top_by_score(
         bonus_weights.push(BonusWeight {
             weight,
             cap,
+            fraction: bonus.cap.fraction(),
             per_article: bonus.per_article,
         });
     }
-    let prune = prunable(required);
+    Ok(bonus_weights)
+}
+
+/// The total number of passages matching `required` and the best `limit`
+/// of them by BM25 plus bonuses, ordered by score then address (as
+/// `(Count, TopDocs::order_by_score())` over `required` with the bonuses
+/// as `Should` clauses would return them).
+///
+/// A query that tantivy can prune (one term, a disjunction of terms) is
+/// ranked in two passes per segment. First the passages of the articles
+/// a per-article bonus (the title) scored: a second scorer of `required`
+/// seeks to each such article's first passage and scores the article's
+/// matching passages, bonuses included. These are few (titles are short)
+/// and usually the best, so the window fills with high scores. Then every
+/// other matching passage, which can get only the per-passage bonuses
+/// (proximity, own facet): their caps, not the title's, are all that
+/// stands between the window's threshold and tantivy's block-max pruning.
+/// Other queries are walked once; the passage column is read (to find a
+/// passage's article) only near articles the title scored.
+pub(crate) fn top_by_score(
+    searcher: &Searcher,
+    required: &dyn Query,
+    bonuses: &[Bonus],
+    limit: usize,
+) -> Result<(usize, Vec<(Score, DocAddress)>)> {
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let required = single_clause(required);
+    let weight = required.weight(scoring)?;
+    let bonus_weights = bonus_weights(searcher, bonuses)?;
+    let counter = Counter::for_query(required, searcher)?;
+    // A disjunction's terms, each scored on its own in pass 1.
+    let union_terms = match (&counter, required.downcast_ref::<BooleanQuery>()) {
+        (Some(Counter::Union { .. }), Some(q)) => Some(
+            q.clauses()
+                .iter()
+                .map(|(_, sub)| sub.weight(scoring))
+                .collect::<tantivy::Result<Vec<_>>>()?,
+        ),
+        _ => None,
+    };
     let mut top = Top {
         limit,
         heap: BinaryHeap::with_capacity(limit + 1),
@@ -400,39 +907,91 @@ pub(crate) fn top_by_score(
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let segment_ord = ord as u32;
         let alive = reader.alive_bitset();
+        let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
         let mut bonuses = SegmentBonuses::open(&bonus_weights, reader)?;
-        let cap_sum: Score = bonuses.caps.iter().sum();
-        // The base score a passage needs to have a chance.
-        let needed = |top: &Top| top.threshold().map_or(Score::MIN, |t| t - cap_sum);
-        let mut offer = |top: &mut Top, doc: DocId, base: Score| {
-            if alive.is_some_and(|a| a.is_deleted(doc)) {
-                return;
-            }
-            if let Some(score) = bonuses.score(doc, base, top.threshold()) {
-                top.push(score, DocAddress::new(segment_ord, doc));
-            }
-        };
-        if prune {
-            total += weight.count(reader)? as usize;
-            let start = needed(&top);
-            weight.for_each_pruning(start, reader, &mut |doc, base| {
-                offer(&mut top, doc, base);
-                needed(&top)
-            })?;
-        } else {
+
+        let Some(counter) = &counter else {
+            // Walked once, counting and scoring together.
+            let (absolute, fraction) = bonuses.cap_parts(true);
             let mut scorer = weight.scorer(reader, 1.0)?;
             let mut doc = scorer.doc();
             while doc != TERMINATED {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
+                if is_alive(doc) {
                     total += 1;
                     let base = scorer.score();
-                    if base > needed(&top) {
-                        offer(&mut top, doc, base);
+                    let threshold = top.threshold();
+                    if threshold.is_none_or(|t| base + absolute + fraction * base >= t) {
+                        let start = bonuses.scored_start(doc);
+                        if let Some(score) = bonuses.score(doc, base, start, threshold) {
+                            top.push(score, DocAddress::new(segment_ord, doc));
+                        }
                     }
                 }
                 doc = scorer.advance();
             }
+            if let Some(e) = bonuses.error {
+                return Err(e.into());
+            }
+            continue;
+        };
+        total += counter.count(reader)?;
+
+        // Pruned, in two passes. Pass 1: the passages of the articles a
+        // per-article bonus scored.
+        let mut done: Vec<DocId> = Vec::new();
+        if !bonuses.starts.is_empty() {
+            let mut scorer = match &union_terms {
+                Some(weights) => ArticleScorer::Terms(
+                    weights
+                        .iter()
+                        .map(|w| w.scorer(reader, 1.0))
+                        .collect::<tantivy::Result<_>>()?,
+                ),
+                None => ArticleScorer::One(weight.scorer(reader, 1.0)?),
+            };
+            let mut matches = Vec::new();
+            for i in 0..bonuses.starts.len() {
+                let start = bonuses.starts[i];
+                scorer.matches(start, &bonuses, &mut matches);
+                for &(doc, base) in &matches {
+                    if !is_alive(doc) {
+                        continue;
+                    }
+                    done.push(doc);
+                    let threshold = top.threshold();
+                    if threshold.is_none_or(|t| base + bonuses.cap(true, base) >= t) {
+                        if let Some(score) = bonuses.score(doc, base, Some(start), threshold) {
+                            top.push(score, DocAddress::new(segment_ord, doc));
+                        }
+                    }
+                }
+            }
+            bonuses.rewind();
         }
+
+        // Pass 2: every other passage; per-article bonuses add nothing.
+        let (absolute, fraction) = bonuses.cap_parts(false);
+        // The base score a passage needs to have a chance: ties count (a
+        // lower address wins them), hence the next float down, since
+        // pruning keeps only scores above its threshold.
+        let needed = |top: &Top| {
+            top.threshold().map_or(Score::MIN, |t| {
+                ((t - absolute) / (1.0 + fraction)).next_down()
+            })
+        };
+        let mut next_done = 0;
+        let start = needed(&top);
+        weight.for_each_pruning(start, reader, &mut |doc, base| {
+            while done.get(next_done).is_some_and(|&d| d < doc) {
+                next_done += 1;
+            }
+            if done.get(next_done) != Some(&doc) && is_alive(doc) {
+                if let Some(score) = bonuses.score(doc, base, None, top.threshold()) {
+                    top.push(score, DocAddress::new(segment_ord, doc));
+                }
+            }
+            needed(&top)
+        })?;
         if let Some(e) = bonuses.error {
             return Err(e.into());
         }
@@ -444,4 +1003,250 @@ pub(crate) fn top_by_score(
         .map(|c| (c.score, c.addr))
         .collect::<Vec<_>>())
     .map(|docs| (total, docs))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::search::{compile, Query as Request};
+
+    /// Every matching passage scored with every bonus, sorted, cut at
+    /// `limit`: what [`top_by_score`] must return, without its pruning.
+    fn exhaustive(
+        searcher: &Searcher,
+        required: &dyn Query,
+        bonuses: &[Bonus],
+        limit: usize,
+    ) -> (usize, Vec<(Score, DocAddress)>) {
+        let weights = bonus_weights(searcher, bonuses).unwrap();
+        let required = single_clause(required);
+        let weight = required
+            .weight(EnableScoring::enabled_from_searcher(searcher))
+            .unwrap();
+        let mut all = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let scores: Vec<HashMap<DocId, Score>> = weights
+                .iter()
+                .map(|b| {
+                    let mut scorer = b.weight.scorer(reader, 1.0).unwrap();
+                    let mut map = HashMap::new();
+                    while scorer.doc() != TERMINATED {
+                        map.insert(scorer.doc(), scorer.score());
+                        scorer.advance();
+                    }
+                    map
+                })
+                .collect();
+            let passage = reader.fast_fields().u64(PASSAGE_FIELD).unwrap();
+            let mut scorer = weight.scorer(reader, 1.0).unwrap();
+            while scorer.doc() != TERMINATED {
+                let doc = scorer.doc();
+                if reader.alive_bitset().is_none_or(|a| a.is_alive(doc)) {
+                    let start = doc - passage.first(doc).unwrap() as DocId;
+                    let mut extra: Score = 0.0;
+                    for (bonus, map) in weights.iter().zip(&scores) {
+                        let at = if bonus.per_article { start } else { doc };
+                        if let Some(score) = map.get(&at) {
+                            extra += score;
+                        }
+                    }
+                    all.push(Candidate {
+                        score: scorer.score() + extra,
+                        addr: DocAddress::new(ord as u32, doc),
+                    });
+                }
+                scorer.advance();
+            }
+        }
+        all.sort();
+        let total = all.len();
+        all.truncate(limit);
+        (total, all.into_iter().map(|c| (c.score, c.addr)).collect())
+    }
+
+    fn requests() -> Vec<Request> {
+        let texts = [
+            "attack",
+            "killed",
+            "raid OR attack",
+            "ambush OR raid OR killed",
+            "killed OR nosuchwordanywhere",
+            "attack killed",
+            "Islamic State raid",
+            "\"security forces\"",
+            "raid -killed",
+            "civilians killed airstrike",
+            "killed killed",
+            "al-Shabaab attack",
+        ];
+        let mut requests = Vec::new();
+        for text in texts {
+            requests.push(Request::new(text));
+            requests.push(Request::new(text).province("Idlib"));
+            requests.push(Request::new(text).exact(true));
+        }
+        requests
+    }
+
+    fn check_all(index: &crate::Index, searcher: &Searcher) {
+        let gazetteer = index.gazetteer().unwrap();
+        let mut checked = 0;
+        for request in requests() {
+            let compiled = compile(&request, index.tantivy(), index.fields(), gazetteer).unwrap();
+            for limit in [1, 3, 10, 50] {
+                let got = top_by_score(searcher, compiled.query.as_ref(), &compiled.bonuses, limit)
+                    .unwrap();
+                let want = exhaustive(searcher, compiled.query.as_ref(), &compiled.bonuses, limit);
+                assert_eq!(got, want, "{:?}, limit {limit}", request.text());
+                checked += usize::from(want.0 > limit);
+            }
+        }
+        assert!(
+            checked > 20,
+            "too few queries with more matches than the limit"
+        );
+    }
+
+    /// The pruned two-pass ranking and the inclusion-exclusion counts give
+    /// exactly the exhaustive answer, also once articles are deleted.
+    #[test]
+    fn pruned_ranking_and_counts_equal_scoring_every_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-corpus");
+        let mut opts = crate::BuildOptions::new(corpus, dir.path());
+        opts.threads = Some(1);
+        crate::Index::build(&opts).unwrap();
+        let index = crate::Index::open(dir.path()).unwrap();
+        let searcher = index.tantivy().reader().unwrap().searcher();
+        check_all(&index, &searcher);
+
+        // The proximity bonus of plain words is capped relative to their
+        // score; with a hyphenated word (a phrase in the required part) it
+        // is not.
+        let gazetteer = index.gazetteer().unwrap();
+        let proximity_cap = |text: &str| {
+            let request = Request::new(text).exact(true);
+            let compiled = compile(&request, index.tantivy(), index.fields(), gazetteer).unwrap();
+            compiled.bonuses.last().unwrap().cap.clone()
+        };
+        assert_eq!(proximity_cap("attack killed"), Cap::Relative(0.5));
+        assert!(matches!(
+            proximity_cap("al-Shabaab attack"),
+            Cap::Bm25 { .. }
+        ));
+
+        // Delete a few articles that match: segments with deletes count
+        // and skip differently.
+        let hits = index
+            .search(&Request::new("killed OR raid").all_copies(true).limit(5))
+            .unwrap()
+            .hits;
+        assert!(hits.len() >= 3);
+        let mut writer: tantivy::IndexWriter = index.tantivy().writer(15_000_000).unwrap();
+        for hit in &hits[..3] {
+            writer.delete_term(Term::from_field_text(
+                index.fields().article_id,
+                &hit.article_id,
+            ));
+        }
+        writer.commit().unwrap();
+        let searcher = index.tantivy().reader().unwrap().searcher();
+        assert!(searcher.segment_readers().iter().any(|r| r.has_deletes()));
+        check_all(&index, &searcher);
+    }
+
+    /// (doc, score) of every match of `query`, walking or, with `lead`,
+    /// seeking to each match of `lead` (as an intersection does).
+    fn matches(
+        searcher: &Searcher,
+        query: &dyn Query,
+        lead: Option<&dyn Query>,
+    ) -> Vec<(DocId, Score)> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let weight = query.weight(scoring).unwrap();
+        let mut out = Vec::new();
+        for reader in searcher.segment_readers() {
+            let mut scorer = weight.scorer(reader, 1.0).unwrap();
+            let Some(lead) = lead else {
+                while scorer.doc() != TERMINATED {
+                    out.push((scorer.doc(), scorer.score()));
+                    scorer.advance();
+                }
+                continue;
+            };
+            let mut leader = lead.weight(scoring).unwrap().scorer(reader, 1.0).unwrap();
+            while leader.doc() != TERMINATED {
+                let target = leader.doc();
+                let mut doc = scorer.doc();
+                if doc < target {
+                    doc = scorer.seek(target);
+                }
+                if doc == target {
+                    out.push((target, scorer.score()));
+                }
+                leader.advance();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn seek_union_matches_and_scores_as_a_boolean_disjunction() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-corpus");
+        crate::Index::build(&crate::BuildOptions::new(corpus, dir.path())).unwrap();
+        let index = crate::Index::open(dir.path()).unwrap();
+        let searcher = index.tantivy().reader().unwrap().searcher();
+        let text = index.fields().text;
+        let term = |w: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(text, w),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        let phrase: Box<dyn Query> = Box::new(PhraseQuery::new(vec![
+            Term::from_field_text(text, "secur"),
+            Term::from_field_text(text, "forc"),
+        ]));
+        let unions: Vec<Vec<Box<dyn Query>>> = vec![
+            vec![phrase.box_clone(), term("kill")],
+            vec![term("raid"), term("attack"), term("kill")],
+            vec![term("raid")],
+        ];
+        for clauses in unions {
+            let boolean = BooleanQuery::new(
+                clauses
+                    .iter()
+                    .map(|q| (Occur::Should, q.box_clone()))
+                    .collect(),
+            );
+            let seek = SeekUnion::new(clauses);
+            let walked = matches(&searcher, &seek, None);
+            assert!(walked.len() > 5);
+            assert_eq!(walked, matches(&searcher, &boolean, None));
+            let lead = term("villag");
+            assert_eq!(
+                matches(&searcher, &seek, Some(lead.as_ref())),
+                matches(&searcher, &boolean, Some(lead.as_ref()))
+            );
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_lower_address_whatever_the_order_of_arrival() {
+        let mut top = Top {
+            limit: 2,
+            heap: BinaryHeap::new(),
+        };
+        top.push(1.0, DocAddress::new(0, 9));
+        top.push(2.0, DocAddress::new(0, 5));
+        top.push(1.0, DocAddress::new(0, 3));
+        top.push(1.0, DocAddress::new(0, 7));
+        let mut kept: Vec<Candidate> = top.heap.into_vec();
+        kept.sort();
+        let kept: Vec<_> = kept.iter().map(|c| (c.score, c.addr.doc_id)).collect();
+        assert_eq!(kept, vec![(2.0, 5), (1.0, 3)]);
+    }
 }

@@ -588,9 +588,9 @@ fn name_clause(
         .parse_query(&format!("\"{}\"", written.replace('"', "")))
         .map_err(|e| Error::Query(format!("{e} in {written:?}")))?;
     let tagged = ConstScoreQuery::new(facet_any(&[tag_field], facets), EXPANSION_SCORE);
-    Ok(Box::new(BooleanQuery::new(vec![
-        (Occur::Should, phrase),
-        (Occur::Should, Box::new(tagged)),
+    Ok(Box::new(crate::rank::SeekUnion::new(vec![
+        phrase,
+        Box::new(tagged),
     ])))
 }
 
@@ -692,7 +692,6 @@ fn parse_text(
         fuzzed = f;
         query
     };
-    let clauses = vec![(Occur::Must, main)];
     let mut bonuses = Vec::new();
     if ranking.title {
         // Any title term lifts the passage (disjunction); title errors are
@@ -709,19 +708,20 @@ fn parse_text(
     if ranking.proximity && is_plain(text) {
         let terms = analyze(index, fields.text, text)?;
         if terms.len() > 1 {
-            let terms = terms
+            let terms: Vec<(usize, Term)> = terms
                 .into_iter()
                 .map(|(pos, t)| (pos, Term::from_field_text(fields.text, &t)))
                 .collect();
+            let plain: Vec<Term> = terms.iter().map(|(_, t)| t.clone()).collect();
             let near = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
             bonuses.push(Bonus {
-                cap: Cap::bm25(&near, PROXIMITY_BOOST),
+                cap: Cap::proximity(main.as_ref(), &near, &plain, PROXIMITY_BOOST),
                 query: Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
                 per_article: false,
             });
         }
     }
-    Ok((clauses, bonuses, fuzzed))
+    Ok((vec![(Occur::Must, main)], bonuses, fuzzed))
 }
 
 /// The analyzed terms of `text` in `field`, with their positions.
@@ -803,18 +803,18 @@ pub(crate) fn unknown_terms(
     Ok(unknown)
 }
 
+/// Passages tagged with any of `facets` in any of `fields`: a
+/// [`SeekUnion`](crate::rank::SeekUnion), cheap to seek into when the
+/// query's words lead an intersection.
 pub(crate) fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
-    let mut should: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
+    let mut should: Vec<Box<dyn tantivy::query::Query>> = Vec::new();
     for field in fields {
         for facet in facets {
             let term = Term::from_facet(*field, facet);
-            should.push((
-                Occur::Should,
-                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-            ));
+            should.push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
         }
     }
-    Box::new(BooleanQuery::new(should))
+    Box::new(crate::rank::SeekUnion::new(should))
 }
 
 pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {

@@ -6,6 +6,7 @@
 
 pub mod gen;
 pub mod prepared;
+pub mod queries;
 pub mod rng;
 pub mod vocab;
 
