@@ -1,7 +1,6 @@
 //! The 50-query bench set (the 30 [`TEXT_QUERIES`](crate::TEXT_QUERIES)
 //! and 20 filtered ones) as frontline queries and as bare tantivy queries,
-//! for `query-cost`. The same set, built the same way, as `bench-index`'s
-//! private `query_set` (which can switch to this module).
+//! shared by `bench-index` and `query-cost`.
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
@@ -11,7 +10,7 @@ use chrono::NaiveDate;
 use frontline::Gazetteer;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::schema::{Facet, IndexRecordOption, Value as _};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
@@ -34,7 +33,8 @@ pub struct BenchQuery {
 }
 
 impl BenchQuery {
-    fn text(text: &str) -> BenchQuery {
+    /// A query of `text` alone, without filters.
+    pub fn text(text: &str) -> BenchQuery {
         BenchQuery {
             text: text.into(),
             province: None,
@@ -163,7 +163,8 @@ fn day_secs(d: NaiveDate) -> i64 {
 
 /// Bare tantivy, as `bench-index` runs it: QueryParser (AND by default)
 /// over `text`, facet term filters, a date `RangeQuery`; `Count` +
-/// `TopDocs` by score; a snippet of `text` per hit. Returns the count.
+/// `TopDocs` by score; a snippet of `text` and the title per hit (what
+/// frontline shows). Returns the count.
 pub fn bare_search(
     index: &tantivy::Index,
     searcher: &tantivy::Searcher,
@@ -212,6 +213,7 @@ pub fn bare_search(
     for (_score, addr) in top {
         let doc: TantivyDocument = searcher.doc(addr)?;
         std::hint::black_box(snippets.snippet_from_doc(&doc).to_html());
+        std::hint::black_box(doc.get_first(f.title).and_then(|v| v.as_str()));
     }
     Ok(count)
 }

@@ -15,8 +15,6 @@
 //! frontline and tantivy indexes for search and report their resident
 //! memory. Queries then run in this process against the finished indexes.
 
-use std::collections::BTreeSet;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -29,14 +27,12 @@ use frontline::passage::{self, SplitOptions};
 use frontline::tagging::{ArticleTags, LearnedPlaces, Tagger};
 use frontline::{Article, BuildOptions, Gazetteer, Index};
 use serde_json::{json, Value};
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{Facet, IndexRecordOption, Value as _};
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{TantivyDocument, Term};
+use tantivy::schema::Facet;
+use tantivy::TantivyDocument;
 
 use frontline_bench::gen::World;
 use frontline_bench::prepared::{PassageReader, PassageWriter, Prepared};
+use frontline_bench::queries::{self, BenchQuery};
 use frontline_bench::{cpu_secs, dir_size, peak_rss_bytes, rss_now, RssSampler};
 
 /// frontline vs bare tantivy vs SQLite FTS5: indexing and queries.
@@ -454,10 +450,10 @@ fn child_open(work: &Path, engine: &str) -> Result<Value> {
             json!(start.elapsed().as_secs_f64() * 1e3),
         );
         rss("first_query", &mut v);
-        let set = query_set(fl.gazetteer()?)?;
+        let set = queries::query_set(fl.gazetteer()?)?;
         rss("query_set", &mut v);
         for b in &set {
-            fl.search(&frontline_query(b))?;
+            fl.search(&b.frontline())?;
         }
         rss("all_queries", &mut v);
     } else {
@@ -476,14 +472,14 @@ fn child_open(work: &Path, engine: &str) -> Result<Value> {
         v.insert("open_ms".into(), json!(start.elapsed().as_secs_f64() * 1e3));
         rss("open", &mut v);
         let start = Instant::now();
-        bare_search(&bare, &q("attack"))?;
+        bare_search(&bare, &BenchQuery::text("attack"))?;
         v.insert(
             "first_query_ms".into(),
             json!(start.elapsed().as_secs_f64() * 1e3),
         );
         rss("first_query", &mut v);
         let gaz = Gazetteer::load(None)?;
-        let set = query_set(&gaz)?;
+        let set = queries::query_set(&gaz)?;
         drop(gaz);
         rss("query_set", &mut v);
         for b in &set {
@@ -500,7 +496,7 @@ fn child_open(work: &Path, engine: &str) -> Result<Value> {
 /// warm-up pass, then `--fts5-passes` (default `--passes`) timed passes.
 fn child_fts5_queries(args: &Args, work: &Path) -> Result<Value> {
     let gaz = Gazetteer::load(None)?;
-    let set = query_set(&gaz)?;
+    let set = queries::query_set(&gaz)?;
     let db = rusqlite::Connection::open(work.join("fts5.sqlite"))?;
     for b in &set {
         fts_search(&db, b)?;
@@ -836,183 +832,19 @@ fn incremental(args: &Args, work: &Path, percent: f64, full_secs: f64) -> Result
 
 // ----------------------------------------------------------------- queries
 
-/// One benchmark query: text plus optional filters.
-#[derive(Debug, Clone)]
-struct BenchQuery {
-    text: String,
-    province: Option<(String, Facet)>,
-    group: Option<(String, Facet)>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-}
-
-fn q(text: &str) -> BenchQuery {
-    BenchQuery {
-        text: text.into(),
-        province: None,
-        group: None,
-        from: None,
-        to: None,
-    }
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
-}
-
-/// The fixed 50 queries. Filter names are the generator's most frequent
-/// provinces and groups (real names from `index-schema/`).
-fn query_set(gaz: &Gazetteer) -> Result<Vec<BenchQuery>> {
-    let mut set: Vec<BenchQuery> = frontline_bench::TEXT_QUERIES.into_iter().map(q).collect();
-    let world = World::load_default()?;
-    // The first province (by Zipf rank) of the 8 most reported countries,
-    // and the first group of each.
-    let mut provinces = Vec::new();
-    let mut groups = BTreeSet::new();
-    let mut group_list = Vec::new();
-    for c in world.countries.iter().take(8) {
-        let p = &c.provinces[0];
-        let resolved = gaz.resolve_provinces(&format!("{}/{}", p.country, p.name))?;
-        provinces.push((p.name.clone(), resolved[0].facet()));
-        if let Some(&g) = c.groups.first() {
-            let name = world.groups[g].name.clone();
-            if groups.insert(name.clone()) {
-                let canonical = gaz.resolve_group(&name)?;
-                group_list.push((name, Facet::from_path([canonical.as_str()])));
-            }
-        }
-    }
-    let terms = ["attack", "killed", "civilian", "fighters", "displaced"];
-    for i in 0..20 {
-        let mut bq = q(terms[i % terms.len()]);
-        match i % 4 {
-            0 => bq.province = Some(provinces[i / 4 % provinces.len()].clone()),
-            1 => bq.group = Some(group_list[i / 4 % group_list.len()].clone()),
-            2 => {
-                bq.province = Some(provinces[(i / 4 + 3) % provinces.len()].clone());
-                bq.from = Some(date(2021 + (i / 4) as i32 % 4, 1, 1));
-                bq.to = Some(date(2022 + (i / 4) as i32 % 4, 6, 30));
-            }
-            _ => {
-                bq.from = Some(date(2020 + (i / 4) as i32, 3, 1));
-                bq.to = Some(date(2020 + (i / 4) as i32, 9, 30));
-                if i % 8 == 7 {
-                    bq.group = Some(group_list[(i / 8) % group_list.len()].clone());
-                }
-            }
-        }
-        set.push(bq);
-    }
-    Ok(set)
-}
-
-fn frontline_query(b: &BenchQuery) -> frontline::Query {
-    let mut fq = frontline::Query::new(b.text.clone()).limit(10);
-    if let Some((name, _)) = &b.province {
-        fq = fq.province(name.clone());
-    }
-    if let Some((name, _)) = &b.group {
-        fq = fq.group(name.clone());
-    }
-    if let Some(d) = b.from {
-        fq = fq.from(d);
-    }
-    if let Some(d) = b.to {
-        fq = fq.to(d);
-    }
-    fq
-}
-
 fn day_secs(d: NaiveDate) -> i64 {
     d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp()
+}
+
+/// The bench set's bare tantivy search on this run's index.
+fn bare_search(bare: &Bare, b: &BenchQuery) -> Result<usize> {
+    queries::bare_search(&bare.index, &bare.reader.searcher(), &bare.fields, b)
 }
 
 struct Bare {
     index: tantivy::Index,
     reader: tantivy::IndexReader,
     fields: frontline::schema::Fields,
-}
-
-fn facet_filter(
-    fields: &[tantivy::schema::Field],
-    facet: &Facet,
-) -> Box<dyn tantivy::query::Query> {
-    let clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = fields
-        .iter()
-        .map(|&f| {
-            let tq: Box<dyn tantivy::query::Query> = Box::new(TermQuery::new(
-                Term::from_facet(f, facet),
-                IndexRecordOption::Basic,
-            ));
-            (Occur::Should, tq)
-        })
-        .collect();
-    Box::new(ConstScoreQuery::new(
-        Box::new(BooleanQuery::new(clauses)),
-        0.0,
-    ))
-}
-
-/// Bare tantivy: QueryParser (AND by default) over `text`, facet term
-/// filters, a date RangeQuery; Count + TopDocs by score; snippets on `text`.
-fn bare_search(bare: &Bare, b: &BenchQuery) -> Result<usize> {
-    let f = &bare.fields;
-    let mut parser = QueryParser::for_index(&bare.index, vec![f.text]);
-    parser.set_conjunction_by_default();
-    let text_query = parser.parse_query(&b.text)?;
-    let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
-        vec![(Occur::Must, text_query.box_clone())];
-    if let Some((_, facet)) = &b.province {
-        clauses.push((
-            Occur::Must,
-            facet_filter(&[f.province, f.passage_province], facet),
-        ));
-    }
-    if let Some((_, facet)) = &b.group {
-        clauses.push((
-            Occur::Must,
-            facet_filter(&[f.group, f.passage_group], facet),
-        ));
-    }
-    if b.from.is_some() || b.to.is_some() {
-        let lower = b.from.map_or(Bound::Unbounded, |d| {
-            Bound::Included(Term::from_field_date(
-                f.event_date,
-                tantivy_date(day_secs(d)),
-            ))
-        });
-        let upper =
-            b.to.and_then(|d| d.succ_opt())
-                .map_or(Bound::Unbounded, |d| {
-                    Bound::Excluded(Term::from_field_date(
-                        f.event_date,
-                        tantivy_date(day_secs(d)),
-                    ))
-                });
-        clauses.push((
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(
-                Box::new(RangeQuery::new(lower, upper)),
-                0.0,
-            )),
-        ));
-    }
-    let query = BooleanQuery::new(clauses);
-    let searcher = bare.reader.searcher();
-    let (_count, top) =
-        searcher.search(&query, &(Count, TopDocs::with_limit(10).order_by_score()))?;
-    let snippets = SnippetGenerator::create(&searcher, &*text_query, f.text)?;
-    let mut n = 0;
-    for (_score, addr) in top {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let snippet = snippets.snippet_from_doc(&doc);
-        let title = doc
-            .get_first(f.title)
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        n += snippet.fragment().len().min(1) + title.len().min(1);
-    }
-    Ok(n)
 }
 
 fn fts_escape_facet(facet: &Facet) -> String {
@@ -1057,7 +889,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn query_bench(args: &Args, work: &Path) -> Result<Value> {
     let fl = Index::open(work.join("frontline"))?;
     let gaz = fl.gazetteer()?;
-    let set = query_set(gaz)?;
+    let set = queries::query_set(gaz)?;
     let tdir = work.join("tantivy");
     let index = tantivy::Index::open_in_dir(&tdir)?;
     frontline::schema::register_tokenizers(&index);
@@ -1077,7 +909,7 @@ fn query_bench(args: &Args, work: &Path) -> Result<Value> {
     } else {
         None
     };
-    let fqs: Vec<frontline::Query> = set.iter().map(frontline_query).collect();
+    let fqs: Vec<frontline::Query> = set.iter().map(BenchQuery::frontline).collect();
 
     // Warm-up pass, and hit counts for the record.
     let mut empty = Vec::new();
