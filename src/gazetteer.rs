@@ -539,14 +539,74 @@ pub(crate) struct FoldedText {
     pub words: Vec<(usize, usize)>,
 }
 
+/// What an ASCII byte does when folded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AsciiClass {
+    /// A letter or digit: kept, lower-cased, part of a word.
+    Word,
+    /// White space, hyphen, underscore or dot: at most one space.
+    Separator,
+    /// `'` or `` ` ``: dropped, or a space before a possessive `s`.
+    Apostrophe,
+    /// Any other ASCII byte: kept as it is, outside words.
+    Other,
+    /// A byte of a multi-byte char (the fold steps over whole chars, so
+    /// it only ever looks up a char's first byte).
+    NonAscii,
+}
+
+/// [`AsciiClass`] of every byte value, so that the fold's inner loop makes
+/// one table look-up per byte instead of a chain of comparisons.
+static ASCII_CLASS: [AsciiClass; 256] = {
+    let mut table = [AsciiClass::NonAscii; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = if byte.is_ascii_alphanumeric() {
+            AsciiClass::Word
+        } else {
+            match byte {
+                b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'-' | b'_' | b'.' => {
+                    AsciiClass::Separator
+                }
+                b'\'' | b'`' => AsciiClass::Apostrophe,
+                _ => AsciiClass::Other,
+            }
+        };
+        b += 1;
+    }
+    table
+};
+
 impl FoldedText {
     pub fn new(original: &str) -> FoldedText {
-        FoldedText::build(original, true)
+        let mut folded = FoldedText::default();
+        folded.refill(original);
+        folded
+    }
+
+    /// Folds `original` into this value, reusing its buffers (the tagger
+    /// folds every paragraph: one set of buffers per article, not three
+    /// allocations per paragraph).
+    pub fn refill(&mut self, original: &str) {
+        let mut out = std::mem::take(&mut self.text).into_bytes();
+        out.clear();
+        self.offsets.clear();
+        self.words.clear();
+        let f = Folding {
+            out,
+            offsets: std::mem::take(&mut self.offsets),
+            words: std::mem::take(&mut self.words),
+            spans: true,
+            word_start: None,
+            pending_space: false,
+        };
+        *self = f.run(original);
     }
 
     /// Folds `original`; the offsets and words only if `spans`.
     fn build(original: &str, spans: bool) -> FoldedText {
-        let mut f = Folding {
+        let f = Folding {
             out: Vec::with_capacity(original.len()),
             offsets: Vec::with_capacity(if spans { original.len() + 1 } else { 0 }),
             words: Vec::with_capacity(if spans { original.len() / 5 } else { 0 }),
@@ -554,56 +614,7 @@ impl FoldedText {
             word_start: None,
             pending_space: false,
         };
-        let bytes = original.as_bytes();
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            // ASCII, nearly all of the text, byte by byte; anything else as
-            // a char (any byte under 0x80 is a whole char in UTF-8).
-            if b.is_ascii_alphanumeric() {
-                // A run of ASCII letters and digits goes in at once.
-                let run = bytes[i..]
-                    .iter()
-                    .position(|b| !b.is_ascii_alphanumeric())
-                    .map_or(bytes.len(), |n| i + n);
-                f.push_ascii_word(i, &bytes[i..run]);
-                i = run;
-                continue;
-            }
-            if b.is_ascii() {
-                match b {
-                    b'\'' | b'`' => f.apostrophe(&original[i + 1..]),
-                    b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'-' | b'_' | b'.' => {
-                        f.separator()
-                    }
-                    _ => f.push(i, b.to_ascii_lowercase()),
-                }
-                i += 1;
-                continue;
-            }
-            let Some(c) = original[i..].chars().next() else {
-                break;
-            };
-            let next = i + c.len_utf8();
-            if is_apostrophe(c) {
-                f.apostrophe(&original[next..]);
-            } else if c.is_whitespace() || matches!(c, '\u{2010}'..='\u{2015}') {
-                f.separator();
-            } else {
-                // The space goes in even if the char folds to nothing (a lone
-                // combining mark), as folding always did.
-                f.flush_space(i);
-                for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
-                    for l in d.to_lowercase() {
-                        let mut buf = [0u8; 4];
-                        for &byte in l.encode_utf8(&mut buf).as_bytes() {
-                            f.push_byte(i, byte, l.is_alphanumeric());
-                        }
-                    }
-                }
-            }
-            i = next;
-        }
-        f.finish(original.len())
+        f.run(original)
     }
 }
 
@@ -619,6 +630,67 @@ struct Folding {
 }
 
 impl Folding {
+    fn run(mut self, original: &str) -> FoldedText {
+        let bytes = original.as_bytes();
+        self.out.reserve(bytes.len());
+        if self.spans {
+            self.offsets.reserve(bytes.len() + 1);
+            self.words.reserve(bytes.len() / 5);
+        }
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            // ASCII, nearly all of the text, byte by byte; anything else as
+            // a char (any byte under 0x80 is a whole char in UTF-8).
+            match ASCII_CLASS[usize::from(b)] {
+                AsciiClass::Word => i = self.push_ascii_word(i, bytes),
+                AsciiClass::Separator => {
+                    self.separator();
+                    i += 1;
+                }
+                AsciiClass::Apostrophe => {
+                    self.apostrophe(&original[i + 1..]);
+                    i += 1;
+                }
+                AsciiClass::Other => {
+                    // Not a letter: lower-casing leaves it as it is.
+                    self.push_byte(i, b, false);
+                    i += 1;
+                }
+                AsciiClass::NonAscii => {
+                    let Some(c) = original[i..].chars().next() else {
+                        break;
+                    };
+                    let next = i + c.len_utf8();
+                    self.non_ascii(i, c, &original[next..]);
+                    i = next;
+                }
+            }
+        }
+        self.finish(original.len())
+    }
+
+    /// A char outside ASCII at offset `at`, `rest` the text after it.
+    #[cold]
+    fn non_ascii(&mut self, at: usize, c: char, rest: &str) {
+        if is_apostrophe(c) {
+            self.apostrophe(rest);
+        } else if c.is_whitespace() || matches!(c, '\u{2010}'..='\u{2015}') {
+            self.separator();
+        } else {
+            // The space goes in even if the char folds to nothing (a lone
+            // combining mark), as folding always did.
+            self.flush_space(at);
+            for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
+                for l in d.to_lowercase() {
+                    let mut buf = [0u8; 4];
+                    for &byte in l.encode_utf8(&mut buf).as_bytes() {
+                        self.push_byte(at, byte, l.is_alphanumeric());
+                    }
+                }
+            }
+        }
+    }
+
     fn apostrophe(&mut self, rest: &str) {
         // A possessive stays a word apart ("the Kurdistan Region's forces"
         // names the Kurdistan Region); elsewhere the apostrophe just goes
@@ -630,31 +702,47 @@ impl Folding {
         self.pending_space = !self.out.is_empty();
     }
 
-    fn push(&mut self, at: usize, ascii: u8) {
-        self.push_byte(at, ascii, ascii.is_ascii_alphanumeric());
-    }
-
-    /// Letters and digits from offset `at` of the original, all ASCII.
-    fn push_ascii_word(&mut self, at: usize, run: &[u8]) {
+    /// The run of ASCII letters and digits at offset `at` of `bytes`, in
+    /// one pass (scanned, lower-cased and copied together); returns where
+    /// the run ends.
+    #[inline]
+    fn push_ascii_word(&mut self, at: usize, bytes: &[u8]) -> usize {
         self.flush_space(at);
         if self.word_start.is_none() {
             self.word_start = Some(self.out.len());
         }
-        self.out.extend(run.iter().map(u8::to_ascii_lowercase));
+        let from = self.out.len();
+        self.out.extend(
+            bytes[at..]
+                .iter()
+                .take_while(|&&b| ASCII_CLASS[usize::from(b)] == AsciiClass::Word)
+                .map(u8::to_ascii_lowercase),
+        );
+        let end = at + (self.out.len() - from);
         if self.spans {
-            self.offsets.extend(at..at + run.len());
+            self.offsets.extend(at..end);
         }
+        end
     }
 
+    /// Writes the pending space, if any, with the offset of what follows it.
+    #[inline]
     fn flush_space(&mut self, at: usize) {
         if self.pending_space {
             self.pending_space = false;
-            self.push_byte(at, b' ', false);
+            self.push_unspaced(at, b' ', false);
         }
     }
 
+    #[inline]
     fn push_byte(&mut self, at: usize, byte: u8, word: bool) {
         self.flush_space(at);
+        self.push_unspaced(at, byte, word);
+    }
+
+    /// [`Folding::push_byte`] once the pending space is written.
+    #[inline]
+    fn push_unspaced(&mut self, at: usize, byte: u8, word: bool) {
         match (word, self.word_start) {
             (true, None) => self.word_start = Some(self.out.len()),
             (false, Some(s)) => {
@@ -969,6 +1057,12 @@ mod tests {
         ) {
             let f = FoldedText::new(&text);
             let (folded, offsets) = fold_char_by_char(&text);
+            // Buffers reused from a longer text leave nothing behind.
+            let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
+            reused.refill(&text);
+            prop_assert_eq!(&reused.text, &folded);
+            prop_assert_eq!(&reused.offsets, &offsets);
+            prop_assert_eq!(&reused.words, &f.words);
             prop_assert_eq!(&f.text, &folded);
             prop_assert_eq!(&fold(&text), &folded);
             prop_assert_eq!(&f.offsets, &offsets);

@@ -720,6 +720,7 @@ impl<'g> Tagger<'g> {
         let published = article.published.map(|d| d.date_naive());
         let mut hits = Vec::new();
         let mut sentences = Vec::new();
+        let mut folded = FoldedText::default();
         for (i, p) in article.paragraphs.iter().enumerate() {
             let first_sentence = sentences.len();
             sentences.extend(
@@ -732,7 +733,15 @@ impl<'g> Tagger<'g> {
                         background: OnceCell::new(),
                     }),
             );
-            self.find_names(p.ordinal, &p.text, first_sentence, &sentences, &mut hits);
+            folded.refill(&p.text);
+            self.find_names(
+                p.ordinal,
+                &p.text,
+                &folded,
+                first_sentence,
+                &sentences,
+                &mut hits,
+            );
         }
         let context = self.context_countries(&hits);
         // Whether a sentence is background is asked only of sentences that
@@ -778,6 +787,7 @@ impl<'g> Tagger<'g> {
         &self,
         paragraph: u32,
         text: &str,
+        folded: &FoldedText,
         first_sentence: usize,
         sentences: &[Sentence],
         hits: &mut Vec<Hit>,
@@ -786,7 +796,7 @@ impl<'g> Tagger<'g> {
             text: folded,
             offsets,
             words,
-        } = FoldedText::new(text);
+        } = folded;
         let sentence_of = |start: usize| {
             sentences[first_sentence..]
                 .iter()
@@ -802,8 +812,8 @@ impl<'g> Tagger<'g> {
                 .is_some_and(char::is_lowercase)
                 || self.m.lower_starts.contains(word)
         };
-        for m in self.m.names.find_all(&folded, &words, may_start) {
-            let Some((start, end)) = original_span(&folded, &offsets, text, m.start, m.end) else {
+        for m in self.m.names.find_all(folded, words, may_start) {
+            let Some((start, end)) = original_span(folded, offsets, text, m.start, m.end) else {
                 continue;
             };
             let written = &text[start..end];
@@ -842,8 +852,8 @@ impl<'g> Tagger<'g> {
                 cued: Vec::new(),
             });
         }
-        for m in self.learned_table.find_all(&folded, &words, may_start) {
-            let Some((start, end)) = original_span(&folded, &offsets, text, m.start, m.end) else {
+        for m in self.learned_table.find_all(folded, words, may_start) {
+            let Some((start, end)) = original_span(folded, offsets, text, m.start, m.end) else {
                 continue;
             };
             if overlaps(&taken, start, end)
@@ -1353,7 +1363,7 @@ fn is_metonym(before: &str, after: &str) -> bool {
         || AUXILIARIES.iter().any(|v| after.starts_with(v))
         || GOVERNMENT
             .iter()
-            .any(|g| lower_ends_with(before.chars().rev(), g))
+            .any(|g| text_lower_ends_with(before, g, false))
 }
 
 /// A place name that names a geographic feature ("the Juba valley") or is
@@ -1486,15 +1496,42 @@ fn is_descriptive(before: &str, after: &str) -> bool {
     SUFFIXES.iter().any(|s| after.starts_with(s))
         || PREFIXES
             .iter()
-            .any(|p| lower_ends_with(before.chars().rev(), p))
+            .any(|p| text_lower_ends_with(before, p, false))
 }
 
 fn is_located(before: &str) -> bool {
     const PREPOSITIONS: &[&str] = &[" in", " across", " inside", " into", " throughout"];
     let before = before.trim_end();
     // As if the text before began with a space: " in" matches "In" alone.
-    let spaced = || before.chars().rev().chain(std::iter::once(' '));
-    PREPOSITIONS.iter().any(|p| lower_ends_with(spaced(), p))
+    PREPOSITIONS
+        .iter()
+        .any(|p| text_lower_ends_with(before, p, true))
+}
+
+/// Whether `text`, with a space before it if `spaced`, ends with `suffix`
+/// (ASCII, lower case) once lower-cased; [`lower_ends_with`] with a fast
+/// path. The context checks ask this a dozen times per name, nearly always
+/// of ASCII text: an ASCII char lower-cases to exactly one ASCII char, so
+/// when the last `suffix.len()` bytes are ASCII they alone decide.
+fn text_lower_ends_with(text: &str, suffix: &str, spaced: bool) -> bool {
+    let (bytes, want) = (text.as_bytes(), suffix.as_bytes());
+    let tail = &bytes[bytes.len().saturating_sub(want.len())..];
+    if tail.is_ascii() {
+        if tail.len() == want.len() {
+            return tail.eq_ignore_ascii_case(want);
+        }
+        // All of `text` is ASCII and shorter than `suffix`: only the space
+        // before it can make up the difference.
+        return spaced
+            && want.len() == tail.len() + 1
+            && want.first() == Some(&b' ')
+            && tail.eq_ignore_ascii_case(&want[1..]);
+    }
+    if spaced {
+        lower_ends_with(text.chars().rev().chain(std::iter::once(' ')), suffix)
+    } else {
+        lower_ends_with(text.chars().rev(), suffix)
+    }
 }
 
 /// Whether the text whose characters `rev` yields from the end, once
@@ -1518,6 +1555,11 @@ fn lower_ends_with(rev: impl Iterator<Item = char>, suffix: &str) -> bool {
 /// Whether `text`, once lower-cased, starts with `prefix` (ASCII, lower
 /// case); see [`lower_ends_with`].
 fn lower_starts_with(text: &str, prefix: &str) -> bool {
+    // As in `text_lower_ends_with`: ASCII bytes decide alone.
+    let head = &text.as_bytes()[..text.len().min(prefix.len())];
+    if head.is_ascii() {
+        return head.len() == prefix.len() && head.eq_ignore_ascii_case(prefix.as_bytes());
+    }
     let mut want = prefix.bytes();
     for c in text.chars() {
         for l in c.to_lowercase() {
@@ -1697,6 +1739,11 @@ mod tests {
             "the Government In",
             "fighters loyal to",
             "ΟΔΟΣ in",
+            "é in",
+            "éin",
+            "n",
+            "forces LOYAL TO",
+            "\u{212A}",
             "ΟΔΟΣ",
             "İn",
             "\u{212A}abul province of",
@@ -1732,6 +1779,16 @@ mod tests {
                     lower_ends_with(spaced, p),
                     format!(" {}", text.to_lowercase()).ends_with(p),
                     "' {text:?}' ends with {p:?}"
+                );
+                assert_eq!(
+                    text_lower_ends_with(text, p, false),
+                    text.to_lowercase().ends_with(p),
+                    "{text:?} ends with {p:?} (fast path)"
+                );
+                assert_eq!(
+                    text_lower_ends_with(text, p, true),
+                    format!(" {}", text.to_lowercase()).ends_with(p),
+                    "' {text:?}' ends with {p:?} (fast path)"
                 );
             }
         }
