@@ -51,7 +51,9 @@ use crate::error::{Error, Result};
 use crate::gazetteer::{fold, FoldedText, Gazetteer, PlaceEntry, Province};
 
 mod names;
+mod twin;
 use names::NameTable;
+pub(crate) use twin::Twin;
 
 /// The rule that produced a tag, shown by `frontline explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -539,9 +541,10 @@ const TYPE_WORDS: &[&str] = &[
     "regions",
 ];
 
-static SETTLEMENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b(?:town|village|city|hamlet|settlement|camp|district|area|outskirts|suburb|neighbou?rhood|locality|market town|border town|border crossing)s?\s+of\s+({NAME})"))
-        .expect("built-in regex")
+static SETTLEMENT_CUE: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(&format!(
+        r"\b(?:town|village|city|hamlet|settlement|camp|district|area|outskirts|suburb|neighbou?rhood|locality|market town|border town|border crossing)s?\s+of\s+({NAME})"
+    ))
 });
 
 /// The names that follow a settlement cue ("the town of Atmeh"), as byte
@@ -550,6 +553,7 @@ static SETTLEMENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
 /// name is what follows the cue's `of` and its white space.
 fn settlement_cues(text: &str) -> Vec<(usize, usize)> {
     SETTLEMENT_CUE
+        .for_text(text)
         .find_iter(text)
         .filter_map(|m| {
             let cue = m.as_str();
@@ -588,7 +592,7 @@ fn has_comma_article(text: &str) -> bool {
     })
 }
 
-static LEARN: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static LEARN: LazyLock<Vec<Twin>> = LazyLock::new(|| {
     let prov = r"(\p{Lu}[\p{L}'’-]+(?:\s\p{Lu}[\p{L}'’-]+)?)";
     let types = r"(?:province|governorate|state|region|oblast)";
     let kinds = r"(?:town|village|city|hamlet|settlement|camp|district|border town|market town)";
@@ -602,21 +606,22 @@ static LEARN: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         format!(r"\bin\s+({NAME}),\s+{prov}\s+{types}"),
     ]
     .into_iter()
-    .map(|p| Regex::new(&p).expect("built-in regex"))
+    .map(|p| Twin::new(&p))
     .collect()
 });
 
-static BACKGROUND_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:last (?:year|month|week)|previous(?:ly)?|in the past|years ago|months ago|a year ago|earlier this year|in recent (?:years|months)|since (?:19|20)\d\d|in (?:19|20)\d\d|(?:19|20)\d0s|originated|after (?:losing|the fall of)|similar (?:raid|attack|strike|operation)s?)\b")
-        .expect("built-in regex")
+static BACKGROUND_CUE: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
+        r"(?i)\b(?:last (?:year|month|week)|previous(?:ly)?|in the past|years ago|months ago|a year ago|earlier this year|in recent (?:years|months)|since (?:19|20)\d\d|in (?:19|20)\d\d|(?:19|20)\d0s|originated|after (?:losing|the fall of)|similar (?:raid|attack|strike|operation)s?)\b",
+    )
 });
 
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:19|20)\d\d\b").expect("built-in regex"));
+static YEAR: LazyLock<Twin> = LazyLock::new(|| Twin::new(r"\b(?:19|20)\d\d\b"));
 
-static MONTH_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b")
-        .expect("built-in regex")
+static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
+        r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b",
+    )
 });
 
 impl<'g> Tagger<'g> {
@@ -677,7 +682,7 @@ impl<'g> Tagger<'g> {
             // most paragraphs skip the patterns altogether.
             let typed = TYPE_WORD.is_match(&p.text);
             let appositive = has_comma_article(&p.text);
-            for (k, re) in LEARN.iter().enumerate() {
+            for (k, re) in LEARN.iter().map(|twin| twin.for_text(&p.text)).enumerate() {
                 if !(if k == 1 { appositive } else { typed }) {
                     continue;
                 }
@@ -1648,16 +1653,16 @@ fn split_sentences(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-static SAID_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:said|says|announced|reported|confirmed|claimed|published|stated|told reporters|added)\s+(?:(?:late|early)\s+)?(?:on\s+)?$")
-        .expect("built-in regex")
+static SAID_BEFORE: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
+        r"(?i)\b(?:said|says|announced|reported|confirmed|claimed|published|stated|told reporters|added)\s+(?:(?:late|early)\s+)?(?:on\s+)?$",
+    )
 });
 
-static SAID_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static SAID_AFTER: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
         r"^\s+(?:said|announced|reported|confirmed|claimed|published|released|named|denied)\b",
     )
-    .expect("built-in regex")
 });
 
 /// Whether the date expression at `span` dates a statement about the
@@ -1665,45 +1670,49 @@ static SAID_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
     let before = text.get(..span.0).unwrap_or_default();
     let after = text.get(span.1..).unwrap_or_default();
-    SAID_BEFORE.is_match(before) || SAID_AFTER.is_match(after)
+    SAID_BEFORE.for_text(before).is_match(before) || SAID_AFTER.for_text(after).is_match(after)
 }
 
 /// Whether a sentence is about another time than the reported events.
 fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
-    if BACKGROUND_CUE.is_match(sentence) {
+    if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
         return true;
     }
     let Some(published) = published else {
         return false;
     };
     if YEAR
+        .for_text(sentence)
         .find_iter(sentence)
         .filter_map(|m| m.as_str().parse::<i32>().ok())
         .any(|y| y < published.year())
     {
         return true;
     }
-    MONTH_NAME.captures_iter(sentence).any(|c| {
-        let month = c.get(1).map_or("", |m| m.as_str());
-        let names = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        names
-            .iter()
-            .position(|n| *n == month)
-            .is_some_and(|i| i as u32 + 1 != published.month())
-    })
+    MONTH_NAME
+        .for_text(sentence)
+        .captures_iter(sentence)
+        .any(|c| {
+            let month = c.get(1).map_or("", |m| m.as_str());
+            let names = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            names
+                .iter()
+                .position(|n| *n == month)
+                .is_some_and(|i| i as u32 + 1 != published.month())
+        })
 }
 
 #[cfg(test)]
@@ -1719,6 +1728,7 @@ mod tests {
         ];
         for text in texts {
             let with_groups: Vec<(usize, usize)> = SETTLEMENT_CUE
+                .for_text(text)
                 .captures_iter(text)
                 .filter_map(|c| c.get(1).map(|m| (m.start(), m.end())))
                 .collect();
