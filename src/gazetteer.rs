@@ -515,7 +515,7 @@ fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<Strin
 pub fn fold(name: &str) -> String {
     // Names are folded by the hundred thousand when the gazetteer loads:
     // skip the offsets and word spans nobody reads.
-    FoldedText::build(name, false).text
+    FoldedText::build(name, false, false).text
 }
 
 /// [`fold`], also giving for every byte of the folded string the offset of
@@ -537,6 +537,11 @@ pub(crate) struct FoldedText {
     pub offsets: Vec<usize>,
     /// Byte spans of `text`'s words.
     pub words: Vec<(usize, usize)>,
+    /// For each word, `offsets` at its start and at its end: where it
+    /// starts in the original, and where what follows it does. A match
+    /// starts and ends on word boundaries, so this is all the tagger needs
+    /// (see [`FoldedText::refill`]).
+    pub word_offsets: Vec<(usize, usize)>,
 }
 
 /// What an ASCII byte does when folded.
@@ -579,39 +584,50 @@ static ASCII_CLASS: [AsciiClass; 256] = {
 };
 
 impl FoldedText {
+    /// Folds `original` with every span: words, word offsets and the
+    /// offset of every byte.
     pub fn new(original: &str) -> FoldedText {
-        let mut folded = FoldedText::default();
-        folded.refill(original);
-        folded
+        FoldedText::build(original, true, true)
     }
 
     /// Folds `original` into this value, reusing its buffers (the tagger
     /// folds every paragraph: one set of buffers per article, not three
-    /// allocations per paragraph).
+    /// allocations per paragraph). Fills the words and their offsets but
+    /// not `offsets`, which would cost a write of eight bytes per byte of
+    /// text that nothing reads.
     pub fn refill(&mut self, original: &str) {
         let mut out = std::mem::take(&mut self.text).into_bytes();
         out.clear();
-        self.offsets.clear();
-        self.words.clear();
+        let mut words = std::mem::take(&mut self.words);
+        words.clear();
+        let mut word_offsets = std::mem::take(&mut self.word_offsets);
+        word_offsets.clear();
         let f = Folding {
             out,
-            offsets: std::mem::take(&mut self.offsets),
-            words: std::mem::take(&mut self.words),
-            spans: true,
+            offsets: Vec::new(),
+            words,
+            word_offsets,
+            want_words: true,
+            want_offsets: false,
             word_start: None,
+            word_origin: 0,
             pending_space: false,
         };
         *self = f.run(original);
     }
 
-    /// Folds `original`; the offsets and words only if `spans`.
-    fn build(original: &str, spans: bool) -> FoldedText {
+    /// Folds `original`; its words and their offsets only if `words`, the
+    /// offset of every byte only if `offsets`.
+    fn build(original: &str, words: bool, offsets: bool) -> FoldedText {
         let f = Folding {
             out: Vec::with_capacity(original.len()),
-            offsets: Vec::with_capacity(if spans { original.len() + 1 } else { 0 }),
-            words: Vec::with_capacity(if spans { original.len() / 5 } else { 0 }),
-            spans,
+            offsets: Vec::new(),
+            words: Vec::new(),
+            word_offsets: Vec::new(),
+            want_words: words,
+            want_offsets: offsets,
             word_start: None,
+            word_origin: 0,
             pending_space: false,
         };
         f.run(original)
@@ -623,9 +639,15 @@ struct Folding {
     out: Vec<u8>,
     offsets: Vec<usize>,
     words: Vec<(usize, usize)>,
-    /// Whether to fill `offsets` and `words`.
-    spans: bool,
+    word_offsets: Vec<(usize, usize)>,
+    /// Whether to fill `words` and `word_offsets`.
+    want_words: bool,
+    /// Whether to fill `offsets`.
+    want_offsets: bool,
+    /// Where the current word starts in `out`, if inside one.
     word_start: Option<usize>,
+    /// Where the current word starts in the original.
+    word_origin: usize,
     pending_space: bool,
 }
 
@@ -633,9 +655,12 @@ impl Folding {
     fn run(mut self, original: &str) -> FoldedText {
         let bytes = original.as_bytes();
         self.out.reserve(bytes.len());
-        if self.spans {
-            self.offsets.reserve(bytes.len() + 1);
+        if self.want_words {
             self.words.reserve(bytes.len() / 5);
+            self.word_offsets.reserve(bytes.len() / 5);
+        }
+        if self.want_offsets {
+            self.offsets.reserve(bytes.len() + 1);
         }
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
@@ -702,24 +727,23 @@ impl Folding {
         self.pending_space = !self.out.is_empty();
     }
 
-    /// The run of ASCII letters and digits at offset `at` of `bytes`, in
-    /// one pass (scanned, lower-cased and copied together); returns where
-    /// the run ends.
+    /// The run of ASCII letters and digits at offset `at` of `bytes`, copied
+    /// and lower-cased as a whole; returns where the run ends.
     #[inline]
     fn push_ascii_word(&mut self, at: usize, bytes: &[u8]) -> usize {
         self.flush_space(at);
         if self.word_start.is_none() {
             self.word_start = Some(self.out.len());
+            self.word_origin = at;
         }
+        let end = bytes[at..]
+            .iter()
+            .position(|&b| ASCII_CLASS[usize::from(b)] != AsciiClass::Word)
+            .map_or(bytes.len(), |n| at + n);
         let from = self.out.len();
-        self.out.extend(
-            bytes[at..]
-                .iter()
-                .take_while(|&&b| ASCII_CLASS[usize::from(b)] == AsciiClass::Word)
-                .map(u8::to_ascii_lowercase),
-        );
-        let end = at + (self.out.len() - from);
-        if self.spans {
+        self.out.extend_from_slice(&bytes[at..end]);
+        self.out[from..].make_ascii_lowercase();
+        if self.want_offsets {
             self.offsets.extend(at..end);
         }
         end
@@ -744,26 +768,33 @@ impl Folding {
     #[inline]
     fn push_unspaced(&mut self, at: usize, byte: u8, word: bool) {
         match (word, self.word_start) {
-            (true, None) => self.word_start = Some(self.out.len()),
+            (true, None) => {
+                self.word_start = Some(self.out.len());
+                self.word_origin = at;
+            }
             (false, Some(s)) => {
-                if self.spans {
+                if self.want_words {
                     self.words.push((s, self.out.len()));
+                    self.word_offsets.push((self.word_origin, at));
                 }
                 self.word_start = None;
             }
             _ => {}
         }
         self.out.push(byte);
-        if self.spans {
+        if self.want_offsets {
             self.offsets.push(at);
         }
     }
 
     fn finish(mut self, end: usize) -> FoldedText {
-        if self.spans {
+        if self.want_words {
             if let Some(s) = self.word_start {
                 self.words.push((s, self.out.len()));
+                self.word_offsets.push((self.word_origin, end));
             }
+        }
+        if self.want_offsets {
             self.offsets.push(end);
         }
         // Only whole chars were pushed, so this never fails.
@@ -773,6 +804,7 @@ impl Folding {
             text,
             offsets: self.offsets,
             words: self.words,
+            word_offsets: self.word_offsets,
         }
     }
 }
@@ -1057,12 +1089,18 @@ mod tests {
         ) {
             let f = FoldedText::new(&text);
             let (folded, offsets) = fold_char_by_char(&text);
+            // Each word's offsets are those of its first byte and of the
+            // byte after it.
+            let ends: Vec<(usize, usize)> =
+                f.words.iter().map(|&(s, e)| (offsets[s], offsets[e])).collect();
+            prop_assert_eq!(&f.word_offsets, &ends);
             // Buffers reused from a longer text leave nothing behind.
             let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
             reused.refill(&text);
             prop_assert_eq!(&reused.text, &folded);
-            prop_assert_eq!(&reused.offsets, &offsets);
+            prop_assert!(reused.offsets.is_empty());
             prop_assert_eq!(&reused.words, &f.words);
+            prop_assert_eq!(&reused.word_offsets, &ends);
             prop_assert_eq!(&f.text, &folded);
             prop_assert_eq!(&fold(&text), &folded);
             prop_assert_eq!(&f.offsets, &offsets);

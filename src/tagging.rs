@@ -799,8 +799,9 @@ impl<'g> Tagger<'g> {
     ) {
         let FoldedText {
             text: folded,
-            offsets,
             words,
+            word_offsets,
+            ..
         } = folded;
         let sentence_of = |start: usize| {
             sentences[first_sentence..]
@@ -810,15 +811,15 @@ impl<'g> Tagger<'g> {
         };
         let cues = settlement_cues(text);
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        let may_start = |word: &str, at: usize| {
-            let written = offsets.get(at).and_then(|&o| text.get(o..));
+        let may_start = |word: &str, k: usize| {
+            let written = word_offsets.get(k).and_then(|&(o, _)| text.get(o..));
             !written
                 .and_then(|w| w.chars().next())
                 .is_some_and(char::is_lowercase)
                 || self.m.lower_starts.contains(word)
         };
         for m in self.m.names.find_all(folded, words, may_start) {
-            let Some((start, end)) = original_span(folded, offsets, text, m.start, m.end) else {
+            let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
                 continue;
             };
             let written = &text[start..end];
@@ -858,7 +859,7 @@ impl<'g> Tagger<'g> {
             });
         }
         for m in self.learned_table.find_all(folded, words, may_start) {
-            let Some((start, end)) = original_span(folded, offsets, text, m.start, m.end) else {
+            let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
                 continue;
             };
             if overlaps(&taken, start, end)
@@ -1330,18 +1331,18 @@ fn known_place_in(g: &Gazetteer, name: &str, province: u32) -> bool {
 /// whole word there.
 fn original_span(
     folded: &str,
-    offsets: &[usize],
+    word_offsets: &[(usize, usize)],
     text: &str,
-    start: usize,
-    end: usize,
+    m: names::Found,
 ) -> Option<(usize, usize)> {
+    let (start, end) = (m.start, m.end);
     let before = folded[..start].chars().next_back();
     let after = folded[end..].chars().next();
     if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
         return None;
     }
-    let o_start = *offsets.get(start)?;
-    let o_end_raw = *offsets.get(end)?;
+    let o_start = word_offsets.get(m.first_word)?.0;
+    let o_end_raw = word_offsets.get(m.last_word)?.1;
     // The folded end maps to the start of the next kept character; trim the
     // dropped separators (apostrophes, hyphens, spaces) in between.
     let o_end = text[..o_end_raw]
