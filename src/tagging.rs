@@ -38,7 +38,7 @@
 //! ```
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
@@ -445,6 +445,16 @@ impl std::fmt::Debug for Tagger<'_> {
     }
 }
 
+/// Country codes of the countries an article is about.
+type Context<'g> = rustc_hash::FxHashSet<&'g str>;
+
+/// The one value `values` yields, however many times; `None` if it yields
+/// none or two different ones (the size-one test of a set, without the set).
+fn only_one<'a>(mut values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
+}
+
 /// Population a town needs to set the article's country on its own.
 const CONTEXT_TOWN: u64 = 20_000;
 
@@ -775,7 +785,7 @@ impl<'g> Tagger<'g> {
                         rule,
                         paragraph: hit.paragraph,
                         span: hit.span,
-                        text: hit.text.clone(),
+                        text: hit.text.to_string(),
                     },
                 ));
             }
@@ -788,14 +798,14 @@ impl<'g> Tagger<'g> {
         tags
     }
 
-    fn find_names(
+    fn find_names<'t>(
         &self,
         paragraph: u32,
-        text: &str,
+        text: &'t str,
         folded: &FoldedText,
         first_sentence: usize,
         sentences: &[Sentence],
-        hits: &mut Vec<Hit>,
+        hits: &mut Vec<Hit<'t>>,
     ) {
         let FoldedText {
             text: folded,
@@ -849,7 +859,7 @@ impl<'g> Tagger<'g> {
                 paragraph,
                 sentence: sentence_of(start),
                 span: (start, end),
-                text: written.to_string(),
+                text: written,
                 entries,
                 type_word: followed_by_type_word(&text[end..])
                     || preceded_by_type_of(&text[..start]),
@@ -917,18 +927,18 @@ impl<'g> Tagger<'g> {
     /// weaker hints count: any country named, and towns whose sizeable
     /// namesakes are all in one country. (Letting every town vote would let
     /// a namesake vote for itself: "Port" for Réunion.)
-    fn context_countries(&self, hits: &[Hit]) -> HashSet<String> {
-        let mut strong = HashSet::new();
-        let mut weak = HashSet::new();
+    fn context_countries(&self, hits: &[Hit<'_>]) -> Context<'g> {
+        let mut strong = Context::default();
+        let mut weak = Context::default();
         let places = self.g.places().ok();
         for hit in hits.iter().filter(|h| !h.metonym) {
             if let Some(p) = hit.learned {
-                strong.insert(self.country_code(p).to_string());
+                strong.insert(self.country_code(p));
             }
             for e in &hit.entries {
                 match *e {
                     Entry::Country(i) => {
-                        let code = self.g.countries()[i as usize].code.clone();
+                        let code = self.g.countries()[i as usize].code.as_str();
                         if hit.located {
                             strong.insert(code);
                         } else {
@@ -939,31 +949,31 @@ impl<'g> Tagger<'g> {
                         id,
                         ambiguous: false,
                     } if hit.type_word || !self.has_foreign_place(hit, id) => {
-                        strong.insert(self.country_code(id).to_string());
+                        strong.insert(self.country_code(id));
                     }
                     // "the Gaza Strip", "the West Bank": the country is clear.
                     Entry::Region(r) => {
                         for &id in &self.m.regions[r as usize] {
-                            strong.insert(self.country_code(id).to_string());
+                            strong.insert(self.country_code(id));
                         }
                     }
                     _ => {}
                 }
             }
             let Some(places) = places else { continue };
-            let big: HashSet<&str> = hit
-                .entries
-                .iter()
-                .filter_map(|e| match e {
-                    Entry::Place(i) => Some(&places.places[*i as usize]),
-                    _ => None,
-                })
-                .filter(|p| !p.word && p.population >= CONTEXT_TOWN)
-                .map(|p| self.country_code(p.province))
-                .collect();
-            let usable = !is_short_acronym(&hit.text) && !DEMONYMS.contains(&hit.text.as_str());
-            if big.len() == 1 && usable {
-                weak.extend(big.into_iter().map(str::to_string));
+            let big = only_one(
+                hit.entries
+                    .iter()
+                    .filter_map(|e| match e {
+                        Entry::Place(i) => Some(&places.places[*i as usize]),
+                        _ => None,
+                    })
+                    .filter(|p| !p.word && p.population >= CONTEXT_TOWN)
+                    .map(|p| self.country_code(p.province)),
+            );
+            let usable = !is_short_acronym(hit.text) && !DEMONYMS.contains(&hit.text);
+            if let (Some(code), true) = (big, usable) {
+                weak.insert(code);
             }
         }
         if strong.is_empty() {
@@ -975,7 +985,7 @@ impl<'g> Tagger<'g> {
 
     /// Whether the name is also a place in another country than province
     /// `id`'s ("Beni": a Bolivian department, a Congolese town).
-    fn has_foreign_place(&self, hit: &Hit, id: u32) -> bool {
+    fn has_foreign_place(&self, hit: &Hit<'_>, id: u32) -> bool {
         let Ok(places) = self.g.places() else {
             return false;
         };
@@ -996,7 +1006,7 @@ impl<'g> Tagger<'g> {
         )
     }
 
-    fn country_code(&self, province: u32) -> &str {
+    fn country_code(&self, province: u32) -> &'g str {
         &self.g.provinces()[province as usize].country_code
     }
 
@@ -1006,7 +1016,7 @@ impl<'g> Tagger<'g> {
 
     /// Decides what one match denotes, by priority: group, province,
     /// country, place.
-    fn resolve(&self, hit: &Hit, context: &HashSet<String>) -> Option<(TagValue, Rule)> {
+    fn resolve(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<(TagValue, Rule)> {
         if let Some(p) = hit.learned {
             return Some((TagValue::Province(self.province(p)), Rule::LearnedPlace));
         }
@@ -1041,7 +1051,7 @@ impl<'g> Tagger<'g> {
         Some((TagValue::Province(self.province(p)), Rule::PlaceToProvince))
     }
 
-    fn resolve_province(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
+    fn resolve_province(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<u32> {
         // Only a city stands for a government ("Kyiv did not confirm");
         // "officials in Norte de Santander said" is still a place.
         if hit.metonym && self.is_city(hit) {
@@ -1095,57 +1105,50 @@ impl<'g> Tagger<'g> {
         }
     }
 
-    fn resolve_place(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
+    fn resolve_place(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<u32> {
         let places = self.g.places().ok()?;
-        if PERSONAL_NAME_PARTS.contains(&hit.text.as_str())
-            || DEMONYMS.contains(&hit.text.as_str())
-            || is_short_acronym(&hit.text)
+        if PERSONAL_NAME_PARTS.contains(&hit.text)
+            || DEMONYMS.contains(&hit.text)
+            || is_short_acronym(hit.text)
             || hit.metonym
             || hit.feature
         {
             return None;
         }
-        let candidates: Vec<&PlaceEntry> = hit
-            .entries
-            .iter()
-            .filter_map(|e| match e {
-                Entry::Place(i) => Some(&places.places[*i as usize]),
-                _ => None,
-            })
-            .filter(|p| !p.word || hit.settlement)
-            .collect();
-        let best =
-            |list: &[&PlaceEntry]| list.iter().max_by_key(|p| p.population).map(|p| p.province);
-        let in_context: Vec<&PlaceEntry> = candidates
-            .iter()
-            .copied()
-            .filter(|p| context.contains(self.country_code(p.province)))
-            .collect();
-        if !in_context.is_empty() {
-            return best(&in_context);
+        // Iterators walked again rather than collected: this runs for most
+        // hits, and the lists are short.
+        let candidates = || {
+            hit.entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Place(i) => Some(&places.places[*i as usize]),
+                    _ => None,
+                })
+                .filter(|p| !p.word || hit.settlement)
+        };
+        let best = |list: &mut dyn Iterator<Item = &PlaceEntry>| {
+            list.max_by_key(|p| p.population).map(|p| p.province)
+        };
+        let in_context =
+            || candidates().filter(|p| context.contains(self.country_code(p.province)));
+        if in_context().next().is_some() {
+            return best(&mut in_context());
         }
         // A place outside the countries the article is about is far more
         // often a namesake ("Thai", "Malian", "Port") than a second theatre.
         if !context.is_empty() {
             return None;
         }
-        let plain: Vec<&PlaceEntry> = candidates
-            .iter()
-            .copied()
-            .filter(|p| !p.elsewhere && p.population >= MIN_UNCONFIRMED_POPULATION)
-            .collect();
-        let countries: HashSet<&str> = plain
-            .iter()
-            .map(|p| self.country_code(p.province))
-            .collect();
-        if countries.len() == 1 {
-            best(&plain)
+        let plain =
+            || candidates().filter(|p| !p.elsewhere && p.population >= MIN_UNCONFIRMED_POPULATION);
+        if only_one(plain().map(|p| self.country_code(p.province))).is_some() {
+            best(&mut plain())
         } else {
             None
         }
     }
 
-    fn pick_by_context(&self, provinces: &[u32], context: &HashSet<String>) -> Option<u32> {
+    fn pick_by_context(&self, provinces: &[u32], context: &Context<'_>) -> Option<u32> {
         let mut unique: Vec<u32> = provinces.to_vec();
         unique.sort_unstable();
         unique.dedup();
@@ -1263,7 +1266,8 @@ struct Sentence {
     background: OnceCell<bool>,
 }
 
-struct Hit {
+/// A name found in a paragraph; `'t` is the paragraph text's lifetime.
+struct Hit<'t> {
     /// A city standing for its government ("Moscow said").
     metonym: bool,
     /// A place name used for a river, valley… ("the Juba valley") or inside
@@ -1278,7 +1282,9 @@ struct Hit {
     paragraph: u32,
     sentence: usize,
     span: (usize, usize),
-    text: String,
+    /// The name as written (a slice of the paragraph: copied only into the
+    /// evidence of a hit that tags).
+    text: &'t str,
     entries: Vec<Entry>,
     type_word: bool,
     settlement: bool,
@@ -1286,10 +1292,10 @@ struct Hit {
     cued: Vec<u32>,
 }
 
-impl Hit {
+impl<'t> Hit<'t> {
     /// A hit on `text[span]` with no gazetteer entries and no context flags
     /// (learned places and cued villages fill in their own field).
-    fn plain(paragraph: u32, sentence: usize, text: &str, span: (usize, usize)) -> Hit {
+    fn plain(paragraph: u32, sentence: usize, text: &'t str, span: (usize, usize)) -> Hit<'t> {
         Hit {
             metonym: false,
             feature: false,
@@ -1298,7 +1304,7 @@ impl Hit {
             paragraph,
             sentence,
             span,
-            text: text[span.0..span.1].to_string(),
+            text: &text[span.0..span.1],
             entries: Vec::new(),
             type_word: false,
             settlement: false,
@@ -1612,13 +1618,15 @@ fn starts_capitalised(written: &str) -> bool {
 }
 
 fn followed_by_type_word(after: &str) -> bool {
-    let word: String = after
-        .trim_start_matches([' ', '\'', '’'])
-        .chars()
-        .take_while(|c| c.is_alphabetic())
-        .collect::<String>()
-        .to_lowercase();
-    TYPE_WORDS.contains(&word.as_str())
+    let rest = after.trim_start_matches([' ', '\'', '’']);
+    let word = &rest[..rest
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(rest.len())];
+    if word.is_ascii() {
+        // Asked of every name: compare without building a lower-case copy.
+        return TYPE_WORDS.iter().any(|t| t.eq_ignore_ascii_case(word));
+    }
+    TYPE_WORDS.contains(&word.to_lowercase().as_str())
 }
 
 fn preceded_by_type_of(before: &str) -> bool {
