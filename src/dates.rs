@@ -243,6 +243,12 @@ mod tests {
     }
 
     #[test]
+    fn the_date_pattern_compiles_in_both_forms() {
+        assert!(!DATE_EXPR.unicode().is_match(""));
+        assert!(!DATE_EXPR.for_text("").is_match(""));
+    }
+
+    #[test]
     fn words_that_look_like_months_do_not_match() {
         let pubd = d(2025, 8, 21);
         assert_eq!(first("they may attack", pubd), None);

@@ -1728,6 +1728,24 @@ fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
 mod tests {
     use super::*;
 
+    /// The Unicode forms are compiled only when a non-ASCII text needs
+    /// them: compile each here.
+    #[test]
+    fn every_pattern_compiles_in_both_forms() {
+        let twins = [
+            &*SETTLEMENT_CUE,
+            &*BACKGROUND_CUE,
+            &*YEAR,
+            &*MONTH_NAME,
+            &*SAID_BEFORE,
+            &*SAID_AFTER,
+        ];
+        for twin in twins.into_iter().chain(LEARN.iter()) {
+            assert!(!twin.unicode().is_match(""));
+            assert!(!twin.for_text("").is_match(""));
+        }
+    }
+
     #[test]
     fn settlement_cues_are_the_regex_group() {
         let texts = [

@@ -14,23 +14,37 @@
 //! with Unicode off, which finds the same matches with the same groups;
 //! any other haystack with the pattern as written.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 /// A pattern compiled twice: as written, and for ASCII haystacks.
 #[derive(Debug)]
 pub(crate) struct Twin {
-    unicode: Regex,
+    pattern: String,
+    /// The pattern as written, compiled when a non-ASCII text first needs
+    /// it (the Unicode forms are most of the compile time, ~40 ms per
+    /// process, and an English corpus may never need them).
+    unicode: OnceLock<Regex>,
     ascii: Regex,
 }
 
 impl Twin {
-    /// Compiles `pattern` and its ASCII twin. The patterns are constants of
-    /// this crate: a failure is a bug that every test run shows.
+    /// Compiles the ASCII twin of `pattern` (the pattern itself on first
+    /// use). The patterns are constants of this crate: a failure is a bug
+    /// that every test run shows (see the tests of each pattern's module).
     pub(crate) fn new(pattern: &str) -> Twin {
         Twin {
-            unicode: Regex::new(pattern).expect("built-in regex"),
+            pattern: pattern.to_string(),
+            unicode: OnceLock::new(),
             ascii: Regex::new(&ascii_pattern(pattern)).expect("built-in regex (ASCII twin)"),
         }
+    }
+
+    /// The pattern as written.
+    pub(crate) fn unicode(&self) -> &Regex {
+        self.unicode
+            .get_or_init(|| Regex::new(&self.pattern).expect("built-in regex"))
     }
 
     /// The regex to search `haystack` with.
@@ -39,7 +53,7 @@ impl Twin {
         if haystack.is_ascii() {
             &self.ascii
         } else {
-            &self.unicode
+            self.unicode()
         }
     }
 }
@@ -78,7 +92,7 @@ mod tests {
             "bathe Them",
         ] {
             let a = t
-                .unicode
+                .unicode()
                 .captures(text)
                 .map(|c| c.get(1).map(|m| m.range()));
             let b = t
