@@ -26,10 +26,8 @@
 
 use std::sync::LazyLock;
 
+use crate::tagging::{Rule, Twin};
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
-use regex::Regex;
-
-use crate::tagging::Rule;
 
 /// A date expression found in a text and the day it denotes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +42,7 @@ pub struct FoundDate {
 
 const MONTHS: &str = r"Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sep(?:tember|t\.|t|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?";
 
-static DATE_EXPR: LazyLock<Regex> = LazyLock::new(|| {
+static DATE_EXPR: LazyLock<Twin> = LazyLock::new(|| {
     let pattern = format!(
         r"(?x)
         \b(?P<md_month>{MONTHS})\s+(?P<md_day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_year>(?:19|20)\d\d)\b)?
@@ -57,8 +55,9 @@ static DATE_EXPR: LazyLock<Regex> = LazyLock::new(|| {
       | \b(?:[Ii]n|[Ss]ince|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<month_only>January|February|March|April|May|June|July|August|September|October|November|December)\b(?:\s+(?P<mo_year>(?:19|20)\d\d)\b)?
     "
     );
-    // The pattern is a constant: a failure here is a bug caught by every test.
-    Regex::new(&pattern).expect("built-in date regex")
+    // The pattern is a constant: a failure here is a bug caught by every
+    // test. ASCII text is searched with Unicode off (see `Twin`).
+    Twin::new(&pattern)
 });
 
 /// Finds the first date expression in `text` that resolves against the
@@ -71,6 +70,7 @@ pub fn resolve(text: &str, published: Option<NaiveDate>) -> Option<FoundDate> {
 /// Every date expression of `text` that resolves, in text order.
 pub fn resolve_all(text: &str, published: Option<NaiveDate>) -> Vec<FoundDate> {
     DATE_EXPR
+        .for_text(text)
         .captures_iter(text)
         .filter_map(|caps| {
             let m = caps.get(0)?;
@@ -240,6 +240,12 @@ mod tests {
             resolve("on 3 May 2024", None).map(|f| f.date),
             Some(d(2024, 5, 3))
         );
+    }
+
+    #[test]
+    fn the_date_pattern_compiles_in_both_forms() {
+        assert!(!DATE_EXPR.unicode().is_match(""));
+        assert!(!DATE_EXPR.for_text("").is_match(""));
     }
 
     #[test]

@@ -515,7 +515,7 @@ fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> Vec<Strin
 pub fn fold(name: &str) -> String {
     // Names are folded by the hundred thousand when the gazetteer loads:
     // skip the offsets and word spans nobody reads.
-    FoldedText::build(name, false).text
+    FoldedText::build(name, false, false).text
 }
 
 /// [`fold`], also giving for every byte of the folded string the offset of
@@ -537,73 +537,116 @@ pub(crate) struct FoldedText {
     pub offsets: Vec<usize>,
     /// Byte spans of `text`'s words.
     pub words: Vec<(usize, usize)>,
+    /// For each word, `offsets` at its start and at its end: where it
+    /// starts in the original, and where what follows it does. A match
+    /// starts and ends on word boundaries, so this is all the tagger needs
+    /// (see [`FoldedText::refill`]).
+    pub word_offsets: Vec<(usize, usize)>,
 }
 
+/// What an ASCII byte does when folded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AsciiClass {
+    /// A letter or digit: kept, lower-cased, part of a word.
+    Word,
+    /// White space, hyphen, underscore or dot: at most one space.
+    Separator,
+    /// `'` or `` ` ``: dropped, or a space before a possessive `s`.
+    Apostrophe,
+    /// Any other ASCII byte: kept as it is, outside words.
+    Other,
+    /// A byte of a multi-byte char (the fold steps over whole chars, so
+    /// it only ever looks up a char's first byte).
+    NonAscii,
+}
+
+/// [`AsciiClass`] of every byte value, so that the fold's inner loop makes
+/// one table look-up per byte instead of a chain of comparisons.
+static ASCII_CLASS: [AsciiClass; 256] = {
+    let mut table = [AsciiClass::NonAscii; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = if byte.is_ascii_alphanumeric() {
+            AsciiClass::Word
+        } else {
+            match byte {
+                b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'-' | b'_' | b'.' => {
+                    AsciiClass::Separator
+                }
+                b'\'' | b'`' => AsciiClass::Apostrophe,
+                _ => AsciiClass::Other,
+            }
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Every ASCII letter or digit lower-cased, every other byte 0: the inner
+/// loop of [`Folding::run_ascii`] tests and lower-cases a byte with one
+/// look-up.
+static WORD_LOWER: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() {
+            table[b] = byte.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+};
+
 impl FoldedText {
+    /// Folds `original` with every span: words, word offsets and the
+    /// offset of every byte.
     pub fn new(original: &str) -> FoldedText {
-        FoldedText::build(original, true)
+        FoldedText::build(original, true, true)
     }
 
-    /// Folds `original`; the offsets and words only if `spans`.
-    fn build(original: &str, spans: bool) -> FoldedText {
-        let mut f = Folding {
-            out: Vec::with_capacity(original.len()),
-            offsets: Vec::with_capacity(if spans { original.len() + 1 } else { 0 }),
-            words: Vec::with_capacity(if spans { original.len() / 5 } else { 0 }),
-            spans,
+    /// Folds `original` into this value, reusing its buffers (the tagger
+    /// folds every paragraph: one set of buffers per article, not three
+    /// allocations per paragraph). Fills the words and their offsets but
+    /// not `offsets`, which would cost a write of eight bytes per byte of
+    /// text that nothing reads.
+    pub fn refill(&mut self, original: &str) {
+        let mut out = std::mem::take(&mut self.text).into_bytes();
+        out.clear();
+        let mut words = std::mem::take(&mut self.words);
+        words.clear();
+        let mut word_offsets = std::mem::take(&mut self.word_offsets);
+        word_offsets.clear();
+        let f = Folding {
+            out,
+            offsets: Vec::new(),
+            words,
+            word_offsets,
+            want_words: true,
+            want_offsets: false,
             word_start: None,
+            word_origin: 0,
             pending_space: false,
         };
-        let bytes = original.as_bytes();
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            // ASCII, nearly all of the text, byte by byte; anything else as
-            // a char (any byte under 0x80 is a whole char in UTF-8).
-            if b.is_ascii_alphanumeric() {
-                // A run of ASCII letters and digits goes in at once.
-                let run = bytes[i..]
-                    .iter()
-                    .position(|b| !b.is_ascii_alphanumeric())
-                    .map_or(bytes.len(), |n| i + n);
-                f.push_ascii_word(i, &bytes[i..run]);
-                i = run;
-                continue;
-            }
-            if b.is_ascii() {
-                match b {
-                    b'\'' | b'`' => f.apostrophe(&original[i + 1..]),
-                    b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'-' | b'_' | b'.' => {
-                        f.separator()
-                    }
-                    _ => f.push(i, b.to_ascii_lowercase()),
-                }
-                i += 1;
-                continue;
-            }
-            let Some(c) = original[i..].chars().next() else {
-                break;
-            };
-            let next = i + c.len_utf8();
-            if is_apostrophe(c) {
-                f.apostrophe(&original[next..]);
-            } else if c.is_whitespace() || matches!(c, '\u{2010}'..='\u{2015}') {
-                f.separator();
-            } else {
-                // The space goes in even if the char folds to nothing (a lone
-                // combining mark), as folding always did.
-                f.flush_space(i);
-                for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
-                    for l in d.to_lowercase() {
-                        let mut buf = [0u8; 4];
-                        for &byte in l.encode_utf8(&mut buf).as_bytes() {
-                            f.push_byte(i, byte, l.is_alphanumeric());
-                        }
-                    }
-                }
-            }
-            i = next;
-        }
-        f.finish(original.len())
+        *self = f.run(original);
+    }
+
+    /// Folds `original`; its words and their offsets only if `words`, the
+    /// offset of every byte only if `offsets`.
+    fn build(original: &str, words: bool, offsets: bool) -> FoldedText {
+        let f = Folding {
+            out: Vec::with_capacity(original.len()),
+            offsets: Vec::new(),
+            words: Vec::new(),
+            word_offsets: Vec::new(),
+            want_words: words,
+            want_offsets: offsets,
+            word_start: None,
+            word_origin: 0,
+            pending_space: false,
+        };
+        f.run(original)
     }
 }
 
@@ -612,13 +655,179 @@ struct Folding {
     out: Vec<u8>,
     offsets: Vec<usize>,
     words: Vec<(usize, usize)>,
-    /// Whether to fill `offsets` and `words`.
-    spans: bool,
+    word_offsets: Vec<(usize, usize)>,
+    /// Whether to fill `words` and `word_offsets`.
+    want_words: bool,
+    /// Whether to fill `offsets`.
+    want_offsets: bool,
+    /// Where the current word starts in `out`, if inside one.
     word_start: Option<usize>,
+    /// Where the current word starts in the original.
+    word_origin: usize,
     pending_space: bool,
 }
 
 impl Folding {
+    fn run(mut self, original: &str) -> FoldedText {
+        if original.is_ascii() {
+            return self.run_ascii(original.as_bytes());
+        }
+        let bytes = original.as_bytes();
+        self.out.reserve(bytes.len());
+        if self.want_words {
+            self.words.reserve(bytes.len() / 5);
+            self.word_offsets.reserve(bytes.len() / 5);
+        }
+        if self.want_offsets {
+            self.offsets.reserve(bytes.len() + 1);
+        }
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            // ASCII, nearly all of the text, byte by byte; anything else as
+            // a char (any byte under 0x80 is a whole char in UTF-8).
+            match ASCII_CLASS[usize::from(b)] {
+                AsciiClass::Word => i = self.push_ascii_word(i, bytes),
+                AsciiClass::Separator => {
+                    self.separator();
+                    i += 1;
+                }
+                AsciiClass::Apostrophe => {
+                    self.apostrophe(&original[i + 1..]);
+                    i += 1;
+                }
+                AsciiClass::Other => {
+                    // Not a letter: lower-casing leaves it as it is.
+                    self.push_byte(i, b, false);
+                    i += 1;
+                }
+                AsciiClass::NonAscii => {
+                    let Some(c) = original[i..].chars().next() else {
+                        break;
+                    };
+                    let next = i + c.len_utf8();
+                    self.non_ascii(i, c, &original[next..]);
+                    i = next;
+                }
+            }
+        }
+        self.finish(original.len())
+    }
+
+    /// [`Folding::run`] for an ASCII text, nearly every paragraph of a news
+    /// corpus: the same steps with the state in locals and the output
+    /// written in place (folded ASCII is never longer than the original: a
+    /// space stands for at least one separator), about a third of the
+    /// instructions of the general loop.
+    fn run_ascii(mut self, bytes: &[u8]) -> FoldedText {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        out.resize(bytes.len(), 0);
+        // Invariant: w <= i, so `out[w]` is in bounds.
+        let mut w = 0;
+        let mut i = 0;
+        let mut pending_space = false;
+        let mut word_start: Option<usize> = None;
+        let mut word_origin = 0;
+        while let Some(&b) = bytes.get(i) {
+            let class = ASCII_CLASS[usize::from(b)];
+            match class {
+                AsciiClass::Separator => {
+                    pending_space = w > 0;
+                    i += 1;
+                    continue;
+                }
+                AsciiClass::Apostrophe => {
+                    let rest = &bytes[i + 1..];
+                    let possessive = matches!(rest.first(), Some(b's' | b'S'))
+                        && !rest.get(1).is_some_and(u8::is_ascii_alphanumeric);
+                    pending_space |= possessive && w > 0;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if pending_space {
+                // The space ends the word before it and maps to what follows.
+                pending_space = false;
+                if let Some(s) = word_start.take() {
+                    if self.want_words {
+                        self.words.push((s, w));
+                        self.word_offsets.push((word_origin, i));
+                    }
+                }
+                out[w] = b' ';
+                w += 1;
+                if self.want_offsets {
+                    self.offsets.push(i);
+                }
+            }
+            if class == AsciiClass::Word {
+                if word_start.is_none() {
+                    word_start = Some(w);
+                    word_origin = i;
+                }
+                let from = i;
+                // Scanned, lower-cased and copied in one pass; zipped
+                // iterators need no bounds checks.
+                let mut run = 0;
+                for (&c, o) in bytes[i..].iter().zip(&mut out[w..]) {
+                    let lower = WORD_LOWER[usize::from(c)];
+                    if lower == 0 {
+                        break;
+                    }
+                    *o = lower;
+                    run += 1;
+                }
+                w += run;
+                i += run;
+                if self.want_offsets {
+                    self.offsets.extend(from..i);
+                }
+            } else {
+                // Any other ASCII byte: kept as it is, outside words.
+                if let Some(s) = word_start.take() {
+                    if self.want_words {
+                        self.words.push((s, w));
+                        self.word_offsets.push((word_origin, i));
+                    }
+                }
+                out[w] = b;
+                w += 1;
+                if self.want_offsets {
+                    self.offsets.push(i);
+                }
+                i += 1;
+            }
+        }
+        out.truncate(w);
+        self.out = out;
+        self.word_start = word_start;
+        self.word_origin = word_origin;
+        self.finish(bytes.len())
+    }
+
+    /// A char outside ASCII at offset `at`, `rest` the text after it.
+    #[cold]
+    fn non_ascii(&mut self, at: usize, c: char, rest: &str) {
+        if is_apostrophe(c) {
+            self.apostrophe(rest);
+        } else if c.is_whitespace() || matches!(c, '\u{2010}'..='\u{2015}') {
+            self.separator();
+        } else {
+            // The space goes in even if the char folds to nothing (a lone
+            // combining mark), as folding always did.
+            self.flush_space(at);
+            for d in std::iter::once(c).nfkd().filter(|d| !is_combining_mark(*d)) {
+                for l in d.to_lowercase() {
+                    let mut buf = [0u8; 4];
+                    for &byte in l.encode_utf8(&mut buf).as_bytes() {
+                        self.push_byte(at, byte, l.is_alphanumeric());
+                    }
+                }
+            }
+        }
+    }
+
     fn apostrophe(&mut self, rest: &str) {
         // A possessive stays a word apart ("the Kurdistan Region's forces"
         // names the Kurdistan Region); elsewhere the apostrophe just goes
@@ -630,52 +839,74 @@ impl Folding {
         self.pending_space = !self.out.is_empty();
     }
 
-    fn push(&mut self, at: usize, ascii: u8) {
-        self.push_byte(at, ascii, ascii.is_ascii_alphanumeric());
-    }
-
-    /// Letters and digits from offset `at` of the original, all ASCII.
-    fn push_ascii_word(&mut self, at: usize, run: &[u8]) {
+    /// The run of ASCII letters and digits at offset `at` of `bytes`, copied
+    /// and lower-cased as a whole; returns where the run ends.
+    #[inline]
+    fn push_ascii_word(&mut self, at: usize, bytes: &[u8]) -> usize {
         self.flush_space(at);
         if self.word_start.is_none() {
             self.word_start = Some(self.out.len());
+            self.word_origin = at;
         }
-        self.out.extend(run.iter().map(u8::to_ascii_lowercase));
-        if self.spans {
-            self.offsets.extend(at..at + run.len());
+        let end = bytes[at..]
+            .iter()
+            .position(|&b| ASCII_CLASS[usize::from(b)] != AsciiClass::Word)
+            .map_or(bytes.len(), |n| at + n);
+        let from = self.out.len();
+        self.out.extend_from_slice(&bytes[at..end]);
+        self.out[from..].make_ascii_lowercase();
+        if self.want_offsets {
+            self.offsets.extend(at..end);
         }
+        end
     }
 
+    /// Writes the pending space, if any, with the offset of what follows it.
+    #[inline]
     fn flush_space(&mut self, at: usize) {
         if self.pending_space {
             self.pending_space = false;
-            self.push_byte(at, b' ', false);
+            self.push_unspaced(at, b' ', false);
         }
     }
 
+    #[inline]
     fn push_byte(&mut self, at: usize, byte: u8, word: bool) {
         self.flush_space(at);
+        self.push_unspaced(at, byte, word);
+    }
+
+    /// [`Folding::push_byte`] once the pending space is written.
+    #[inline]
+    fn push_unspaced(&mut self, at: usize, byte: u8, word: bool) {
         match (word, self.word_start) {
-            (true, None) => self.word_start = Some(self.out.len()),
+            (true, None) => {
+                self.word_start = Some(self.out.len());
+                self.word_origin = at;
+            }
             (false, Some(s)) => {
-                if self.spans {
+                if self.want_words {
                     self.words.push((s, self.out.len()));
+                    self.word_offsets.push((self.word_origin, at));
                 }
                 self.word_start = None;
             }
             _ => {}
         }
         self.out.push(byte);
-        if self.spans {
+        if self.want_offsets {
             self.offsets.push(at);
         }
     }
 
     fn finish(mut self, end: usize) -> FoldedText {
-        if self.spans {
+        if self.want_words {
             if let Some(s) = self.word_start {
                 self.words.push((s, self.out.len()));
+                self.word_offsets.push((self.word_origin, end));
             }
+        }
+        if self.want_offsets {
             self.offsets.push(end);
         }
         // Only whole chars were pushed, so this never fails.
@@ -685,6 +916,7 @@ impl Folding {
             text,
             offsets: self.offsets,
             words: self.words,
+            word_offsets: self.word_offsets,
         }
     }
 }
@@ -969,6 +1201,37 @@ mod tests {
         ) {
             let f = FoldedText::new(&text);
             let (folded, offsets) = fold_char_by_char(&text);
+            // Each word's offsets are those of its first byte and of the
+            // byte after it.
+            let ends: Vec<(usize, usize)> =
+                f.words.iter().map(|&(s, e)| (offsets[s], offsets[e])).collect();
+            prop_assert_eq!(&f.word_offsets, &ends);
+            // Buffers reused from a longer text leave nothing behind.
+            let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
+            reused.refill(&text);
+            prop_assert_eq!(&reused.text, &folded);
+            prop_assert!(reused.offsets.is_empty());
+            prop_assert_eq!(&reused.words, &f.words);
+            prop_assert_eq!(&reused.word_offsets, &ends);
+        }
+
+        /// The same for ASCII texts, which take their own path.
+        #[test]
+        fn ascii_folding_matches_char_by_char(text in "[a-zA-Z0-9 ,.'`_()\\-\t\n]{0,80}") {
+            let f = FoldedText::new(&text);
+            let (folded, offsets) = fold_char_by_char(&text);
+            prop_assert_eq!(&f.text, &folded);
+            prop_assert_eq!(&fold(&text), &folded);
+            prop_assert_eq!(&f.offsets, &offsets);
+            prop_assert_eq!(&f.words, &words_char_by_char(&folded));
+            let ends: Vec<(usize, usize)> =
+                f.words.iter().map(|&(s, e)| (offsets[s], offsets[e])).collect();
+            prop_assert_eq!(&f.word_offsets, &ends);
+            let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
+            reused.refill(&text);
+            prop_assert_eq!(&reused.text, &folded);
+            prop_assert_eq!(&reused.words, &f.words);
+            prop_assert_eq!(&reused.word_offsets, &ends);
             prop_assert_eq!(&f.text, &folded);
             prop_assert_eq!(&fold(&text), &folded);
             prop_assert_eq!(&f.offsets, &offsets);

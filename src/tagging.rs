@@ -38,7 +38,7 @@
 //! ```
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
@@ -51,7 +51,9 @@ use crate::error::{Error, Result};
 use crate::gazetteer::{fold, FoldedText, Gazetteer, PlaceEntry, Province};
 
 mod names;
+mod twin;
 use names::NameTable;
+pub(crate) use twin::Twin;
 
 /// The rule that produced a tag, shown by `frontline explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -443,6 +445,16 @@ impl std::fmt::Debug for Tagger<'_> {
     }
 }
 
+/// Country codes of the countries an article is about.
+type Context<'g> = rustc_hash::FxHashSet<&'g str>;
+
+/// The one value `values` yields, however many times; `None` if it yields
+/// none or two different ones (the size-one test of a set, without the set).
+fn only_one<'a>(mut values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
+}
+
 /// Population a town needs to set the article's country on its own.
 const CONTEXT_TOWN: u64 = 20_000;
 
@@ -539,9 +551,10 @@ const TYPE_WORDS: &[&str] = &[
     "regions",
 ];
 
-static SETTLEMENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b(?:town|village|city|hamlet|settlement|camp|district|area|outskirts|suburb|neighbou?rhood|locality|market town|border town|border crossing)s?\s+of\s+({NAME})"))
-        .expect("built-in regex")
+static SETTLEMENT_CUE: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(&format!(
+        r"\b(?:town|village|city|hamlet|settlement|camp|district|area|outskirts|suburb|neighbou?rhood|locality|market town|border town|border crossing)s?\s+of\s+({NAME})"
+    ))
 });
 
 /// The names that follow a settlement cue ("the town of Atmeh"), as byte
@@ -550,6 +563,7 @@ static SETTLEMENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
 /// name is what follows the cue's `of` and its white space.
 fn settlement_cues(text: &str) -> Vec<(usize, usize)> {
     SETTLEMENT_CUE
+        .for_text(text)
         .find_iter(text)
         .filter_map(|m| {
             let cue = m.as_str();
@@ -588,7 +602,7 @@ fn has_comma_article(text: &str) -> bool {
     })
 }
 
-static LEARN: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static LEARN: LazyLock<Vec<Twin>> = LazyLock::new(|| {
     let prov = r"(\p{Lu}[\p{L}'’-]+(?:\s\p{Lu}[\p{L}'’-]+)?)";
     let types = r"(?:province|governorate|state|region|oblast)";
     let kinds = r"(?:town|village|city|hamlet|settlement|camp|district|border town|market town)";
@@ -602,21 +616,22 @@ static LEARN: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         format!(r"\bin\s+({NAME}),\s+{prov}\s+{types}"),
     ]
     .into_iter()
-    .map(|p| Regex::new(&p).expect("built-in regex"))
+    .map(|p| Twin::new(&p))
     .collect()
 });
 
-static BACKGROUND_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:last (?:year|month|week)|previous(?:ly)?|in the past|years ago|months ago|a year ago|earlier this year|in recent (?:years|months)|since (?:19|20)\d\d|in (?:19|20)\d\d|(?:19|20)\d0s|originated|after (?:losing|the fall of)|similar (?:raid|attack|strike|operation)s?)\b")
-        .expect("built-in regex")
+static BACKGROUND_CUE: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
+        r"(?i)\b(?:last (?:year|month|week)|previous(?:ly)?|in the past|years ago|months ago|a year ago|earlier this year|in recent (?:years|months)|since (?:19|20)\d\d|in (?:19|20)\d\d|(?:19|20)\d0s|originated|after (?:losing|the fall of)|similar (?:raid|attack|strike|operation)s?)\b",
+    )
 });
 
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:19|20)\d\d\b").expect("built-in regex"));
+static YEAR: LazyLock<Twin> = LazyLock::new(|| Twin::new(r"\b(?:19|20)\d\d\b"));
 
-static MONTH_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b")
-        .expect("built-in regex")
+static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
+        r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b",
+    )
 });
 
 impl<'g> Tagger<'g> {
@@ -677,7 +692,7 @@ impl<'g> Tagger<'g> {
             // most paragraphs skip the patterns altogether.
             let typed = TYPE_WORD.is_match(&p.text);
             let appositive = has_comma_article(&p.text);
-            for (k, re) in LEARN.iter().enumerate() {
+            for (k, re) in LEARN.iter().map(|twin| twin.for_text(&p.text)).enumerate() {
                 if !(if k == 1 { appositive } else { typed }) {
                     continue;
                 }
@@ -720,6 +735,7 @@ impl<'g> Tagger<'g> {
         let published = article.published.map(|d| d.date_naive());
         let mut hits = Vec::new();
         let mut sentences = Vec::new();
+        let mut folded = FoldedText::default();
         for (i, p) in article.paragraphs.iter().enumerate() {
             let first_sentence = sentences.len();
             sentences.extend(
@@ -732,7 +748,15 @@ impl<'g> Tagger<'g> {
                         background: OnceCell::new(),
                     }),
             );
-            self.find_names(p.ordinal, &p.text, first_sentence, &sentences, &mut hits);
+            folded.refill(&p.text);
+            self.find_names(
+                p.ordinal,
+                &p.text,
+                &folded,
+                first_sentence,
+                &sentences,
+                &mut hits,
+            );
         }
         let context = self.context_countries(&hits);
         // Whether a sentence is background is asked only of sentences that
@@ -761,7 +785,7 @@ impl<'g> Tagger<'g> {
                         rule,
                         paragraph: hit.paragraph,
                         span: hit.span,
-                        text: hit.text.clone(),
+                        text: hit.text.to_string(),
                     },
                 ));
             }
@@ -774,19 +798,21 @@ impl<'g> Tagger<'g> {
         tags
     }
 
-    fn find_names(
+    fn find_names<'t>(
         &self,
         paragraph: u32,
-        text: &str,
+        text: &'t str,
+        folded: &FoldedText,
         first_sentence: usize,
         sentences: &[Sentence],
-        hits: &mut Vec<Hit>,
+        hits: &mut Vec<Hit<'t>>,
     ) {
         let FoldedText {
             text: folded,
-            offsets,
             words,
-        } = FoldedText::new(text);
+            word_offsets,
+            ..
+        } = folded;
         let sentence_of = |start: usize| {
             sentences[first_sentence..]
                 .iter()
@@ -795,15 +821,15 @@ impl<'g> Tagger<'g> {
         };
         let cues = settlement_cues(text);
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        let may_start = |word: &str, at: usize| {
-            let written = offsets.get(at).and_then(|&o| text.get(o..));
+        let may_start = |word: &str, k: usize| {
+            let written = word_offsets.get(k).and_then(|&(o, _)| text.get(o..));
             !written
                 .and_then(|w| w.chars().next())
                 .is_some_and(char::is_lowercase)
                 || self.m.lower_starts.contains(word)
         };
-        for m in self.m.names.find_all(&folded, &words, may_start) {
-            let Some((start, end)) = original_span(&folded, &offsets, text, m.start, m.end) else {
+        for m in self.m.names.find_all(folded, words, may_start) {
+            let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
                 continue;
             };
             let written = &text[start..end];
@@ -833,7 +859,7 @@ impl<'g> Tagger<'g> {
                 paragraph,
                 sentence: sentence_of(start),
                 span: (start, end),
-                text: written.to_string(),
+                text: written,
                 entries,
                 type_word: followed_by_type_word(&text[end..])
                     || preceded_by_type_of(&text[..start]),
@@ -842,8 +868,8 @@ impl<'g> Tagger<'g> {
                 cued: Vec::new(),
             });
         }
-        for m in self.learned_table.find_all(&folded, &words, may_start) {
-            let Some((start, end)) = original_span(&folded, &offsets, text, m.start, m.end) else {
+        for m in self.learned_table.find_all(folded, words, may_start) {
+            let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
                 continue;
             };
             if overlaps(&taken, start, end)
@@ -901,18 +927,18 @@ impl<'g> Tagger<'g> {
     /// weaker hints count: any country named, and towns whose sizeable
     /// namesakes are all in one country. (Letting every town vote would let
     /// a namesake vote for itself: "Port" for Réunion.)
-    fn context_countries(&self, hits: &[Hit]) -> HashSet<String> {
-        let mut strong = HashSet::new();
-        let mut weak = HashSet::new();
+    fn context_countries(&self, hits: &[Hit<'_>]) -> Context<'g> {
+        let mut strong = Context::default();
+        let mut weak = Context::default();
         let places = self.g.places().ok();
         for hit in hits.iter().filter(|h| !h.metonym) {
             if let Some(p) = hit.learned {
-                strong.insert(self.country_code(p).to_string());
+                strong.insert(self.country_code(p));
             }
             for e in &hit.entries {
                 match *e {
                     Entry::Country(i) => {
-                        let code = self.g.countries()[i as usize].code.clone();
+                        let code = self.g.countries()[i as usize].code.as_str();
                         if hit.located {
                             strong.insert(code);
                         } else {
@@ -923,31 +949,31 @@ impl<'g> Tagger<'g> {
                         id,
                         ambiguous: false,
                     } if hit.type_word || !self.has_foreign_place(hit, id) => {
-                        strong.insert(self.country_code(id).to_string());
+                        strong.insert(self.country_code(id));
                     }
                     // "the Gaza Strip", "the West Bank": the country is clear.
                     Entry::Region(r) => {
                         for &id in &self.m.regions[r as usize] {
-                            strong.insert(self.country_code(id).to_string());
+                            strong.insert(self.country_code(id));
                         }
                     }
                     _ => {}
                 }
             }
             let Some(places) = places else { continue };
-            let big: HashSet<&str> = hit
-                .entries
-                .iter()
-                .filter_map(|e| match e {
-                    Entry::Place(i) => Some(&places.places[*i as usize]),
-                    _ => None,
-                })
-                .filter(|p| !p.word && p.population >= CONTEXT_TOWN)
-                .map(|p| self.country_code(p.province))
-                .collect();
-            let usable = !is_short_acronym(&hit.text) && !DEMONYMS.contains(&hit.text.as_str());
-            if big.len() == 1 && usable {
-                weak.extend(big.into_iter().map(str::to_string));
+            let big = only_one(
+                hit.entries
+                    .iter()
+                    .filter_map(|e| match e {
+                        Entry::Place(i) => Some(&places.places[*i as usize]),
+                        _ => None,
+                    })
+                    .filter(|p| !p.word && p.population >= CONTEXT_TOWN)
+                    .map(|p| self.country_code(p.province)),
+            );
+            let usable = !is_short_acronym(hit.text) && !DEMONYMS.contains(&hit.text);
+            if let (Some(code), true) = (big, usable) {
+                weak.insert(code);
             }
         }
         if strong.is_empty() {
@@ -959,7 +985,7 @@ impl<'g> Tagger<'g> {
 
     /// Whether the name is also a place in another country than province
     /// `id`'s ("Beni": a Bolivian department, a Congolese town).
-    fn has_foreign_place(&self, hit: &Hit, id: u32) -> bool {
+    fn has_foreign_place(&self, hit: &Hit<'_>, id: u32) -> bool {
         let Ok(places) = self.g.places() else {
             return false;
         };
@@ -980,7 +1006,7 @@ impl<'g> Tagger<'g> {
         )
     }
 
-    fn country_code(&self, province: u32) -> &str {
+    fn country_code(&self, province: u32) -> &'g str {
         &self.g.provinces()[province as usize].country_code
     }
 
@@ -990,7 +1016,7 @@ impl<'g> Tagger<'g> {
 
     /// Decides what one match denotes, by priority: group, province,
     /// country, place.
-    fn resolve(&self, hit: &Hit, context: &HashSet<String>) -> Option<(TagValue, Rule)> {
+    fn resolve(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<(TagValue, Rule)> {
         if let Some(p) = hit.learned {
             return Some((TagValue::Province(self.province(p)), Rule::LearnedPlace));
         }
@@ -1025,7 +1051,7 @@ impl<'g> Tagger<'g> {
         Some((TagValue::Province(self.province(p)), Rule::PlaceToProvince))
     }
 
-    fn resolve_province(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
+    fn resolve_province(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<u32> {
         // Only a city stands for a government ("Kyiv did not confirm");
         // "officials in Norte de Santander said" is still a place.
         if hit.metonym && self.is_city(hit) {
@@ -1079,57 +1105,50 @@ impl<'g> Tagger<'g> {
         }
     }
 
-    fn resolve_place(&self, hit: &Hit, context: &HashSet<String>) -> Option<u32> {
+    fn resolve_place(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<u32> {
         let places = self.g.places().ok()?;
-        if PERSONAL_NAME_PARTS.contains(&hit.text.as_str())
-            || DEMONYMS.contains(&hit.text.as_str())
-            || is_short_acronym(&hit.text)
+        if PERSONAL_NAME_PARTS.contains(&hit.text)
+            || DEMONYMS.contains(&hit.text)
+            || is_short_acronym(hit.text)
             || hit.metonym
             || hit.feature
         {
             return None;
         }
-        let candidates: Vec<&PlaceEntry> = hit
-            .entries
-            .iter()
-            .filter_map(|e| match e {
-                Entry::Place(i) => Some(&places.places[*i as usize]),
-                _ => None,
-            })
-            .filter(|p| !p.word || hit.settlement)
-            .collect();
-        let best =
-            |list: &[&PlaceEntry]| list.iter().max_by_key(|p| p.population).map(|p| p.province);
-        let in_context: Vec<&PlaceEntry> = candidates
-            .iter()
-            .copied()
-            .filter(|p| context.contains(self.country_code(p.province)))
-            .collect();
-        if !in_context.is_empty() {
-            return best(&in_context);
+        // Iterators walked again rather than collected: this runs for most
+        // hits, and the lists are short.
+        let candidates = || {
+            hit.entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Place(i) => Some(&places.places[*i as usize]),
+                    _ => None,
+                })
+                .filter(|p| !p.word || hit.settlement)
+        };
+        let best = |list: &mut dyn Iterator<Item = &PlaceEntry>| {
+            list.max_by_key(|p| p.population).map(|p| p.province)
+        };
+        let in_context =
+            || candidates().filter(|p| context.contains(self.country_code(p.province)));
+        if in_context().next().is_some() {
+            return best(&mut in_context());
         }
         // A place outside the countries the article is about is far more
         // often a namesake ("Thai", "Malian", "Port") than a second theatre.
         if !context.is_empty() {
             return None;
         }
-        let plain: Vec<&PlaceEntry> = candidates
-            .iter()
-            .copied()
-            .filter(|p| !p.elsewhere && p.population >= MIN_UNCONFIRMED_POPULATION)
-            .collect();
-        let countries: HashSet<&str> = plain
-            .iter()
-            .map(|p| self.country_code(p.province))
-            .collect();
-        if countries.len() == 1 {
-            best(&plain)
+        let plain =
+            || candidates().filter(|p| !p.elsewhere && p.population >= MIN_UNCONFIRMED_POPULATION);
+        if only_one(plain().map(|p| self.country_code(p.province))).is_some() {
+            best(&mut plain())
         } else {
             None
         }
     }
 
-    fn pick_by_context(&self, provinces: &[u32], context: &HashSet<String>) -> Option<u32> {
+    fn pick_by_context(&self, provinces: &[u32], context: &Context<'_>) -> Option<u32> {
         let mut unique: Vec<u32> = provinces.to_vec();
         unique.sort_unstable();
         unique.dedup();
@@ -1247,7 +1266,8 @@ struct Sentence {
     background: OnceCell<bool>,
 }
 
-struct Hit {
+/// A name found in a paragraph; `'t` is the paragraph text's lifetime.
+struct Hit<'t> {
     /// A city standing for its government ("Moscow said").
     metonym: bool,
     /// A place name used for a river, valley… ("the Juba valley") or inside
@@ -1262,7 +1282,9 @@ struct Hit {
     paragraph: u32,
     sentence: usize,
     span: (usize, usize),
-    text: String,
+    /// The name as written (a slice of the paragraph: copied only into the
+    /// evidence of a hit that tags).
+    text: &'t str,
     entries: Vec<Entry>,
     type_word: bool,
     settlement: bool,
@@ -1270,10 +1292,10 @@ struct Hit {
     cued: Vec<u32>,
 }
 
-impl Hit {
+impl<'t> Hit<'t> {
     /// A hit on `text[span]` with no gazetteer entries and no context flags
     /// (learned places and cued villages fill in their own field).
-    fn plain(paragraph: u32, sentence: usize, text: &str, span: (usize, usize)) -> Hit {
+    fn plain(paragraph: u32, sentence: usize, text: &'t str, span: (usize, usize)) -> Hit<'t> {
         Hit {
             metonym: false,
             feature: false,
@@ -1282,7 +1304,7 @@ impl Hit {
             paragraph,
             sentence,
             span,
-            text: text[span.0..span.1].to_string(),
+            text: &text[span.0..span.1],
             entries: Vec::new(),
             type_word: false,
             settlement: false,
@@ -1315,18 +1337,18 @@ fn known_place_in(g: &Gazetteer, name: &str, province: u32) -> bool {
 /// whole word there.
 fn original_span(
     folded: &str,
-    offsets: &[usize],
+    word_offsets: &[(usize, usize)],
     text: &str,
-    start: usize,
-    end: usize,
+    m: names::Found,
 ) -> Option<(usize, usize)> {
+    let (start, end) = (m.start, m.end);
     let before = folded[..start].chars().next_back();
     let after = folded[end..].chars().next();
     if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
         return None;
     }
-    let o_start = *offsets.get(start)?;
-    let o_end_raw = *offsets.get(end)?;
+    let o_start = word_offsets.get(m.first_word)?.0;
+    let o_end_raw = word_offsets.get(m.last_word)?.1;
     // The folded end maps to the start of the next kept character; trim the
     // dropped separators (apostrophes, hyphens, spaces) in between.
     let o_end = text[..o_end_raw]
@@ -1353,7 +1375,7 @@ fn is_metonym(before: &str, after: &str) -> bool {
         || AUXILIARIES.iter().any(|v| after.starts_with(v))
         || GOVERNMENT
             .iter()
-            .any(|g| lower_ends_with(before.chars().rev(), g))
+            .any(|g| text_lower_ends_with(before, g, false))
 }
 
 /// A place name that names a geographic feature ("the Juba valley") or is
@@ -1486,15 +1508,42 @@ fn is_descriptive(before: &str, after: &str) -> bool {
     SUFFIXES.iter().any(|s| after.starts_with(s))
         || PREFIXES
             .iter()
-            .any(|p| lower_ends_with(before.chars().rev(), p))
+            .any(|p| text_lower_ends_with(before, p, false))
 }
 
 fn is_located(before: &str) -> bool {
     const PREPOSITIONS: &[&str] = &[" in", " across", " inside", " into", " throughout"];
     let before = before.trim_end();
     // As if the text before began with a space: " in" matches "In" alone.
-    let spaced = || before.chars().rev().chain(std::iter::once(' '));
-    PREPOSITIONS.iter().any(|p| lower_ends_with(spaced(), p))
+    PREPOSITIONS
+        .iter()
+        .any(|p| text_lower_ends_with(before, p, true))
+}
+
+/// Whether `text`, with a space before it if `spaced`, ends with `suffix`
+/// (ASCII, lower case) once lower-cased; [`lower_ends_with`] with a fast
+/// path. The context checks ask this a dozen times per name, nearly always
+/// of ASCII text: an ASCII char lower-cases to exactly one ASCII char, so
+/// when the last `suffix.len()` bytes are ASCII they alone decide.
+fn text_lower_ends_with(text: &str, suffix: &str, spaced: bool) -> bool {
+    let (bytes, want) = (text.as_bytes(), suffix.as_bytes());
+    let tail = &bytes[bytes.len().saturating_sub(want.len())..];
+    if tail.is_ascii() {
+        if tail.len() == want.len() {
+            return tail.eq_ignore_ascii_case(want);
+        }
+        // All of `text` is ASCII and shorter than `suffix`: only the space
+        // before it can make up the difference.
+        return spaced
+            && want.len() == tail.len() + 1
+            && want.first() == Some(&b' ')
+            && tail.eq_ignore_ascii_case(&want[1..]);
+    }
+    if spaced {
+        lower_ends_with(text.chars().rev().chain(std::iter::once(' ')), suffix)
+    } else {
+        lower_ends_with(text.chars().rev(), suffix)
+    }
 }
 
 /// Whether the text whose characters `rev` yields from the end, once
@@ -1518,6 +1567,11 @@ fn lower_ends_with(rev: impl Iterator<Item = char>, suffix: &str) -> bool {
 /// Whether `text`, once lower-cased, starts with `prefix` (ASCII, lower
 /// case); see [`lower_ends_with`].
 fn lower_starts_with(text: &str, prefix: &str) -> bool {
+    // As in `text_lower_ends_with`: ASCII bytes decide alone.
+    let head = &text.as_bytes()[..text.len().min(prefix.len())];
+    if head.is_ascii() {
+        return head.len() == prefix.len() && head.eq_ignore_ascii_case(prefix.as_bytes());
+    }
     let mut want = prefix.bytes();
     for c in text.chars() {
         for l in c.to_lowercase() {
@@ -1564,13 +1618,15 @@ fn starts_capitalised(written: &str) -> bool {
 }
 
 fn followed_by_type_word(after: &str) -> bool {
-    let word: String = after
-        .trim_start_matches([' ', '\'', '’'])
-        .chars()
-        .take_while(|c| c.is_alphabetic())
-        .collect::<String>()
-        .to_lowercase();
-    TYPE_WORDS.contains(&word.as_str())
+    let rest = after.trim_start_matches([' ', '\'', '’']);
+    let word = &rest[..rest
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(rest.len())];
+    if word.is_ascii() {
+        // Asked of every name: compare without building a lower-case copy.
+        return TYPE_WORDS.iter().any(|t| t.eq_ignore_ascii_case(word));
+    }
+    TYPE_WORDS.contains(&word.to_lowercase().as_str())
 }
 
 fn preceded_by_type_of(before: &str) -> bool {
@@ -1606,16 +1662,16 @@ fn split_sentences(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-static SAID_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:said|says|announced|reported|confirmed|claimed|published|stated|told reporters|added)\s+(?:(?:late|early)\s+)?(?:on\s+)?$")
-        .expect("built-in regex")
+static SAID_BEFORE: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
+        r"(?i)\b(?:said|says|announced|reported|confirmed|claimed|published|stated|told reporters|added)\s+(?:(?:late|early)\s+)?(?:on\s+)?$",
+    )
 });
 
-static SAID_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static SAID_AFTER: LazyLock<Twin> = LazyLock::new(|| {
+    Twin::new(
         r"^\s+(?:said|announced|reported|confirmed|claimed|published|released|named|denied)\b",
     )
-    .expect("built-in regex")
 });
 
 /// Whether the date expression at `span` dates a statement about the
@@ -1623,50 +1679,72 @@ static SAID_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
     let before = text.get(..span.0).unwrap_or_default();
     let after = text.get(span.1..).unwrap_or_default();
-    SAID_BEFORE.is_match(before) || SAID_AFTER.is_match(after)
+    SAID_BEFORE.for_text(before).is_match(before) || SAID_AFTER.for_text(after).is_match(after)
 }
 
 /// Whether a sentence is about another time than the reported events.
 fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
-    if BACKGROUND_CUE.is_match(sentence) {
+    if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
         return true;
     }
     let Some(published) = published else {
         return false;
     };
     if YEAR
+        .for_text(sentence)
         .find_iter(sentence)
         .filter_map(|m| m.as_str().parse::<i32>().ok())
         .any(|y| y < published.year())
     {
         return true;
     }
-    MONTH_NAME.captures_iter(sentence).any(|c| {
-        let month = c.get(1).map_or("", |m| m.as_str());
-        let names = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        names
-            .iter()
-            .position(|n| *n == month)
-            .is_some_and(|i| i as u32 + 1 != published.month())
-    })
+    MONTH_NAME
+        .for_text(sentence)
+        .captures_iter(sentence)
+        .any(|c| {
+            let month = c.get(1).map_or("", |m| m.as_str());
+            let names = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            names
+                .iter()
+                .position(|n| *n == month)
+                .is_some_and(|i| i as u32 + 1 != published.month())
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Unicode forms are compiled only when a non-ASCII text needs
+    /// them: compile each here.
+    #[test]
+    fn every_pattern_compiles_in_both_forms() {
+        let twins = [
+            &*SETTLEMENT_CUE,
+            &*BACKGROUND_CUE,
+            &*YEAR,
+            &*MONTH_NAME,
+            &*SAID_BEFORE,
+            &*SAID_AFTER,
+        ];
+        for twin in twins.into_iter().chain(LEARN.iter()) {
+            assert!(!twin.unicode().is_match(""));
+            assert!(!twin.for_text("").is_match(""));
+        }
+    }
 
     #[test]
     fn settlement_cues_are_the_regex_group() {
@@ -1677,6 +1755,7 @@ mod tests {
         ];
         for text in texts {
             let with_groups: Vec<(usize, usize)> = SETTLEMENT_CUE
+                .for_text(text)
                 .captures_iter(text)
                 .filter_map(|c| c.get(1).map(|m| (m.start(), m.end())))
                 .collect();
@@ -1697,6 +1776,11 @@ mod tests {
             "the Government In",
             "fighters loyal to",
             "ΟΔΟΣ in",
+            "é in",
+            "éin",
+            "n",
+            "forces LOYAL TO",
+            "\u{212A}",
             "ΟΔΟΣ",
             "İn",
             "\u{212A}abul province of",
@@ -1732,6 +1816,16 @@ mod tests {
                     lower_ends_with(spaced, p),
                     format!(" {}", text.to_lowercase()).ends_with(p),
                     "' {text:?}' ends with {p:?}"
+                );
+                assert_eq!(
+                    text_lower_ends_with(text, p, false),
+                    text.to_lowercase().ends_with(p),
+                    "{text:?} ends with {p:?} (fast path)"
+                );
+                assert_eq!(
+                    text_lower_ends_with(text, p, true),
+                    format!(" {}", text.to_lowercase()).ends_with(p),
+                    "' {text:?}' ends with {p:?} (fast path)"
                 );
             }
         }

@@ -40,11 +40,14 @@ pub(crate) struct NameTable {
 /// The id of a span that begins names but is not one itself.
 const PREFIX: u32 = u32::MAX;
 
-/// One name found in the text: byte span of the folded text and the name's id.
+/// One name found in the text: byte span of the folded text, the indices
+/// of its first and last words, and the name's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Found {
     pub start: usize,
     pub end: usize,
+    pub first_word: usize,
+    pub last_word: usize,
     pub id: u32,
 }
 
@@ -113,7 +116,7 @@ impl NameTable {
     /// Every name in `folded`, whose words are `words` (byte spans of its
     /// runs of letters and digits), left to right, without overlaps: at each word,
     /// the longest name starting there; the search goes on after it. Words
-    /// for which `may_start(word, byte offset)` is false are not looked up
+    /// for which `may_start(word, word index)` is false are not looked up
     /// as the start of a name (a cheap filter before the table).
     pub fn find_all(
         &self,
@@ -129,7 +132,7 @@ impl NameTable {
         while i < words.len() {
             let (start, first_end) = words[i];
             let first = &folded[start..first_end];
-            if !self.may_be_first_word(hash(first)) || !may_start(first, start) {
+            if !self.may_be_first_word(hash(first)) || !may_start(first, i) {
                 i += 1;
                 continue;
             }
@@ -140,7 +143,16 @@ impl NameTable {
                 match self.lookup(&folded[start..end]) {
                     None => break,
                     Some(PREFIX) => {}
-                    Some(id) => longest = Some((j, Found { start, end, id })),
+                    Some(id) => {
+                        let hit = Found {
+                            start,
+                            end,
+                            first_word: i,
+                            last_word: j,
+                            id,
+                        };
+                        longest = Some((j, hit));
+                    }
                 }
             }
             match longest {

@@ -52,6 +52,16 @@ fn main() -> Result<()> {
         }
     }
     articles.truncate(args.articles.unwrap_or(usize::MAX));
+    let paragraphs: usize = articles.iter().map(|a| a.paragraphs.len()).sum();
+    let bytes: usize = articles
+        .iter()
+        .flat_map(|a| &a.paragraphs)
+        .map(|p| p.text.len())
+        .sum();
+    println!(
+        "{} articles, {paragraphs} paragraphs, {bytes} bytes of paragraph text",
+        articles.len()
+    );
 
     let (cpu0, wall0) = (cpu(), Instant::now());
     let gazetteer = Gazetteer::load(None)?;
