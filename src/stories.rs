@@ -65,6 +65,11 @@ pub fn signature_of_parts<'t>(parts: impl IntoIterator<Item = &'t str>) -> Signa
             words.push(hash);
         }
     }
+    bands_of(&words)
+}
+
+/// The bands of a text given the hashes of its words, in order.
+fn bands_of(words: &[u64]) -> Signature {
     let mut bands = [0u32; BANDS];
     if words.len() < 3 {
         return bands;
@@ -332,29 +337,14 @@ The administrator said four people were killed and cattle were stolen, while fam
     }
 
     /// The signature computed the plain way (a string per word, the text
-    /// joined): the word-hash version must give the same bands.
+    /// joined): the word hashing without copies must give the same bands.
     fn reference_signature(text: &str) -> Signature {
         let words: Vec<u64> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(|w| fnv1a_continue(FNV_OFFSET, w.to_lowercase().as_bytes()))
             .collect();
-        let mut bands = [0u32; BANDS];
-        if words.len() < 3 {
-            return bands;
-        }
-        let mut mins = [u64::MAX; BINS];
-        for w in words.windows(3) {
-            let h = mix(w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42));
-            let bin = (h >> (64 - BIN_BITS)) as usize;
-            mins[bin] = mins[bin].min(h);
-        }
-        densify(&mut mins);
-        for (b, band) in bands.iter_mut().enumerate() {
-            let rows = &mins[b * ROWS..(b + 1) * ROWS];
-            *band = (rows.iter().fold(FNV_OFFSET, |acc, r| mix(acc ^ r)) >> 32) as u32;
-        }
-        bands
+        bands_of(&words)
     }
 
     #[test]

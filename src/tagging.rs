@@ -50,7 +50,7 @@ use crate::article::{Article, ArticleId};
 use crate::error::{Error, Result};
 use crate::gazetteer::{fold, FoldedText, Gazetteer, PlaceEntry, Province};
 
-mod names;
+pub(crate) mod names;
 mod twin;
 use names::NameTable;
 pub(crate) use twin::Twin;

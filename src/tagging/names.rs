@@ -198,7 +198,7 @@ fn trim_to_words(name: &str) -> &str {
 }
 
 /// Byte spans of the maximal runs of letters and digits.
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
+pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::with_capacity(text.len() / 5);
     let mut start = None;
     for (i, c) in text.char_indices() {
