@@ -35,6 +35,12 @@ use frontline_bench::prepared::{PassageReader, PassageWriter, Prepared};
 use frontline_bench::queries::{self, BenchQuery};
 use frontline_bench::{cpu_secs, dir_size, peak_rss_bytes, rss_now, RssSampler};
 
+// The `frontline` binary's allocator, here for every engine's child alike,
+// so the ratios compare engines and not allocators.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// frontline vs bare tantivy vs SQLite FTS5: indexing and queries.
 #[derive(Parser, Debug)]
 struct Args {
