@@ -599,3 +599,49 @@ fn regression_article_dated_beyond_2262_is_indexed() {
     assert_eq!(hit.article_id, "typo/far-future.txt");
     assert_eq!(hit.date, NaiveDate::from_ymd_opt(2262, 4, 11));
 }
+
+/// Counting stops at `count_up_to` only when the rest of the ranking can
+/// skip passages: the hits are the same as with every match counted, and
+/// the total says it is a lower bound (in JSON too). On the sample corpus.
+#[test]
+fn bounded_totals_keep_the_hits_and_say_they_are_lower_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-corpus");
+    Index::build(&BuildOptions::new(corpus, dir.path())).unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    let page = |r: &frontline::SearchResults| {
+        r.hits
+            .iter()
+            .map(|h| (h.article_id.clone(), h.passage, h.score))
+            .collect::<Vec<_>>()
+    };
+    let mut bounded = 0;
+    for text in [
+        "\"security forces\"",
+        "\"killed in\"",
+        "killed",
+        "killed AND village",
+        "attack killed",
+    ] {
+        let exact = index
+            .search(&Query::new(text).exact_total(true).limit(20))
+            .unwrap();
+        let capped = index
+            .search(&Query::new(text).count_up_to(2).limit(20))
+            .unwrap();
+        assert!(exact.total_hits.is_exact(), "{text}");
+        assert_eq!(page(&capped), page(&exact), "{text}");
+        match capped.total_hits {
+            TotalHits::Exact(n) => assert_eq!(n, exact.total_hits.value(), "{text}"),
+            TotalHits::AtLeast(n) => {
+                assert!(n == 2 && exact.total_hits.value() > 2, "{text}");
+                let json = serde_json::to_value(&capped).unwrap();
+                assert_eq!(json["total_hits"], 2);
+                assert_eq!(json["total_hits_exact"], false);
+                assert_eq!(capped.total_hits.to_string(), "2+");
+                bounded += 1;
+            }
+        }
+    }
+    assert!(bounded >= 2, "too few bounded totals: {bounded}");
+}
