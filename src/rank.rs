@@ -298,17 +298,34 @@ impl Counter {
         }))
     }
 
-    /// The number of live documents of the segment that match.
-    fn count(&self, reader: &tantivy::SegmentReader) -> Result<usize> {
+    /// The number of live documents of the segment that match, exactly
+    /// (`true`) or, when that is `enough` or more, possibly a lower bound
+    /// (`false`): a disjunction matches at least as many documents as its
+    /// most frequent term, which costs nothing to count, where the
+    /// intersections of inclusion-exclusion cost a walk.
+    fn count(&self, reader: &tantivy::SegmentReader, enough: usize) -> Result<(usize, bool)> {
         match self {
-            Counter::Term(weight) => Ok(weight.count(reader)? as usize),
-            Counter::Union { walk, .. } if reader.has_deletes() => Ok(walk.count(reader)? as usize),
+            Counter::Term(weight) => Ok((weight.count(reader)? as usize, true)),
+            Counter::Union { walk, .. } if reader.has_deletes() => {
+                Ok((walk.count(reader)? as usize, true))
+            }
             Counter::Union { parts, .. } => {
+                // The single terms come first (subsets 1, 2 and 4 are at
+                // 0, 1 and 3).
+                let mut most = 0;
+                for at in [0, 1, 3] {
+                    if let Some((weight, _)) = parts.get(at) {
+                        most = most.max(weight.count(reader)? as usize);
+                    }
+                }
+                if most >= enough {
+                    return Ok((most, false));
+                }
                 let mut total: i64 = 0;
                 for (weight, sign) in parts {
                     total += sign * i64::from(weight.count(reader)?);
                 }
-                Ok(usize::try_from(total).unwrap_or(0))
+                Ok((usize::try_from(total).unwrap_or(0), true))
             }
         }
     }
@@ -1023,7 +1040,9 @@ pub(crate) fn top_by_score(
             }
             continue;
         };
-        total += counter.count(reader)?;
+        let (count, exact) = counter.count(reader, count_up_to.saturating_sub(total))?;
+        total += count;
+        capped |= !exact;
 
         // Pruned, in two passes. Pass 1: the passages of the articles a
         // per-article bonus scored.
@@ -1588,8 +1607,7 @@ mod tests {
                     match total {
                         TotalHits::Exact(n) => assert_eq!(n, want.0),
                         TotalHits::AtLeast(n) => {
-                            assert!(compiled.upper.is_some());
-                            assert!(n == cap && n < want.0, "{:?}", request.text());
+                            assert!(n >= cap && n <= want.0, "{:?}", request.text());
                             capped += 1;
                         }
                     }
