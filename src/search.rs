@@ -343,7 +343,8 @@ pub const COUNT_UP_TO: usize = 10_000;
 /// How many passages match a query: exactly, or at least some number when
 /// counting stopped early (the query matched more than
 /// [`Query::count_up_to`] passages, [`COUNT_UP_TO`] by default, and the
-/// rest of its matches could be ranked without visiting all of them).
+/// rest of its matches could be ranked without visiting all of them, or
+/// counted more cheaply as a lower bound).
 /// [`Query::exact_total`] always counts.
 ///
 /// In JSON it is two fields of the results: `total_hits` (the number) and
@@ -359,7 +360,8 @@ pub const COUNT_UP_TO: usize = 10_000;
 pub enum TotalHits {
     /// Exactly this many.
     Exact(usize),
-    /// This many or more: counting stopped here.
+    /// This many or more: counting stopped at the count limit (or, for
+    /// `a OR b`, took the most frequent word's count once that reached it).
     AtLeast(usize),
 }
 
