@@ -228,7 +228,7 @@ impl Index {
         let searcher = self.reader.searcher();
         let exact = search::execute(query, &searcher, &self.tantivy, &self.fields, &compiled)
             .map_err(|e| self.damaged(e))?;
-        if exact.total_hits >= search::FUZZY_BELOW {
+        if exact.total_hits.value() >= search::FUZZY_BELOW {
             return Ok(exact);
         }
         let unknown =
@@ -239,11 +239,11 @@ impl Index {
         let fuzzy = search::compile_with(query, &self.tantivy, &self.fields, gazetteer, &unknown)?;
         let mut results = search::execute(query, &searcher, &self.tantivy, &self.fields, &fuzzy)
             .map_err(|e| self.damaged(e))?;
-        if results.total_hits <= exact.total_hits {
+        if results.total_hits.value() <= exact.total_hits.value() {
             return Ok(exact);
         }
         if let Some(note) = results.fuzzy.as_mut() {
-            note.exact_hits = exact.total_hits;
+            note.exact_hits = exact.total_hits.value();
         }
         results.took_ms += exact.took_ms;
         Ok(results)

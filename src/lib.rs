@@ -41,5 +41,5 @@ pub use gazetteer::{Gazetteer, Province};
 pub use generation::GenerationId;
 pub use index::{CheckReport, Explanation, Index, Stats};
 pub use indexer::{BuildMode, BuildOptions, BuildSummary, Progress};
-pub use search::{DateField, FuzzyNote, Hit, Query, Ranking, SearchResults, Sort};
+pub use search::{DateField, FuzzyNote, Hit, Query, Ranking, SearchResults, Sort, TotalHits};
 pub use similar::{Similar, SimilarResults};

@@ -255,6 +255,12 @@ struct SearchArgs {
     /// and the output says so.
     #[arg(long)]
     no_fuzzy: bool,
+    /// Count every match. By default counting stops after 10000 matches
+    /// when the rest can be ranked without visiting them all, and the
+    /// total is shown as a lower bound ("10000+ hits"; in JSON
+    /// `total_hits_exact` is false).
+    #[arg(long)]
+    exact_total: bool,
     /// Ranking features on top of BM25: `full` (default), `bm25` (plain
     /// BM25), or a list of `title`, `facets`, `proximity`.
     #[arg(long, value_name = "LIST", default_value = "full", value_parser = cli::parse_ranking)]
@@ -589,6 +595,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<u8> {
         .per_article(args.per_article)
         .exact(args.exact)
         .fuzzy(!args.no_fuzzy)
+        .exact_total(args.exact_total)
         .ranking(args.ranking)
         .sort(match args.sort {
             SortArg::Relevance => frontline::Sort::Relevance,
@@ -596,7 +603,7 @@ fn run_search(args: SearchArgs) -> anyhow::Result<u8> {
         });
     let results = index.search(&query)?;
     cli::output::print_hits(&results, &query, args.format, &args.fields)?;
-    Ok(if results.total_hits == 0 {
+    Ok(if results.total_hits.value() == 0 {
         exit::NOTHING
     } else {
         exit::OK

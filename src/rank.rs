@@ -20,7 +20,12 @@
 //! come from tantivy's block-max pruning (`for_each_pruning`), after the
 //! passages of the articles whose title matched have been ranked first
 //! (see [`top_by_score`]). Other queries (AND, phrases, filters, names)
-//! are walked once, counting and scoring together.
+//! are walked once, counting and scoring together, until `count_up_to`
+//! matches are counted; past it, a query whose scored terms bound it
+//! (phrases, AND, filtered words) has the rest of its matches pruned by
+//! block-max over those terms, with positions and filters checked only
+//! where the bound can still enter the top, and reports its total as a
+//! lower bound.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -34,6 +39,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult, Term, TERMINATED};
 
 use crate::error::Result;
+use crate::search::TotalHits;
 
 /// A ranking feature added to the score of a passage that matches the
 /// required part of a query.
@@ -292,17 +298,34 @@ impl Counter {
         }))
     }
 
-    /// The number of live documents of the segment that match.
-    fn count(&self, reader: &tantivy::SegmentReader) -> Result<usize> {
+    /// The number of live documents of the segment that match, exactly
+    /// (`true`) or, when that is `enough` or more, possibly a lower bound
+    /// (`false`): a disjunction matches at least as many documents as its
+    /// most frequent term, which costs nothing to count, where the
+    /// intersections of inclusion-exclusion cost a walk.
+    fn count(&self, reader: &tantivy::SegmentReader, enough: usize) -> Result<(usize, bool)> {
         match self {
-            Counter::Term(weight) => Ok(weight.count(reader)? as usize),
-            Counter::Union { walk, .. } if reader.has_deletes() => Ok(walk.count(reader)? as usize),
+            Counter::Term(weight) => Ok((weight.count(reader)? as usize, true)),
+            Counter::Union { walk, .. } if reader.has_deletes() => {
+                Ok((walk.count(reader)? as usize, true))
+            }
             Counter::Union { parts, .. } => {
+                // The single terms come first (subsets 1, 2 and 4 are at
+                // 0, 1 and 3).
+                let mut most = 0;
+                for at in [0, 1, 3] {
+                    if let Some((weight, _)) = parts.get(at) {
+                        most = most.max(weight.count(reader)? as usize);
+                    }
+                }
+                if most >= enough {
+                    return Ok((most, false));
+                }
                 let mut total: i64 = 0;
                 for (weight, sign) in parts {
                     total += sign * i64::from(weight.count(reader)?);
                 }
-                Ok(usize::try_from(total).unwrap_or(0))
+                Ok((usize::try_from(total).unwrap_or(0), true))
             }
         }
     }
@@ -364,6 +387,16 @@ impl Top {
             return None;
         }
         self.heap.peek().map(|worst| worst.score)
+    }
+
+    /// Whether a candidate would be kept (see [`Self::push`]).
+    fn would_enter(&self, score: Score, addr: DocAddress) -> bool {
+        self.limit > 0
+            && (self.heap.len() < self.limit
+                || self
+                    .heap
+                    .peek()
+                    .is_some_and(|worst| Candidate { score, addr } < *worst))
     }
 
     /// Keeps the candidate if it beats the worst kept one: a higher score,
@@ -545,6 +578,25 @@ impl<'a> SegmentBonuses<'a> {
             .and_then(|p| u32::try_from(p).ok())
             .unwrap_or(0);
         doc.saturating_sub(back)
+    }
+
+    /// The sum of the per-article bonuses of the article whose first
+    /// passage is `start`.
+    fn article_bonus(&self, start: DocId) -> Score {
+        let mut sum: Score = 0.0;
+        for scores in self.articles.iter().flatten() {
+            if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
+                sum += scores[at].1;
+            }
+        }
+        sum
+    }
+
+    /// The most a passage's own part can score (a base score of at most
+    /// `best` and the per-passage bonuses), with margins for rounding.
+    fn own_cap(&self, best: Score) -> Score {
+        let best = best * (1.0 + 1e-4);
+        (best + self.cap(false, best)) * (1.0 + 1e-4)
     }
 
     /// The most the bonuses add to a passage whose required part scored
@@ -878,15 +930,32 @@ fn bonus_weights(searcher: &Searcher, bonuses: &[Bonus]) -> Result<Vec<BonusWeig
 /// stands between the window's threshold and tantivy's block-max pruning.
 /// Other queries are walked once; the passage column is read (to find a
 /// passage's article) only near articles the title scored.
+///
+/// The walk counts, and the total is exact, unless more than
+/// `count_up_to` passages match and the rest can be pruned: `upper` (see
+/// [`upper_bound`]) exists, walking it is no dearer than walking
+/// `required`, and no bonus is capped relative to the base score. Then
+/// the walk stops at the cap and [`prune_rest`] ranks what is left
+/// without counting it; the total is [`TotalHits::AtLeast`] the cap.
+/// The passages returned are the same either way.
 pub(crate) fn top_by_score(
     searcher: &Searcher,
     required: &dyn Query,
+    upper: Option<&dyn Query>,
     bonuses: &[Bonus],
     limit: usize,
-) -> Result<(usize, Vec<(Score, DocAddress)>)> {
+    count_up_to: usize,
+) -> Result<(TotalHits, Vec<(Score, DocAddress)>)> {
     let scoring = EnableScoring::enabled_from_searcher(searcher);
     let required = single_clause(required);
     let weight = required.weight(scoring)?;
+    let upper_weight = match upper {
+        Some(q) => Some(q.weight(scoring)?),
+        None => None,
+    };
+    // Set once counting stopped at `count_up_to`: the total is then a
+    // lower bound.
+    let mut capped = false;
     let bonus_weights = bonus_weights(searcher, bonuses)?;
     let counter = Counter::for_query(required, searcher)?;
     // A disjunction's terms, each scored on its own in pass 1.
@@ -911,12 +980,36 @@ pub(crate) fn top_by_score(
         let mut bonuses = SegmentBonuses::open(&bonus_weights, reader)?;
 
         let Some(counter) = &counter else {
-            // Walked once, counting and scoring together.
+            // Walked once, counting and scoring together, until `count_up_to`
+            // matches are counted if the rest can be pruned.
             let (absolute, fraction) = bonuses.cap_parts(true);
             let mut scorer = weight.scorer(reader, 1.0)?;
+            // Pruning pays when walking the bound costs no more than
+            // walking the query (a filter rarer than the words leads the
+            // query's own walk better) and no bonus is capped relative to
+            // the base score (the proximity of plain words: block-max is
+            // then left a third less of the threshold, and skips little).
+            let prunable = match &upper_weight {
+                Some(upper) if fraction == 0.0 => {
+                    upper.scorer(reader, 1.0)?.cost() <= scorer.cost()
+                }
+                _ => false,
+            };
+            let mut rest_from = None;
             let mut doc = scorer.doc();
+            if prunable && total >= count_up_to {
+                capped = true;
+                rest_from = Some(0);
+                doc = TERMINATED;
+            }
             while doc != TERMINATED {
                 if is_alive(doc) {
+                    if prunable && total >= count_up_to {
+                        // A match beyond the cap: stop counting here.
+                        capped = true;
+                        rest_from = Some(doc);
+                        break;
+                    }
                     total += 1;
                     let base = scorer.score();
                     let threshold = top.threshold();
@@ -929,12 +1022,27 @@ pub(crate) fn top_by_score(
                 }
                 doc = scorer.advance();
             }
+            if let (Some(from), Some(upper)) = (rest_from, &upper_weight) {
+                prune_rest(
+                    searcher,
+                    required,
+                    reader,
+                    segment_ord,
+                    from,
+                    weight.as_ref(),
+                    upper.as_ref(),
+                    &mut bonuses,
+                    &mut top,
+                )?;
+            }
             if let Some(e) = bonuses.error {
                 return Err(e.into());
             }
             continue;
         };
-        total += counter.count(reader)?;
+        let (count, exact) = counter.count(reader, count_up_to.saturating_sub(total))?;
+        total += count;
+        capped |= !exact;
 
         // Pruned, in two passes. Pass 1: the passages of the articles a
         // per-article bonus scored.
@@ -998,11 +1106,376 @@ pub(crate) fn top_by_score(
     }
     let mut docs: Vec<Candidate> = top.heap.into_vec();
     docs.sort();
+    let total = if capped {
+        TotalHits::AtLeast(total)
+    } else {
+        TotalHits::Exact(total)
+    };
     Ok(docs
         .into_iter()
         .map(|c| (c.score, c.addr))
         .collect::<Vec<_>>())
     .map(|docs| (total, docs))
+}
+
+/// The first passages of `starts` split in two, each in doc order: the
+/// `limit` articles with the largest per-article bonuses (ranked first,
+/// to raise the window's threshold early), and the others.
+fn by_title(starts: &[DocId], bonuses: &SegmentBonuses, limit: usize) -> (Vec<DocId>, Vec<DocId>) {
+    if starts.len() <= limit {
+        return (starts.to_vec(), Vec::new());
+    }
+    let mut scored: Vec<(Score, DocId)> = starts
+        .iter()
+        .map(|&start| (bonuses.article_bonus(start), start))
+        .collect();
+    if limit > 0 {
+        scored.select_nth_unstable_by(limit - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    }
+    let mut first: Vec<DocId> = scored[..limit].iter().map(|&(_, s)| s).collect();
+    let mut rest: Vec<DocId> = scored[limit..].iter().map(|&(_, s)| s).collect();
+    first.sort_unstable();
+    rest.sort_unstable();
+    (first, rest)
+}
+
+/// The largest score `upper` gives a passage of the segment (a top-1
+/// search, which block-max makes cheap).
+fn best_bound(upper: &dyn Weight, reader: &tantivy::SegmentReader) -> Result<Score> {
+    let mut best: Score = 0.0;
+    upper.for_each_pruning(0.0, reader, &mut |_, score| {
+        best = best.max(score);
+        best
+    })?;
+    Ok(best)
+}
+
+/// Pass 1 of [`prune_rest`] over the articles whose first passages are
+/// `starts` (in doc order): every match of `weight` in them from `from` on,
+/// with every bonus. With `best` (the most `upper` scores in the segment),
+/// an article whose per-article bonus plus `best` and the per-passage caps
+/// cannot reach the window's threshold is skipped: its passages can enter
+/// neither here nor in pass 2, where they get less.
+#[allow(clippy::too_many_arguments)]
+fn rank_articles(
+    searcher: &Searcher,
+    required: &dyn Query,
+    reader: &tantivy::SegmentReader,
+    segment_ord: u32,
+    from: DocId,
+    weight: &dyn Weight,
+    upper: &dyn Weight,
+    bonuses: &mut SegmentBonuses,
+    top: &mut Top,
+    starts: &[DocId],
+    best: Option<Score>,
+    done: &mut Vec<DocId>,
+) -> Result<()> {
+    let alive = reader.alive_bitset();
+    let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
+    let mut candidates = upper.scorer(reader, 1.0)?;
+    let mut real = Probe::new(weight.scorer(reader, 1.0)?);
+    // With per-article bonuses only (known scores), a phrase's exact
+    // bound plus them bounds the passage's score exactly.
+    let mut phrase = if bonuses.weights.iter().all(|b| b.per_article) {
+        PhraseBound::open(searcher, required, reader)?
+    } else {
+        None
+    };
+    // The most a passage's own part (base and per-passage bonuses) can
+    // score, with a margin for rounding.
+    let own = best.map(|b| bonuses.own_cap(b));
+    for &start in starts {
+        if let (Some(own), Some(t)) = (own, top.threshold()) {
+            if (bonuses.article_bonus(start) + own) * (1.0 + 1e-4) < t {
+                continue;
+            }
+        }
+        let first = start.max(from);
+        let mut doc = candidates.doc();
+        if doc < first {
+            doc = candidates.seek(first);
+        }
+        while doc != TERMINATED && bonuses.article_start(doc) == start {
+            if let Some(phrase) = phrase.as_mut() {
+                let bound = bonuses.score(doc, phrase.at(doc), Some(start), None);
+                if bound.is_some_and(|b| !top.would_enter(b, DocAddress::new(segment_ord, doc))) {
+                    // Cannot enter now, nor later with a lower score.
+                    done.push(doc);
+                    doc = candidates.advance();
+                    continue;
+                }
+            }
+            if is_alive(doc) {
+                if let Some(base) = real.score_at(doc) {
+                    done.push(doc);
+                    let threshold = top.threshold();
+                    if threshold.is_none_or(|t| base + bonuses.cap(true, base) >= t) {
+                        if let Some(score) = bonuses.score(doc, base, Some(start), threshold) {
+                            top.push(score, DocAddress::new(segment_ord, doc));
+                        }
+                    }
+                }
+            }
+            doc = candidates.advance();
+        }
+    }
+    bonuses.rewind();
+    Ok(())
+}
+
+/// Ranks the matches of `weight` at or after `from` in one segment without
+/// counting them: once [`top_by_score`] has counted enough, what is left
+/// only has to find the passages that can still enter the window.
+///
+/// `upper` matches every passage `weight` matches and scores it at least
+/// as high (see [`upper_bound`]), and tantivy prunes it by block-max
+/// (`for_each_pruning`: block-max WAND for one term,
+/// `block_wand_intersection` for a conjunction of terms). The real query
+/// is probed only at the passages whose bound can still reach the window;
+/// its positions (phrases) and filters are checked there alone. As in the
+/// pruned passes of [`top_by_score`], the passages of articles whose title
+/// scored are ranked first, with every bonus, and the bound left for the
+/// rest excludes the title's cap.
+#[allow(clippy::too_many_arguments)]
+fn prune_rest(
+    searcher: &Searcher,
+    required: &dyn Query,
+    reader: &tantivy::SegmentReader,
+    segment_ord: u32,
+    from: DocId,
+    weight: &dyn Weight,
+    upper: &dyn Weight,
+    bonuses: &mut SegmentBonuses,
+    top: &mut Top,
+) -> Result<()> {
+    let alive = reader.alive_bitset();
+    let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
+    // Pass 1: the matches in the articles the title scored, from `from` on.
+    // `done`: the passages settled here, which pass 2 skips.
+    let mut done: Vec<DocId> = Vec::new();
+    let starts: Vec<DocId> = bonuses
+        .starts
+        .iter()
+        .copied()
+        .filter(|&start| u64::from(start) + bonuses.max_passage >= u64::from(from))
+        .collect();
+    if !starts.is_empty() {
+        // These articles are as many as the titles that match, which grow
+        // with the corpus. The `limit` with the best titles go first, to
+        // raise the threshold; then any article whose title plus the
+        // segment's best bound cannot reach it is skipped.
+        let (first, rest) = by_title(&starts, bonuses, top.limit);
+        rank_articles(
+            searcher,
+            required,
+            reader,
+            segment_ord,
+            from,
+            weight,
+            upper,
+            bonuses,
+            top,
+            &first,
+            None,
+            &mut done,
+        )?;
+        if !rest.is_empty() {
+            let best = best_bound(upper, reader)?;
+            rank_articles(
+                searcher,
+                required,
+                reader,
+                segment_ord,
+                from,
+                weight,
+                upper,
+                bonuses,
+                top,
+                &rest,
+                Some(best),
+                &mut done,
+            )?;
+            done.sort_unstable();
+        }
+    }
+
+    // Pass 2: every other match, by block-max over the bound.
+    let (absolute, fraction) = bonuses.cap_parts(false);
+    // The bound a passage needs: the base score needed (as in
+    // `top_by_score`), loosened for the rounding of a sum computed in
+    // another order.
+    let needed = |top: &Top| {
+        top.threshold().map_or(Score::MIN, |t| {
+            let base = ((t - absolute) / (1.0 + fraction)).next_down();
+            base - base.abs() * 1e-4
+        })
+    };
+    let mut real = Probe::new(weight.scorer(reader, 1.0)?);
+    // With no bonus left to add, a phrase's exact bound settles most
+    // candidates, ties included (a tie at a higher address never enters),
+    // without reading positions.
+    let mut phrase = if absolute == 0.0 && fraction == 0.0 {
+        PhraseBound::open(searcher, required, reader)?
+    } else {
+        None
+    };
+    let mut next_done = 0;
+    let start = needed(top);
+    upper.for_each_pruning(start, reader, &mut |doc, _bound| {
+        if doc < from {
+            return needed(top);
+        }
+        while done.get(next_done).is_some_and(|&d| d < doc) {
+            next_done += 1;
+        }
+        if let Some(phrase) = phrase.as_mut() {
+            if !top.would_enter(phrase.at(doc), DocAddress::new(segment_ord, doc)) {
+                return needed(top);
+            }
+        }
+        if done.get(next_done) != Some(&doc) && is_alive(doc) {
+            if let Some(base) = real.score_at(doc) {
+                if let Some(score) = bonuses.score(doc, base, None, top.threshold()) {
+                    top.push(score, DocAddress::new(segment_ord, doc));
+                }
+            }
+        }
+        needed(top)
+    })?;
+    Ok(())
+}
+
+/// The most a phrase can score at a passage holding all its terms,
+/// computed as tantivy scores the phrase but with the smallest of the
+/// terms' frequencies in place of the phrase's match count (which is at
+/// most that): the same float operations on a larger frequency, so never
+/// below the phrase's score, not even by rounding. Checking it costs a
+/// look-up in each term's postings instead of reading their positions.
+struct PhraseBound {
+    postings: Vec<tantivy::postings::SegmentPostings>,
+    fieldnorms: tantivy::fieldnorm::FieldNormReader,
+    weight: Bm25Weight,
+}
+
+impl PhraseBound {
+    /// For a required part that is one phrase of distinct terms (what
+    /// the ranking scores is then the phrase alone).
+    fn open(
+        searcher: &Searcher,
+        required: &dyn Query,
+        reader: &tantivy::SegmentReader,
+    ) -> Result<Option<PhraseBound>> {
+        let Some(phrase) = required.downcast_ref::<PhraseQuery>() else {
+            return Ok(None);
+        };
+        let terms = phrase.phrase_terms();
+        let mut distinct = terms.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() != terms.len() {
+            return Ok(None);
+        }
+        let field = phrase.field();
+        let inverted = reader.inverted_index(field)?;
+        let mut postings = Vec::with_capacity(terms.len());
+        for term in &terms {
+            match inverted
+                .read_postings(term, IndexRecordOption::WithFreqs)
+                .map_err(tantivy::TantivyError::from)?
+            {
+                Some(p) => postings.push(p),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(PhraseBound {
+            postings,
+            fieldnorms: reader.get_fieldnorms_reader(field)?,
+            weight: Bm25Weight::for_terms(searcher, &terms)?.boost_by(1.0),
+        }))
+    }
+
+    /// The bound at `doc`, which every term's postings hold; docs in
+    /// increasing order.
+    fn at(&mut self, doc: DocId) -> Score {
+        use tantivy::postings::Postings;
+        use tantivy::DocSet;
+        let mut freq = u32::MAX;
+        for postings in &mut self.postings {
+            if postings.doc() < doc {
+                postings.seek(doc);
+            }
+            freq = freq.min(postings.term_freq());
+        }
+        self.weight.score(self.fieldnorms.fieldnorm_id(doc), freq)
+    }
+}
+
+/// A query that matches every passage `required` matches and scores each
+/// at least as high, made of term queries only, so that tantivy can prune
+/// it by block-max: the conjunction of the distinct terms `required`
+/// scores, when it is built of term queries, phrases, conjunctions,
+/// exclusions and unscored filters (`filtered`: the caller has checked
+/// they score 0) and no term is scored twice. `None` otherwise (a
+/// disjunction, a fuzzy word, an expanded name).
+///
+/// A phrase scores BM25 with the sum of its terms' idf and its match count
+/// as frequency, and its count is at most each term's frequency (a match
+/// takes one position of each), so it scores at most the sum of its terms'
+/// scores (see [`Cap::proximity`]); an exclusion or a filter adds nothing.
+pub(crate) fn upper_bound(text: &[&dyn Query]) -> Option<Box<dyn Query>> {
+    let mut terms = Vec::new();
+    for query in text {
+        if !bound_terms(*query, &mut terms) {
+            return None;
+        }
+    }
+    let count = terms.len();
+    terms.sort();
+    terms.dedup();
+    if terms.len() != count || terms.is_empty() {
+        return None;
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .into_iter()
+        .map(|term| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            (Occur::Must, q)
+        })
+        .collect();
+    if clauses.len() == 1 {
+        return clauses.pop().map(|(_, q)| q);
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// Adds the terms `query` scores to `terms`, for [`upper_bound`]; false if
+/// it holds anything but terms, phrases, conjunctions and exclusions.
+fn bound_terms(query: &dyn Query, terms: &mut Vec<Term>) -> bool {
+    if let Some(q) = query.downcast_ref::<TermQuery>() {
+        terms.push(q.term().clone());
+        true
+    } else if let Some(q) = query.downcast_ref::<PhraseQuery>() {
+        terms.extend(q.phrase_terms());
+        true
+    } else if let Some(q) = query.downcast_ref::<BooleanQuery>() {
+        let mut scored = false;
+        for (occur, sub) in q.clauses() {
+            match occur {
+                Occur::Must => {
+                    if !bound_terms(sub.as_ref(), terms) {
+                        return false;
+                    }
+                    scored = true;
+                }
+                Occur::MustNot => {}
+                Occur::Should => return false,
+            }
+        }
+        scored
+    } else {
+        false
+    }
 }
 
 #[cfg(test)]
@@ -1080,11 +1553,15 @@ mod tests {
             "civilians killed airstrike",
             "killed killed",
             "al-Shabaab attack",
+            "\"killed in\"",
+            "\"security forces\" killed",
+            "title:attack killed",
         ];
         let mut requests = Vec::new();
         for text in texts {
             requests.push(Request::new(text));
             requests.push(Request::new(text).province("Idlib"));
+            requests.push(Request::new(text).ranking(crate::Ranking::BM25));
             requests.push(Request::new(text).exact(true));
         }
         requests
@@ -1093,20 +1570,55 @@ mod tests {
     fn check_all(index: &crate::Index, searcher: &Searcher) {
         let gazetteer = index.gazetteer().unwrap();
         let mut checked = 0;
+        let mut capped = 0;
         for request in requests() {
             let compiled = compile(&request, index.tantivy(), index.fields(), gazetteer).unwrap();
             for limit in [1, 3, 10, 50] {
-                let got = top_by_score(searcher, compiled.query.as_ref(), &compiled.bonuses, limit)
-                    .unwrap();
                 let want = exhaustive(searcher, compiled.query.as_ref(), &compiled.bonuses, limit);
-                assert_eq!(got, want, "{:?}, limit {limit}", request.text());
+                let rank = |count_up_to| {
+                    top_by_score(
+                        searcher,
+                        compiled.query.as_ref(),
+                        compiled.upper.as_deref(),
+                        &compiled.bonuses,
+                        limit,
+                        count_up_to,
+                    )
+                    .unwrap()
+                };
+                let (total, docs) = rank(usize::MAX);
+                assert_eq!(
+                    (total, &docs),
+                    (TotalHits::Exact(want.0), &want.1),
+                    "{:?}, limit {limit}",
+                    request.text()
+                );
                 checked += usize::from(want.0 > limit);
+                // Counting stopped early: the same passages, and a total
+                // that is exact or a lower bound at the cap.
+                for cap in [1, 4, 25] {
+                    let (total, docs) = rank(cap);
+                    assert_eq!(
+                        docs,
+                        want.1,
+                        "{:?}, limit {limit}, cap {cap}",
+                        request.text()
+                    );
+                    match total {
+                        TotalHits::Exact(n) => assert_eq!(n, want.0),
+                        TotalHits::AtLeast(n) => {
+                            assert!(n >= cap && n <= want.0, "{:?}", request.text());
+                            capped += 1;
+                        }
+                    }
+                }
             }
         }
         assert!(
             checked > 20,
             "too few queries with more matches than the limit"
         );
+        assert!(capped > 50, "too few capped counts: {capped}");
     }
 
     /// The pruned two-pass ranking and the inclusion-exclusion counts give

@@ -168,6 +168,8 @@ pub struct Query {
     exact: bool,
     ranking: Ranking,
     no_fuzzy: bool,
+    /// `None`: [`COUNT_UP_TO`].
+    count_up_to: Option<usize>,
 }
 
 impl Query {
@@ -257,6 +259,25 @@ impl Query {
         self.no_fuzzy = !yes;
         self
     }
+    /// Counts every match, however many (see [`TotalHits`]). By default
+    /// counting stops after [`COUNT_UP_TO`] matches when the rest of the
+    /// ranking can skip passages that cannot enter the page, and the total
+    /// is then a lower bound. Facet counts are always exact.
+    pub fn exact_total(mut self, yes: bool) -> Query {
+        self.count_up_to = yes.then_some(usize::MAX);
+        self
+    }
+    /// Counts matches exactly up to `n` (at least 1), then reports a lower
+    /// bound; [`Query::exact_total`] sets it back to the default or to no
+    /// limit.
+    pub fn count_up_to(mut self, n: usize) -> Query {
+        self.count_up_to = Some(n.max(1));
+        self
+    }
+    /// How many matches are counted exactly.
+    fn count_limit(&self) -> usize {
+        self.count_up_to.unwrap_or(COUNT_UP_TO)
+    }
     /// The query text.
     pub fn text(&self) -> &str {
         &self.text
@@ -315,13 +336,78 @@ pub struct StoryCopy {
     pub outlet: Option<String>,
 }
 
+/// By default a query counts its matches exactly up to this many; past
+/// it, the total may be a lower bound ([`TotalHits::AtLeast`]).
+pub const COUNT_UP_TO: usize = 10_000;
+
+/// How many passages match a query: exactly, or at least some number when
+/// counting stopped early (the query matched more than
+/// [`Query::count_up_to`] passages, [`COUNT_UP_TO`] by default, and the
+/// rest of its matches could be ranked without visiting all of them, or
+/// counted more cheaply as a lower bound).
+/// [`Query::exact_total`] always counts.
+///
+/// In JSON it is two fields of the results: `total_hits` (the number) and
+/// `total_hits_exact` (false for a lower bound).
+///
+/// ```
+/// use frontline::search::TotalHits;
+/// assert_eq!(TotalHits::AtLeast(10_000).to_string(), "10000+");
+/// assert_eq!(TotalHits::Exact(1234).to_string(), "1234");
+/// assert!(TotalHits::AtLeast(10_000).value() >= 3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalHits {
+    /// Exactly this many.
+    Exact(usize),
+    /// This many or more: counting stopped at the count limit (or, for
+    /// `a OR b`, took the most frequent word's count once that reached it).
+    AtLeast(usize),
+}
+
+impl TotalHits {
+    /// The count: exact, or a lower bound.
+    pub fn value(self) -> usize {
+        match self {
+            TotalHits::Exact(n) | TotalHits::AtLeast(n) => n,
+        }
+    }
+    /// Whether [`Self::value`] is the exact count.
+    pub fn is_exact(self) -> bool {
+        matches!(self, TotalHits::Exact(_))
+    }
+}
+
+impl std::fmt::Display for TotalHits {
+    /// The number, followed by `+` when it is a lower bound.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TotalHits::Exact(n) => write!(f, "{n}"),
+            TotalHits::AtLeast(n) => write!(f, "{n}+"),
+        }
+    }
+}
+
+impl Serialize for TotalHits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = s.serialize_struct("TotalHits", 2)?;
+        fields.serialize_field("total_hits", &self.value())?;
+        fields.serialize_field("total_hits_exact", &self.is_exact())?;
+        fields.end()
+    }
+}
+
 /// The answer to a [`Query`].
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResults {
     /// The query text as given.
     pub query: String,
-    /// Passages matching in total (not only the returned page).
-    pub total_hits: usize,
+    /// Passages matching in total (not only the returned page): exact, or a
+    /// lower bound past [`Query::count_up_to`] matches. Serialized as
+    /// `total_hits` and `total_hits_exact`.
+    #[serde(flatten)]
+    pub total_hits: TotalHits,
     /// The returned page of hits.
     pub hits: Vec<Hit>,
     /// Milliseconds spent searching.
@@ -338,7 +424,8 @@ pub struct FuzzyNote {
     pub unknown: Vec<String>,
     /// The words of the returned passages that matched them instead.
     pub matched: Vec<String>,
-    /// Passages the exact query matched.
+    /// Passages the exact query matched (fewer than [`FUZZY_BELOW`], so
+    /// counted exactly).
     pub exact_hits: usize,
 }
 
@@ -354,6 +441,11 @@ pub(crate) struct Compiled {
     /// `query` (title, proximity, own-facet bonus); they never change which
     /// passages match.
     pub bonuses: Vec<Bonus>,
+    /// Term queries that match every passage `query` matches and score each
+    /// at least as high, when there are such (see
+    /// [`crate::rank::upper_bound`]): what lets the ranking skip passages
+    /// once the total need not be exact.
+    pub upper: Option<Box<dyn tantivy::query::Query>>,
     pub has_text: bool,
     /// Analyzed terms matched with an edit distance (the fuzzy fallback).
     pub fuzzy: Vec<(String, u8)>,
@@ -382,6 +474,9 @@ pub(crate) fn compile_with(
     let text = q.text.trim();
     let has_text = !text.is_empty();
     let mut fuzzed = Vec::new();
+    // The text's clauses, for the upper bound; `None` once a clause
+    // (an expanded name) scores in a way it cannot bound.
+    let mut bounded: Option<Vec<Box<dyn tantivy::query::Query>>> = Some(Vec::new());
     if has_text {
         check_syntax(text)?;
         let text = rewrite_near(text)?;
@@ -393,11 +488,15 @@ pub(crate) fn compile_with(
         if !rest.trim().is_empty() {
             let (text_clauses, text_bonuses, f) =
                 parse_text(&rest, index, fields, q.ranking, fuzzy)?;
+            if let Some(bounded) = bounded.as_mut() {
+                bounded.extend(text_clauses.iter().map(|(_, c)| c.box_clone()));
+            }
             clauses.extend(text_clauses);
             bonuses.extend(text_bonuses);
             fuzzed = f;
         }
         for (written, facets, field) in names {
+            bounded = None;
             let field = if field == "group" {
                 fields.passage_group
             } else {
@@ -470,9 +569,15 @@ pub(crate) fn compile_with(
     } else {
         Box::new(BooleanQuery::new(clauses))
     };
+    // Every other clause is a filter scoring 0.
+    let upper = bounded.and_then(|text| {
+        let text: Vec<&dyn tantivy::query::Query> = text.iter().map(|c| c.as_ref()).collect();
+        crate::rank::upper_bound(&text)
+    });
     Ok(Compiled {
         query,
         bonuses,
+        upper,
         has_text,
         fuzzy: fuzzed,
     })
@@ -866,11 +971,21 @@ pub(crate) fn execute(
         let (total, mut candidates) = if by_date {
             top_by_date(searcher, query, window, q.date_field)?
         } else {
-            crate::rank::top_by_score(searcher, query, &compiled.bonuses, window)?
+            crate::rank::top_by_score(
+                searcher,
+                query,
+                compiled.upper.as_deref(),
+                &compiled.bonuses,
+                window,
+                q.count_limit(),
+            )?
         };
         break_ties(searcher, &mut candidates, by_date.then_some(q.date_field))?;
         let kept = collapse(searcher, &candidates, q)?;
-        if kept.len() >= wanted || candidates.len() >= total {
+        // Every match is a candidate when the window was not filled.
+        let all_seen =
+            candidates.len() < window || (total.is_exact() && candidates.len() >= total.value());
+        if kept.len() >= wanted || all_seen {
             break (total, kept);
         }
         window = window.saturating_mul(4);
@@ -912,12 +1027,12 @@ fn top_by_date(
     query: &dyn tantivy::query::Query,
     window: usize,
     date_field: DateField,
-) -> Result<(usize, Vec<(f32, DocAddress)>)> {
+) -> Result<(TotalHits, Vec<(f32, DocAddress)>)> {
     let collector = TopDocs::with_limit(window)
         .order_by_fast_field::<tantivy::DateTime>(date_field.name(), Order::Desc);
     let (count, docs) = searcher.search(query, &(Count, collector))?;
     Ok((
-        count,
+        TotalHits::Exact(count),
         docs.into_iter().map(|(_, addr)| (0.0, addr)).collect(),
     ))
 }

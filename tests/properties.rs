@@ -10,7 +10,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use frontline::article::{decode, parse_json, parse_json_lines, parse_text, Parsed};
 use frontline::dates::{parse_user_date, resolve, resolve_all};
 use frontline::passage::{split, SplitOptions};
-use frontline::search::{DateField, Sort};
+use frontline::search::{DateField, Sort, TotalHits};
 use frontline::{BuildOptions, Index, Query};
 use proptest::prelude::*;
 
@@ -533,7 +533,7 @@ proptest! {
     #[test]
     fn indexed_words_find_their_passages(words in prop::collection::vec(prop::sample::select(VOCABULARY), 1..2)) {
         let results = index().search(&Query::new(words.join(" "))).unwrap();
-        prop_assert!(results.total_hits >= 1, "{:?}", words);
+        prop_assert!(results.total_hits.value() >= 1, "{:?}", words);
     }
 
     /// Filters: any names and any dates run or fail with a one-line error.
@@ -573,7 +573,7 @@ fn regression_out_of_range_filter_dates() {
             .search(&Query::new("").to(year_0))
             .unwrap()
             .total_hits,
-        0
+        TotalHits::Exact(0)
     );
     // Both bounds past tantivy's range: runs, and matches nothing (the
     // year-9999 article is stored at tantivy's latest second, which is
@@ -582,11 +582,11 @@ fn regression_out_of_range_filter_dates() {
         .from(year_9999)
         .to(year_9999)
         .date_field(DateField::Published);
-    assert_eq!(index().search(&q).unwrap().total_hits, 0);
+    assert_eq!(index().search(&q).unwrap().total_hits, TotalHits::Exact(0));
     let q = Query::new("village").from(NaiveDate::from_ymd_opt(2262, 1, 1).unwrap());
-    assert_eq!(index().search(&q).unwrap().total_hits, 1);
+    assert_eq!(index().search(&q).unwrap().total_hits, TotalHits::Exact(1));
     let q = Query::new("").to(NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
-    assert_eq!(index().search(&q).unwrap().total_hits, 4);
+    assert_eq!(index().search(&q).unwrap().total_hits, TotalHits::Exact(4));
 }
 
 /// Same bug on the indexing side: an article dated 9999-12-31 overflowed
@@ -594,8 +594,54 @@ fn regression_out_of_range_filter_dates() {
 #[test]
 fn regression_article_dated_beyond_2262_is_indexed() {
     let results = index().search(&Query::new("shepherd")).unwrap();
-    assert_eq!(results.total_hits, 1);
+    assert_eq!(results.total_hits, TotalHits::Exact(1));
     let hit = &results.hits[0];
     assert_eq!(hit.article_id, "typo/far-future.txt");
     assert_eq!(hit.date, NaiveDate::from_ymd_opt(2262, 4, 11));
+}
+
+/// Counting stops at `count_up_to` only when the rest of the ranking can
+/// skip passages: the hits are the same as with every match counted, and
+/// the total says it is a lower bound (in JSON too). On the sample corpus.
+#[test]
+fn bounded_totals_keep_the_hits_and_say_they_are_lower_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-corpus");
+    Index::build(&BuildOptions::new(corpus, dir.path())).unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    let page = |r: &frontline::SearchResults| {
+        r.hits
+            .iter()
+            .map(|h| (h.article_id.clone(), h.passage, h.score))
+            .collect::<Vec<_>>()
+    };
+    let mut bounded = 0;
+    for text in [
+        "\"security forces\"",
+        "\"killed in\"",
+        "killed",
+        "killed AND village",
+        "attack killed",
+    ] {
+        let exact = index
+            .search(&Query::new(text).exact_total(true).limit(20))
+            .unwrap();
+        let capped = index
+            .search(&Query::new(text).count_up_to(2).limit(20))
+            .unwrap();
+        assert!(exact.total_hits.is_exact(), "{text}");
+        assert_eq!(page(&capped), page(&exact), "{text}");
+        match capped.total_hits {
+            TotalHits::Exact(n) => assert_eq!(n, exact.total_hits.value(), "{text}"),
+            TotalHits::AtLeast(n) => {
+                assert!(n == 2 && exact.total_hits.value() > 2, "{text}");
+                let json = serde_json::to_value(&capped).unwrap();
+                assert_eq!(json["total_hits"], 2);
+                assert_eq!(json["total_hits_exact"], false);
+                assert_eq!(capped.total_hits.to_string(), "2+");
+                bounded += 1;
+            }
+        }
+    }
+    assert!(bounded >= 2, "too few bounded totals: {bounded}");
 }

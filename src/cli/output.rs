@@ -14,7 +14,7 @@ use frontline::{BuildSummary, FacetCounts, Hit, Interval, Query, SearchResults, 
 pub enum HitFormat {
     /// Wrapped passages with highlights, for people.
     Text,
-    /// One JSON object `{query, total_hits, hits: [...]}`.
+    /// One JSON object `{query, total_hits, total_hits_exact, hits: [...]}`.
     Json,
     /// One JSON object per hit per line.
     Ndjson,
@@ -201,11 +201,15 @@ fn print_hits_text(results: &SearchResults, query: &Query) -> Result<()> {
         out,
         "{} hit{} for {:?}{} ({:.1} ms){}",
         results.total_hits,
-        if results.total_hits == 1 { "" } else { "s" },
+        if results.total_hits == frontline::TotalHits::Exact(1) {
+            ""
+        } else {
+            "s"
+        },
         query.text(),
         describe_filters(query),
         results.took_ms,
-        if shown < results.total_hits {
+        if shown < results.total_hits.value() {
             format!(", showing {shown}")
         } else {
             String::new()

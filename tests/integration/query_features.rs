@@ -222,3 +222,14 @@ fn ranking_switches_change_scores_not_matches() {
         .code(2)
         .stderr(contains("unknown ranking feature \"magic\""));
 }
+
+#[test]
+fn totals_are_exact_below_the_count_limit_and_with_exact_total() {
+    let dir = indexed_sample();
+    let default = dir.search_json(&["\"security forces\""]);
+    assert_eq!(default["total_hits_exact"], true, "{default:#}");
+    let exact = dir.search_json(&["\"security forces\"", "--exact-total"]);
+    assert_eq!(exact["total_hits"], default["total_hits"]);
+    assert_eq!(exact["total_hits_exact"], true);
+    assert_eq!(ids(&exact), ids(&default));
+}

@@ -12,10 +12,15 @@
 //! ```
 //!
 //! QUERY is query text or `@i`, the i-th query of the set (0-based, with its
-//! filters). Modes: `frontline` (default options), `r:<ranking>`
+//! filters). Modes: `frontline` (default options), `exact` (default
+//! options and `exact_total(true)`: every match counted), `cap:<n>`
+//! (default options, matches counted exactly up to n), `r:<ranking>`
 //! (`exact(true)` and that [`frontline::Ranking`]), `tantivy`
 //! (conjunctive `QueryParser` over `text`, the same filters, `Count` +
 //! `TopDocs(10)`, stored doc and snippet per hit, as `bench-index` does).
+//! With `QC_MODE=<mode>` in the environment, `--cost`, `--list` and
+//! `--dump` run that frontline mode in place of `frontline` (e.g.
+//! `QC_MODE=exact` for the answers and costs with exact totals).
 //!
 //! `--cost` is meant for `valgrind --tool=callgrind
 //! --dump-before='*cost_marker*'`: before each (query, mode) it calls
@@ -57,13 +62,24 @@ fn run(
     b: &BenchQuery,
 ) -> Result<usize> {
     match mode {
-        "frontline" => Ok(index.search(&b.frontline())?.total_hits),
+        "tantivy" => bare_search(index.tantivy(), searcher, index.fields(), b),
+        m => Ok(index
+            .search(&with_mode(b.frontline(), m)?)?
+            .total_hits
+            .value()),
+    }
+}
+
+/// `q` with the options of a frontline mode (see the module docs).
+fn with_mode(q: frontline::Query, mode: &str) -> Result<frontline::Query> {
+    match mode {
+        "frontline" => Ok(q),
+        "exact" => Ok(q.exact_total(true)),
+        m if m.starts_with("cap:") => Ok(q.count_up_to(m[4..].parse()?)),
         m if m.starts_with("r:") => {
             let r: frontline::Ranking = m[2..].parse()?;
-            let q = b.frontline().exact(true).ranking(r);
-            Ok(index.search(&q)?.total_hits)
+            Ok(q.exact(true).ranking(r))
         }
-        "tantivy" => bare_search(index.tantivy(), searcher, index.fields(), b),
         other => Err(anyhow!("unknown mode {other:?}")),
     }
 }
@@ -92,9 +108,10 @@ fn main() -> Result<()> {
     let set = query_set(index.gazetteer()?)?;
     let base = set.len();
     let set: Vec<BenchQuery> = set.into_iter().chain(extra_queries()).collect();
-    let modes = ["frontline", "tantivy"];
+    let frontline_mode = std::env::var("QC_MODE").unwrap_or_else(|_| "frontline".into());
+    let modes = [frontline_mode.as_str(), "tantivy"];
     match args.get(1).map(String::as_str) {
-        Some("--dump") => return dump(&index, &set),
+        Some("--dump") => return dump(&index, &set, modes[0]),
         Some("--cost") => {
             let n: usize = args.get(2).map_or(Ok(5), |s| s.parse())?;
             for b in &set {
@@ -116,7 +133,7 @@ fn main() -> Result<()> {
         }
         Some("--list") => {
             let reps: usize = args.get(2).map_or(Ok(20), |s| s.parse())?;
-            return list(&index, &searcher, &set, base, reps);
+            return list(&index, &searcher, &set, base, reps, modes);
         }
         _ => {}
     }
@@ -154,8 +171,8 @@ fn list(
     set: &[BenchQuery],
     base: usize,
     reps: usize,
+    modes: [&str; 2],
 ) -> Result<()> {
-    let modes = ["frontline", "tantivy"];
     let mut samples: Vec<[Vec<f64>; 2]> = vec![[Vec::new(), Vec::new()]; set.len()];
     let mut hits = vec![0; set.len()];
     for pass in 0..=reps {
@@ -223,7 +240,7 @@ fn list(
 
 /// Prints the results of many query variants as JSON lines (timings
 /// zeroed), to diff two builds' answers.
-fn dump(index: &frontline::Index, set: &[BenchQuery]) -> Result<()> {
+fn dump(index: &frontline::Index, set: &[BenchQuery], mode: &str) -> Result<()> {
     let extra = [
         "attack killed",
         "fighters",
@@ -247,8 +264,8 @@ fn dump(index: &frontline::Index, set: &[BenchQuery]) -> Result<()> {
                 .group("Islamic State")
                 .from(chrono::NaiveDate::from_ymd_opt(2021, 1, 1).context("date")?),
         ];
-        for (i, q) in variants.iter().enumerate() {
-            match index.search(q) {
+        for (i, q) in variants.into_iter().enumerate() {
+            match index.search(&with_mode(q, mode)?) {
                 Ok(mut r) => {
                     r.took_ms = 0.0;
                     println!("{text}#{i}\t{}", serde_json::to_string(&r)?);
@@ -258,7 +275,7 @@ fn dump(index: &frontline::Index, set: &[BenchQuery]) -> Result<()> {
         }
     }
     for (i, b) in set.iter().enumerate().take(50) {
-        let mut r = index.search(&b.frontline())?;
+        let mut r = index.search(&with_mode(b.frontline(), mode)?)?;
         r.took_ms = 0.0;
         println!("@{i}\t{}", serde_json::to_string(&r)?);
     }
