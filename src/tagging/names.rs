@@ -8,11 +8,19 @@
 //! name, and the longest span that is a name wins: the leftmost-longest
 //! match at word granularity. Most words begin no name and cost one bitset
 //! test. There is no automaton to build.
+//!
+//! Conflict reporting is Zipfian ("the", "in", "State", "Syria" come back in
+//! every paragraph), so what the big tables say about a word is remembered
+//! in a small per-thread memo (see [`Memo`]) that stays in the L1 cache:
+//! a word seen recently costs neither the bitset nor the table.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
-use rustc_hash::FxHasher;
+use rustc_hash::{FxHashSet, FxHasher};
 
 /// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
 /// its position in the list it was built from.
@@ -35,7 +43,16 @@ pub(crate) struct NameTable {
     /// starts with that word.
     first_words: Vec<u64>,
     shift: u32,
+    /// Folded words that may start a name when written in lower case
+    /// (see [`NameTable::find_all`]); `None`: any word may.
+    lower_starts: Option<Arc<FxHashSet<String>>>,
+    /// This table's key in the per-thread [`Memo`] (unique in the process;
+    /// 0 for an empty table, which is never looked up).
+    id: u32,
 }
+
+/// Source of [`NameTable::id`].
+static NEXT_TABLE_ID: AtomicU32 = AtomicU32::new(1);
 
 /// The id of a span that begins names but is not one itself.
 const PREFIX: u32 = u32::MAX;
@@ -64,7 +81,11 @@ impl NameTable {
             names: Vec::with_capacity(names.len()),
             first_words: vec![0; bits / 64],
             shift: 64 - bits.trailing_zeros(),
+            lower_starts: None,
+            id: NEXT_TABLE_ID.fetch_add(1, Ordering::Relaxed),
         };
+        // Ids stay below the memo's markers.
+        assert!(names.len() < UNKNOWN as usize, "too many names");
         table.spans.reserve(names.len() * 3 / 2);
         for (id, name) in names.iter().enumerate() {
             let key = trim_to_words(name.as_ref());
@@ -84,6 +105,20 @@ impl NameTable {
             }
         }
         table
+    }
+
+    /// The table where a word written in lower case may start a name only
+    /// if `lower_starts` holds it (folded); see [`NameTable::find_all`].
+    pub fn with_lower_starts(mut self, lower_starts: Arc<FxHashSet<String>>) -> NameTable {
+        self.lower_starts = Some(lower_starts);
+        self
+    }
+
+    /// Whether `word` (folded) may start a name when written in lower case.
+    fn lower_may_start(&self, word: &str) -> bool {
+        self.lower_starts
+            .as_ref()
+            .is_none_or(|set| set.contains(word))
     }
 
     fn set_first_word(&mut self, h: u64) {
@@ -114,39 +149,82 @@ impl NameTable {
     }
 
     /// Every name in `folded`, whose words are `words` (byte spans of its
-    /// runs of letters and digits), left to right, without overlaps: at each word,
-    /// the longest name starting there; the search goes on after it. Words
-    /// for which `may_start(word, word index)` is false are not looked up
-    /// as the start of a name (a cheap filter before the table).
+    /// runs of letters and digits) with hashes `hashes` (see
+    /// [`hash_words`]; shared by the tables searched in the same text), left to right, without overlaps: at each word,
+    /// the longest name starting there; the search goes on after it. A word
+    /// for which `written_lower(word index)` is true (it is written in lower
+    /// case) starts a name only if it is one of the table's lower-case
+    /// starts ([`NameTable::with_lower_starts`]): a cheap filter before the
+    /// table.
     pub fn find_all(
         &self,
         folded: &str,
         words: &[(usize, usize)],
-        may_start: impl Fn(&str, usize) -> bool,
+        hashes: &[u64],
+        written_lower: impl Fn(usize) -> bool,
     ) -> Vec<Found> {
         let mut found = Vec::new();
         if self.names.is_empty() {
             return found;
         }
+        if self.names.len() < MEMO_MIN_NAMES {
+            self.find_all_in(folded, words, hashes, &written_lower, None, &mut found);
+            return found;
+        }
+        MEMO.with(|memo| match memo.try_borrow_mut() {
+            Ok(mut memo) => self.find_all_in(
+                folded,
+                words,
+                hashes,
+                &written_lower,
+                Some(&mut memo),
+                &mut found,
+            ),
+            Err(_) => self.find_all_in(folded, words, hashes, &written_lower, None, &mut found),
+        });
+        found
+    }
+
+    fn find_all_in(
+        &self,
+        folded: &str,
+        words: &[(usize, usize)],
+        hashes: &[u64],
+        written_lower: &dyn Fn(usize) -> bool,
+        mut memo: Option<&mut Memo>,
+        found: &mut Vec<Found>,
+    ) {
         let mut i = 0;
         while i < words.len() {
             let (start, first_end) = words[i];
             let first = &folded[start..first_end];
-            if !self.may_be_first_word(hash(first)) || !may_start(first, i) {
+            let h = hashes.get(i).copied().unwrap_or_else(|| hash(first));
+            // Whether a name may start at this word, and if so what the
+            // word alone is (the first span tried).
+            let single = match memo.as_deref_mut() {
+                Some(memo) => memo.start(self, first, h, || written_lower(i)),
+                None => {
+                    let may_start = self.may_be_first_word(h)
+                        && (!written_lower(i) || self.lower_may_start(first));
+                    may_start.then(|| self.lookup(first))
+                }
+            };
+            let Some(mut what) = single else {
                 i += 1;
                 continue;
-            }
+            };
             // Grow the span a word at a time while it still begins a name,
             // remembering the longest that is one.
             let mut longest = None;
-            for (j, &(_, end)) in words.iter().enumerate().skip(i) {
-                match self.lookup(&folded[start..end]) {
+            let mut j = i;
+            loop {
+                match what {
                     None => break,
                     Some(PREFIX) => {}
                     Some(id) => {
                         let hit = Found {
                             start,
-                            end,
+                            end: words[j].1,
                             first_word: i,
                             last_word: j,
                             id,
@@ -154,6 +232,9 @@ impl NameTable {
                         longest = Some((j, hit));
                     }
                 }
+                j += 1;
+                let Some(&(_, end)) = words.get(j) else { break };
+                what = self.lookup(&folded[start..end]);
             }
             match longest {
                 Some((j, hit)) => {
@@ -163,8 +244,130 @@ impl NameTable {
                 None => i += 1,
             }
         }
-        found
     }
+}
+
+/// Tables with fewer names than this (the learned places) are small enough
+/// to stay in cache: they do without the memo.
+const MEMO_MIN_NAMES: usize = 4096;
+
+/// Slots of the per-thread memo: 512 × 32 bytes, 16 KiB, a third of the L1
+/// data cache.
+const MEMO_SLOTS: usize = 512;
+
+/// Longest word the memo keeps (longer words are rare and looked up).
+const MEMO_WORD: usize = 22;
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::new());
+}
+
+/// A small direct-mapped cache, per thread, of what one table said about
+/// a word (folded) as the start of a span: whether the first-word bitset
+/// has it, whether it may start a name written in lower case, and what the
+/// word alone is. Each is asked of the table only when needed, as without
+/// the memo. A slot holds the word itself, so a hit is exact (no hash is
+/// trusted): the memo changes what a look-up costs, never what it answers.
+struct Memo {
+    slots: Box<[Slot]>,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Slot {
+    /// [`NameTable::id`]; 0: empty.
+    table: u32,
+    /// The word alone: a name id, [`PREFIX`], [`NOT_FOUND`] or [`UNKNOWN`].
+    single: u32,
+    len: u8,
+    /// [`FIRST_WORD`], [`LOWER_KNOWN`], [`LOWER_MAY_START`].
+    flags: u8,
+    word: [u8; MEMO_WORD],
+}
+
+/// [`Slot::single`] of a word that is not in the table.
+const NOT_FOUND: u32 = u32::MAX - 1;
+/// [`Slot::single`] not looked up yet.
+const UNKNOWN: u32 = u32::MAX - 2;
+/// The first-word bitset has the word.
+const FIRST_WORD: u8 = 1;
+/// Whether the word may start a name written in lower case is known...
+const LOWER_KNOWN: u8 = 2;
+/// ... and it may.
+const LOWER_MAY_START: u8 = 4;
+
+impl Memo {
+    fn new() -> Memo {
+        let empty = Slot {
+            table: 0,
+            single: UNKNOWN,
+            len: 0,
+            flags: 0,
+            word: [0; MEMO_WORD],
+        };
+        Memo {
+            slots: vec![empty; MEMO_SLOTS].into_boxed_slice(),
+        }
+    }
+
+    /// [`NameTable::find_all`]'s question at a word: `None` if no name may
+    /// start with `word` (written in lower case if `written_lower()`), else
+    /// the look-up of the word alone.
+    #[inline]
+    fn start(
+        &mut self,
+        table: &NameTable,
+        word: &str,
+        h: u64,
+        written_lower: impl FnOnce() -> bool,
+    ) -> Option<Option<u32>> {
+        let bytes = word.as_bytes();
+        if bytes.len() > MEMO_WORD {
+            let may_start =
+                table.may_be_first_word(h) && (!written_lower() || table.lower_may_start(word));
+            return may_start.then(|| table.lookup(word));
+        }
+        let slot = &mut self.slots[(h >> 32) as usize % MEMO_SLOTS];
+        if !(slot.table == table.id
+            && usize::from(slot.len) == bytes.len()
+            && slot.word[..bytes.len()] == *bytes)
+        {
+            slot.table = table.id;
+            slot.single = UNKNOWN;
+            slot.len = bytes.len() as u8;
+            slot.flags = if table.may_be_first_word(h) {
+                FIRST_WORD
+            } else {
+                0
+            };
+            slot.word[..bytes.len()].copy_from_slice(bytes);
+        }
+        if slot.flags & FIRST_WORD == 0 {
+            return None;
+        }
+        if written_lower() {
+            if slot.flags & LOWER_KNOWN == 0 {
+                slot.flags |= LOWER_KNOWN;
+                if table.lower_may_start(word) {
+                    slot.flags |= LOWER_MAY_START;
+                }
+            }
+            if slot.flags & LOWER_MAY_START == 0 {
+                return None;
+            }
+        }
+        if slot.single == UNKNOWN {
+            slot.single = table.lookup(word).unwrap_or(NOT_FOUND);
+        }
+        Some((slot.single != NOT_FOUND).then_some(slot.single))
+    }
+}
+
+/// The hash of each word of `folded` (`words` its byte spans) into `out`
+/// (cleared first): what [`NameTable::find_all`] needs of the text.
+pub(crate) fn hash_words(folded: &str, words: &[(usize, usize)], out: &mut Vec<u64>) {
+    out.clear();
+    out.extend(words.iter().map(|&(start, end)| hash(&folded[start..end])));
 }
 
 fn hash(span: &str) -> u64 {
@@ -227,7 +430,10 @@ mod tests {
     use super::*;
 
     fn found<'a, 'b>(t: &NameTable, names: &[&'a str], text: &'b str) -> Vec<(&'a str, &'b str)> {
-        t.find_all(text, &word_spans(text), |_, _| true)
+        let words = word_spans(text);
+        let mut hashes = Vec::new();
+        hash_words(text, &words, &mut hashes);
+        t.find_all(text, &words, &hashes, |_| false)
             .into_iter()
             .map(|f| (names[f.id as usize], &text[f.start..f.end]))
             .collect()
