@@ -8,16 +8,9 @@
 //! name, and the longest span that is a name wins: the leftmost-longest
 //! match at word granularity. Most words begin no name and cost one bitset
 //! test. There is no automaton to build.
-//!
-//! Conflict reporting is Zipfian ("the", "in", "State", "Syria" come back in
-//! every paragraph), so what the big tables say about a word is remembered
-//! in a small per-thread memo (see [`Memo`]) that stays in the L1 cache:
-//! a word seen recently costs neither the bitset nor the table.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use rustc_hash::{FxHashSet, FxHasher};
@@ -46,13 +39,7 @@ pub(crate) struct NameTable {
     /// Folded words that may start a name when written in lower case
     /// (see [`NameTable::find_all`]); `None`: any word may.
     lower_starts: Option<Arc<FxHashSet<String>>>,
-    /// This table's key in the per-thread [`Memo`] (unique in the process;
-    /// 0 for an empty table, which is never looked up).
-    id: u32,
 }
-
-/// Source of [`NameTable::id`].
-static NEXT_TABLE_ID: AtomicU32 = AtomicU32::new(1);
 
 /// The id of a span that begins names but is not one itself.
 const PREFIX: u32 = u32::MAX;
@@ -82,10 +69,7 @@ impl NameTable {
             first_words: vec![0; bits / 64],
             shift: 64 - bits.trailing_zeros(),
             lower_starts: None,
-            id: NEXT_TABLE_ID.fetch_add(1, Ordering::Relaxed),
         };
-        // Ids stay below the memo's markers.
-        assert!(names.len() < UNKNOWN as usize, "too many names");
         table.spans.reserve(names.len() * 3 / 2);
         for (id, name) in names.iter().enumerate() {
             let key = trim_to_words(name.as_ref());
@@ -167,64 +151,26 @@ impl NameTable {
         if self.names.is_empty() {
             return found;
         }
-        if self.names.len() < MEMO_MIN_NAMES {
-            self.find_all_in(folded, words, hashes, &written_lower, None, &mut found);
-            return found;
-        }
-        MEMO.with(|memo| match memo.try_borrow_mut() {
-            Ok(mut memo) => self.find_all_in(
-                folded,
-                words,
-                hashes,
-                &written_lower,
-                Some(&mut memo),
-                &mut found,
-            ),
-            Err(_) => self.find_all_in(folded, words, hashes, &written_lower, None, &mut found),
-        });
-        found
-    }
-
-    fn find_all_in(
-        &self,
-        folded: &str,
-        words: &[(usize, usize)],
-        hashes: &[u64],
-        written_lower: &dyn Fn(usize) -> bool,
-        mut memo: Option<&mut Memo>,
-        found: &mut Vec<Found>,
-    ) {
         let mut i = 0;
         while i < words.len() {
             let (start, first_end) = words[i];
             let first = &folded[start..first_end];
             let h = hashes.get(i).copied().unwrap_or_else(|| hash(first));
-            // Whether a name may start at this word, and if so what the
-            // word alone is (the first span tried).
-            let single = match memo.as_deref_mut() {
-                Some(memo) => memo.start(self, first, h, || written_lower(i)),
-                None => {
-                    let may_start = self.may_be_first_word(h)
-                        && (!written_lower(i) || self.lower_may_start(first));
-                    may_start.then(|| self.lookup(first))
-                }
-            };
-            let Some(mut what) = single else {
+            if !self.may_be_first_word(h) || (written_lower(i) && !self.lower_may_start(first)) {
                 i += 1;
                 continue;
-            };
+            }
             // Grow the span a word at a time while it still begins a name,
             // remembering the longest that is one.
             let mut longest = None;
-            let mut j = i;
-            loop {
-                match what {
+            for (j, &(_, end)) in words.iter().enumerate().skip(i) {
+                match self.lookup(&folded[start..end]) {
                     None => break,
                     Some(PREFIX) => {}
                     Some(id) => {
                         let hit = Found {
                             start,
-                            end: words[j].1,
+                            end,
                             first_word: i,
                             last_word: j,
                             id,
@@ -232,9 +178,6 @@ impl NameTable {
                         longest = Some((j, hit));
                     }
                 }
-                j += 1;
-                let Some(&(_, end)) = words.get(j) else { break };
-                what = self.lookup(&folded[start..end]);
             }
             match longest {
                 Some((j, hit)) => {
@@ -244,122 +187,7 @@ impl NameTable {
                 None => i += 1,
             }
         }
-    }
-}
-
-/// Tables with fewer names than this (the learned places) are small enough
-/// to stay in cache: they do without the memo.
-const MEMO_MIN_NAMES: usize = 4096;
-
-/// Slots of the per-thread memo: 512 × 32 bytes, 16 KiB, a third of the L1
-/// data cache.
-const MEMO_SLOTS: usize = 512;
-
-/// Longest word the memo keeps (longer words are rare and looked up).
-const MEMO_WORD: usize = 22;
-
-thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::new());
-}
-
-/// A small direct-mapped cache, per thread, of what one table said about
-/// a word (folded) as the start of a span: whether the first-word bitset
-/// has it, whether it may start a name written in lower case, and what the
-/// word alone is. Each is asked of the table only when needed, as without
-/// the memo. A slot holds the word itself, so a hit is exact (no hash is
-/// trusted): the memo changes what a look-up costs, never what it answers.
-struct Memo {
-    slots: Box<[Slot]>,
-}
-
-#[derive(Clone, Copy)]
-#[repr(C, align(32))]
-struct Slot {
-    /// [`NameTable::id`]; 0: empty.
-    table: u32,
-    /// The word alone: a name id, [`PREFIX`], [`NOT_FOUND`] or [`UNKNOWN`].
-    single: u32,
-    len: u8,
-    /// [`FIRST_WORD`], [`LOWER_KNOWN`], [`LOWER_MAY_START`].
-    flags: u8,
-    word: [u8; MEMO_WORD],
-}
-
-/// [`Slot::single`] of a word that is not in the table.
-const NOT_FOUND: u32 = u32::MAX - 1;
-/// [`Slot::single`] not looked up yet.
-const UNKNOWN: u32 = u32::MAX - 2;
-/// The first-word bitset has the word.
-const FIRST_WORD: u8 = 1;
-/// Whether the word may start a name written in lower case is known...
-const LOWER_KNOWN: u8 = 2;
-/// ... and it may.
-const LOWER_MAY_START: u8 = 4;
-
-impl Memo {
-    fn new() -> Memo {
-        let empty = Slot {
-            table: 0,
-            single: UNKNOWN,
-            len: 0,
-            flags: 0,
-            word: [0; MEMO_WORD],
-        };
-        Memo {
-            slots: vec![empty; MEMO_SLOTS].into_boxed_slice(),
-        }
-    }
-
-    /// [`NameTable::find_all`]'s question at a word: `None` if no name may
-    /// start with `word` (written in lower case if `written_lower()`), else
-    /// the look-up of the word alone.
-    #[inline]
-    fn start(
-        &mut self,
-        table: &NameTable,
-        word: &str,
-        h: u64,
-        written_lower: impl FnOnce() -> bool,
-    ) -> Option<Option<u32>> {
-        let bytes = word.as_bytes();
-        if bytes.len() > MEMO_WORD {
-            let may_start =
-                table.may_be_first_word(h) && (!written_lower() || table.lower_may_start(word));
-            return may_start.then(|| table.lookup(word));
-        }
-        let slot = &mut self.slots[(h >> 32) as usize % MEMO_SLOTS];
-        if !(slot.table == table.id
-            && usize::from(slot.len) == bytes.len()
-            && slot.word[..bytes.len()] == *bytes)
-        {
-            slot.table = table.id;
-            slot.single = UNKNOWN;
-            slot.len = bytes.len() as u8;
-            slot.flags = if table.may_be_first_word(h) {
-                FIRST_WORD
-            } else {
-                0
-            };
-            slot.word[..bytes.len()].copy_from_slice(bytes);
-        }
-        if slot.flags & FIRST_WORD == 0 {
-            return None;
-        }
-        if written_lower() {
-            if slot.flags & LOWER_KNOWN == 0 {
-                slot.flags |= LOWER_KNOWN;
-                if table.lower_may_start(word) {
-                    slot.flags |= LOWER_MAY_START;
-                }
-            }
-            if slot.flags & LOWER_MAY_START == 0 {
-                return None;
-            }
-        }
-        if slot.single == UNKNOWN {
-            slot.single = table.lookup(word).unwrap_or(NOT_FOUND);
-        }
-        Some((slot.single != NOT_FOUND).then_some(slot.single))
+        found
     }
 }
 
