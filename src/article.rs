@@ -460,10 +460,35 @@ pub fn first_sentence(text: &str) -> String {
 /// Whether the text before a period ends with an abbreviation ("U.S.",
 /// "Aug.", "Mr."), which does not end a sentence.
 pub(crate) fn is_abbreviation(before: &str) -> bool {
-    let word = before
-        .rsplit(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("");
+    // The tagger asks this at every full stop: the last word is found byte
+    // by byte while the bytes are ASCII (any char under 0x80 is one byte),
+    // char by char only when a multi-byte char comes first.
+    let bytes = before.as_bytes();
+    let mut from = bytes.len();
+    let mut ascii = true;
+    while let Some(&b) = from.checked_sub(1).and_then(|k| bytes.get(k)) {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b'(' => break,
+            0x80.. => {
+                ascii = false;
+                break;
+            }
+            _ => from -= 1,
+        }
+    }
+    let word = if ascii {
+        &before[from..]
+    } else {
+        before
+            .rsplit(|c: char| c.is_whitespace() || c == '(')
+            .next()
+            .unwrap_or("")
+    };
+    is_abbreviated_word(word)
+}
+
+/// Whether `word`, the last word before a period, is an abbreviation.
+fn is_abbreviated_word(word: &str) -> bool {
     const ABBR: &[&str] = &[
         "Mr", "Mrs", "Ms", "Dr", "Gen", "Col", "Lt", "Maj", "Capt", "Sgt", "Rep", "Sen", "St",
         "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "No",
@@ -485,4 +510,58 @@ pub(crate) fn truncate_at_char(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last word as `is_abbreviation` found it before its ASCII path.
+    fn last_word_oracle(before: &str) -> &str {
+        before
+            .rsplit(|c: char| c.is_whitespace() || c == '(')
+            .next()
+            .unwrap_or("")
+    }
+
+    fn abbreviation_oracle(before: &str) -> bool {
+        is_abbreviated_word(last_word_oracle(before))
+    }
+
+    #[test]
+    fn abbreviations_found_with_and_without_the_ascii_path() {
+        for text in [
+            "",
+            "Mr",
+            "said Mr",
+            "the U.S",
+            "(Gen",
+            "in\u{b}Aug",
+            "x\u{c}Dr",
+            "B",
+            "a B",
+            "the ab",
+            "Sept",
+            "approx",
+            "\u{a0}Mr",
+            "Ḩamāh Mr",
+            "the\u{2009}Col",
+            "Col\u{a0}",
+            "né Dr",
+            "(U.N",
+            "tab\tSt",
+            "line\nNo",
+        ] {
+            assert_eq!(is_abbreviation(text), abbreviation_oracle(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn abbreviation_matches_the_char_wise_last_word(
+            text in "[ a-zA-Z.(\t\u{b}\u{a0}\u{2009}é]{0,12}"
+        ) {
+            proptest::prop_assert_eq!(is_abbreviation(&text), abbreviation_oracle(&text));
+        }
+    }
 }

@@ -37,9 +37,10 @@
 //! assert_eq!(tagger.tag(b).event_date.unwrap().to_string(), "2025-08-19");
 //! ```
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
@@ -143,8 +144,10 @@ impl ArticleTags {
     /// The provinces and groups named in paragraphs `first..=last` (a
     /// passage's range), whether as events or background.
     pub fn passage_tags(&self, first: u32, last: u32) -> PassageTags {
-        let mut provinces = BTreeSet::new();
-        let mut groups = BTreeSet::new();
+        // Asked once per passage: sets of references, each distinct value
+        // cloned once.
+        let mut provinces: BTreeSet<&Province> = BTreeSet::new();
+        let mut groups: BTreeSet<&String> = BTreeSet::new();
         for e in self
             .evidence
             .iter()
@@ -152,17 +155,17 @@ impl ArticleTags {
         {
             match &e.tag {
                 TagValue::Province(p) | TagValue::Mention(p) => {
-                    provinces.insert(p.clone());
+                    provinces.insert(p);
                 }
                 TagValue::Group(g) => {
-                    groups.insert(g.clone());
+                    groups.insert(g);
                 }
                 _ => {}
             }
         }
         PassageTags {
-            provinces: provinces.into_iter().collect(),
-            groups: groups.into_iter().collect(),
+            provinces: provinces.into_iter().cloned().collect(),
+            groups: groups.into_iter().cloned().collect(),
         }
     }
 }
@@ -184,7 +187,7 @@ pub struct Matcher {
     /// case (`al` of "al-Shabaab", a group alias such as "ex-Seleka"). Any
     /// other lower-case word cannot start a match that [`Tagger::case_ok`]
     /// would keep, so it is not looked up at all.
-    lower_starts: rustc_hash::FxHashSet<String>,
+    lower_starts: Arc<rustc_hash::FxHashSet<String>>,
     entries: Vec<Vec<Entry>>,
     /// Case-sensitive spellings of short acronyms (`IS`, `RSF`).
     exact: Vec<String>,
@@ -312,8 +315,9 @@ impl Matcher {
         for list in &mut entries {
             list.dedup_by(|a, b| same_entry(a, b));
         }
+        let lower_starts = Arc::new(lower_starts);
         Ok(Matcher {
-            names: NameTable::new(&patterns),
+            names: NameTable::new(&patterns).with_lower_starts(Arc::clone(&lower_starts)),
             lower_starts,
             entries,
             exact,
@@ -634,6 +638,16 @@ static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
     )
 });
 
+/// A month's name, which every [`MONTH_NAME`] match holds: most sentences
+/// have none, and finding one is far cheaper than [`MONTH_NAME`]'s search
+/// (whose literal prefixes, "in" and "by", are everywhere).
+static MONTH_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        "January|February|March|April|May|June|July|August|September|October|November|December",
+    )
+    .expect("built-in regex")
+});
+
 impl<'g> Tagger<'g> {
     /// A tagger with no learned places.
     pub fn new(g: &'g Gazetteer) -> Result<Tagger<'g>> {
@@ -670,7 +684,8 @@ impl<'g> Tagger<'g> {
             return Ok(false);
         }
         let names: Vec<String> = display.iter().map(|name| fold(name)).collect();
-        self.learned_table = NameTable::new(&names);
+        self.learned_table =
+            NameTable::new(&names).with_lower_starts(Arc::clone(&self.m.lower_starts));
         self.learned = provinces;
         self.learned_names = display;
         Ok(true)
@@ -732,27 +747,35 @@ impl<'g> Tagger<'g> {
 
     /// Tags one article.
     pub fn tag(&self, article: &Article) -> ArticleTags {
+        // The fold's buffers are the thread's, reused from article to
+        // article (allocating them per article cost more than their use).
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.tag_with(article, &mut scratch),
+            Err(_) => self.tag_with(article, &mut Scratch::default()),
+        })
+    }
+
+    fn tag_with(&self, article: &Article, scratch: &mut Scratch) -> ArticleTags {
         let published = article.published.map(|d| d.date_naive());
         let mut hits = Vec::new();
         let mut sentences = Vec::new();
-        let mut folded = FoldedText::default();
         for (i, p) in article.paragraphs.iter().enumerate() {
             let first_sentence = sentences.len();
-            sentences.extend(
-                split_sentences(&p.text)
-                    .into_iter()
-                    .map(|(start, end)| Sentence {
-                        paragraph: i,
-                        start,
-                        end,
-                        background: OnceCell::new(),
-                    }),
-            );
-            folded.refill(&p.text);
+            split_sentences(&p.text, |start, end| {
+                sentences.push(Sentence {
+                    paragraph: i,
+                    start,
+                    end,
+                    background: OnceCell::new(),
+                });
+            });
+            scratch.folded.refill(&p.text);
+            let Scratch { folded, hashes } = &mut *scratch;
+            names::hash_words(&folded.text, &folded.words, hashes);
             self.find_names(
                 p.ordinal,
                 &p.text,
-                &folded,
+                scratch,
                 first_sentence,
                 &sentences,
                 &mut hits,
@@ -799,20 +822,24 @@ impl<'g> Tagger<'g> {
     }
 
     fn find_names<'t>(
-        &self,
+        &'t self,
         paragraph: u32,
         text: &'t str,
-        folded: &FoldedText,
+        scratch: &Scratch,
         first_sentence: usize,
         sentences: &[Sentence],
         hits: &mut Vec<Hit<'t>>,
     ) {
-        let FoldedText {
-            text: folded,
-            words,
-            word_offsets,
-            ..
-        } = folded;
+        let Scratch {
+            folded:
+                FoldedText {
+                    text: folded,
+                    words,
+                    word_offsets,
+                    ..
+                },
+            hashes,
+        } = scratch;
         let sentence_of = |start: usize| {
             sentences[first_sentence..]
                 .iter()
@@ -821,14 +848,16 @@ impl<'g> Tagger<'g> {
         };
         let cues = settlement_cues(text);
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        let may_start = |word: &str, k: usize| {
-            let written = word_offsets.get(k).and_then(|&(o, _)| text.get(o..));
-            !written
+        // Whether word `k` is written in lower case: then it may start a
+        // name only if it is one of the matcher's `lower_starts`.
+        let written_lower = |k: usize| {
+            word_offsets
+                .get(k)
+                .and_then(|&(o, _)| text.get(o..))
                 .and_then(|w| w.chars().next())
                 .is_some_and(char::is_lowercase)
-                || self.m.lower_starts.contains(word)
         };
-        for m in self.m.names.find_all(folded, words, may_start) {
+        for m in self.m.names.find_all(folded, words, hashes, written_lower) {
             let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
                 continue;
             };
@@ -841,12 +870,19 @@ impl<'g> Tagger<'g> {
             if is_possessive(&text[end..]) {
                 continue;
             }
-            let entries = &self.m.entries[m.id as usize];
-            let entries: Vec<Entry> = entries
-                .iter()
-                .copied()
-                .filter(|e| self.case_ok(e, written))
-                .collect();
+            // Borrowed from the matcher when every entry passes, as for
+            // most names: a `Vec` only when the case drops some.
+            let all = &self.m.entries[m.id as usize];
+            let entries: Cow<'t, [Entry]> = if all.iter().all(|e| self.case_ok(e, written)) {
+                Cow::Borrowed(all.as_slice())
+            } else {
+                Cow::Owned(
+                    all.iter()
+                        .copied()
+                        .filter(|e| self.case_ok(e, written))
+                        .collect(),
+                )
+            };
             if entries.is_empty() {
                 continue;
             }
@@ -868,7 +904,10 @@ impl<'g> Tagger<'g> {
                 cued: Vec::new(),
             });
         }
-        for m in self.learned_table.find_all(folded, words, may_start) {
+        for m in self
+            .learned_table
+            .find_all(folded, words, hashes, written_lower)
+        {
             let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
                 continue;
             };
@@ -935,7 +974,7 @@ impl<'g> Tagger<'g> {
             if let Some(p) = hit.learned {
                 strong.insert(self.country_code(p));
             }
-            for e in &hit.entries {
+            for e in hit.entries.iter() {
                 match *e {
                     Entry::Country(i) => {
                         let code = self.g.countries()[i as usize].code.as_str();
@@ -1059,7 +1098,7 @@ impl<'g> Tagger<'g> {
         }
         let mut clear = Vec::new();
         let mut ambiguous = Vec::new();
-        for e in &hit.entries {
+        for e in hit.entries.iter() {
             match *e {
                 Entry::Province {
                     id,
@@ -1164,37 +1203,41 @@ impl<'g> Tagger<'g> {
     }
 
     fn aggregate(&self, evidence: Vec<(bool, bool, Evidence)>) -> ArticleTags {
-        let mut events = BTreeSet::new();
-        let mut mentions = BTreeSet::new();
-        let mut groups = BTreeSet::new();
-        let mut named_countries = BTreeSet::new();
+        // Sets of references: each distinct value is cloned once, at the end.
+        let mut events: BTreeSet<&Province> = BTreeSet::new();
+        let mut mentions: BTreeSet<&Province> = BTreeSet::new();
+        let mut groups: BTreeSet<&str> = BTreeSet::new();
+        let mut countries: BTreeSet<&str> = BTreeSet::new();
         for (background, located, e) in &evidence {
             match &e.tag {
                 TagValue::Province(p) => {
-                    events.insert(p.clone());
+                    events.insert(p);
                 }
                 TagValue::Mention(p) => {
-                    mentions.insert(p.clone());
+                    mentions.insert(p);
                 }
                 TagValue::Group(g) if !background => {
-                    groups.insert(g.clone());
+                    groups.insert(g);
                 }
                 TagValue::Country(c) if !background && *located => {
-                    named_countries.insert(c.clone());
+                    countries.insert(c);
                 }
                 _ => {}
             }
         }
-        let mentions: Vec<Province> = mentions.difference(&events).cloned().collect();
-        let mut countries = named_countries;
-        countries.extend(events.iter().map(|p| p.country.clone()));
-        ArticleTags {
-            provinces: events.into_iter().collect(),
+        let mentions: Vec<Province> = mentions.difference(&events).map(|&p| p.clone()).collect();
+        countries.extend(events.iter().map(|p| p.country.as_str()));
+        let tags = ArticleTags {
+            provinces: events.into_iter().cloned().collect(),
             mentions,
-            countries: countries.into_iter().collect(),
-            groups: groups.into_iter().collect(),
+            countries: countries.into_iter().map(str::to_string).collect(),
+            groups: groups.into_iter().map(str::to_string).collect(),
             event_date: None,
+            evidence: Vec::new(),
+        };
+        ArticleTags {
             evidence: evidence.into_iter().map(|(_, _, e)| e).collect(),
+            ..tags
         }
     }
 
@@ -1258,6 +1301,18 @@ impl<'g> Tagger<'g> {
     }
 }
 
+/// Buffers that [`Tagger::tag`] reuses from article to article.
+#[derive(Default)]
+struct Scratch {
+    folded: FoldedText,
+    /// The hash of each word of `folded`.
+    hashes: Vec<u64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 struct Sentence {
     /// Index of the paragraph in the article.
     paragraph: usize,
@@ -1285,7 +1340,9 @@ struct Hit<'t> {
     /// The name as written (a slice of the paragraph: copied only into the
     /// evidence of a hit that tags).
     text: &'t str,
-    entries: Vec<Entry>,
+    /// The name's gazetteer entries that its case allows (borrowed from
+    /// the matcher when that is all of them).
+    entries: Cow<'t, [Entry]>,
     type_word: bool,
     settlement: bool,
     learned: Option<u32>,
@@ -1305,7 +1362,7 @@ impl<'t> Hit<'t> {
             sentence,
             span,
             text: &text[span.0..span.1],
-            entries: Vec::new(),
+            entries: Cow::Borrowed(&[]),
             type_word: false,
             settlement: false,
             learned: None,
@@ -1639,12 +1696,11 @@ fn preceded_by_type_of(before: &str) -> bool {
         "oblast of",
     ]
     .iter()
-    .any(|p| lower_ends_with(before.chars().rev(), p))
+    .any(|p| text_lower_ends_with(before, p, false))
 }
 
-/// Sentence byte ranges of a paragraph.
-fn split_sentences(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+/// Sentence byte ranges of a paragraph, each given to `out` in order.
+fn split_sentences(text: &str, mut out: impl FnMut(usize, usize)) {
     let mut start = 0;
     // The three marks are ASCII, so their bytes never occur inside another
     // character; memchr finds them far faster than decoding every char.
@@ -1652,14 +1708,13 @@ fn split_sentences(text: &str) -> Vec<(usize, usize)> {
         let next = text[i + 1..].chars().next();
         if next.is_none_or(char::is_whitespace) && !crate::article::is_abbreviation(&text[start..i])
         {
-            out.push((start, i + 1));
+            out(start, i + 1);
             start = i + 1;
         }
     }
     if start < text.len() {
-        out.push((start, text.len()));
+        out(start, text.len());
     }
-    out
 }
 
 static SAID_BEFORE: LazyLock<Twin> = LazyLock::new(|| {
@@ -1697,6 +1752,9 @@ fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
         .any(|y| y < published.year())
     {
         return true;
+    }
+    if !MONTH_WORD.is_match(sentence) {
+        return false;
     }
     MONTH_NAME
         .for_text(sentence)

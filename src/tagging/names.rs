@@ -11,8 +11,9 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
-use rustc_hash::FxHasher;
+use rustc_hash::{FxHashSet, FxHasher};
 
 /// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
 /// its position in the list it was built from.
@@ -35,6 +36,9 @@ pub(crate) struct NameTable {
     /// starts with that word.
     first_words: Vec<u64>,
     shift: u32,
+    /// Folded words that may start a name when written in lower case
+    /// (see [`NameTable::find_all`]); `None`: any word may.
+    lower_starts: Option<Arc<FxHashSet<String>>>,
 }
 
 /// The id of a span that begins names but is not one itself.
@@ -64,6 +68,7 @@ impl NameTable {
             names: Vec::with_capacity(names.len()),
             first_words: vec![0; bits / 64],
             shift: 64 - bits.trailing_zeros(),
+            lower_starts: None,
         };
         table.spans.reserve(names.len() * 3 / 2);
         for (id, name) in names.iter().enumerate() {
@@ -84,6 +89,20 @@ impl NameTable {
             }
         }
         table
+    }
+
+    /// The table where a word written in lower case may start a name only
+    /// if `lower_starts` holds it (folded); see [`NameTable::find_all`].
+    pub fn with_lower_starts(mut self, lower_starts: Arc<FxHashSet<String>>) -> NameTable {
+        self.lower_starts = Some(lower_starts);
+        self
+    }
+
+    /// Whether `word` (folded) may start a name when written in lower case.
+    fn lower_may_start(&self, word: &str) -> bool {
+        self.lower_starts
+            .as_ref()
+            .is_none_or(|set| set.contains(word))
     }
 
     fn set_first_word(&mut self, h: u64) {
@@ -114,15 +133,19 @@ impl NameTable {
     }
 
     /// Every name in `folded`, whose words are `words` (byte spans of its
-    /// runs of letters and digits), left to right, without overlaps: at each word,
-    /// the longest name starting there; the search goes on after it. Words
-    /// for which `may_start(word, word index)` is false are not looked up
-    /// as the start of a name (a cheap filter before the table).
+    /// runs of letters and digits) with hashes `hashes` (see
+    /// [`hash_words`]; shared by the tables searched in the same text), left to right, without overlaps: at each word,
+    /// the longest name starting there; the search goes on after it. A word
+    /// for which `written_lower(word index)` is true (it is written in lower
+    /// case) starts a name only if it is one of the table's lower-case
+    /// starts ([`NameTable::with_lower_starts`]): a cheap filter before the
+    /// table.
     pub fn find_all(
         &self,
         folded: &str,
         words: &[(usize, usize)],
-        may_start: impl Fn(&str, usize) -> bool,
+        hashes: &[u64],
+        written_lower: impl Fn(usize) -> bool,
     ) -> Vec<Found> {
         let mut found = Vec::new();
         if self.names.is_empty() {
@@ -132,7 +155,8 @@ impl NameTable {
         while i < words.len() {
             let (start, first_end) = words[i];
             let first = &folded[start..first_end];
-            if !self.may_be_first_word(hash(first)) || !may_start(first, i) {
+            let h = hashes.get(i).copied().unwrap_or_else(|| hash(first));
+            if !self.may_be_first_word(h) || (written_lower(i) && !self.lower_may_start(first)) {
                 i += 1;
                 continue;
             }
@@ -165,6 +189,13 @@ impl NameTable {
         }
         found
     }
+}
+
+/// The hash of each word of `folded` (`words` its byte spans) into `out`
+/// (cleared first): what [`NameTable::find_all`] needs of the text.
+pub(crate) fn hash_words(folded: &str, words: &[(usize, usize)], out: &mut Vec<u64>) {
+    out.clear();
+    out.extend(words.iter().map(|&(start, end)| hash(&folded[start..end])));
 }
 
 fn hash(span: &str) -> u64 {
@@ -227,7 +258,10 @@ mod tests {
     use super::*;
 
     fn found<'a, 'b>(t: &NameTable, names: &[&'a str], text: &'b str) -> Vec<(&'a str, &'b str)> {
-        t.find_all(text, &word_spans(text), |_, _| true)
+        let words = word_spans(text);
+        let mut hashes = Vec::new();
+        hash_words(text, &words, &mut hashes);
+        t.find_all(text, &words, &hashes, |_| false)
             .into_iter()
             .map(|f| (names[f.id as usize], &text[f.start..f.end]))
             .collect()
