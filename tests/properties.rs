@@ -634,11 +634,15 @@ fn bounded_totals_keep_the_hits_and_say_they_are_lower_bounds() {
         match capped.total_hits {
             TotalHits::Exact(n) => assert_eq!(n, exact.total_hits.value(), "{text}"),
             TotalHits::AtLeast(n) => {
-                assert!(n == 2 && exact.total_hits.value() > 2, "{text}");
+                // At least the cap, and a true lower bound. Not exactly the
+                // cap: a segment where pruning does not pay counts all its
+                // matches, and which segment that is depends on how the
+                // build's threads split the passages.
+                assert!(n >= 2 && n <= exact.total_hits.value(), "{text}: {n}");
                 let json = serde_json::to_value(&capped).unwrap();
-                assert_eq!(json["total_hits"], 2);
+                assert_eq!(json["total_hits"], n);
                 assert_eq!(json["total_hits_exact"], false);
-                assert_eq!(capped.total_hits.to_string(), "2+");
+                assert_eq!(capped.total_hits.to_string(), format!("{n}+"));
                 bounded += 1;
             }
         }
