@@ -1172,6 +1172,29 @@ mod tests {
         assert_eq!(&f.text[f.words[6].0..f.words[6].1], "isis");
     }
 
+    /// Each word's offsets are those of its first byte and of the byte
+    /// after it, and buffers reused from a longer text (`refill`) give the
+    /// same text and words.
+    fn check_word_offsets_and_reuse(
+        text: &str,
+        f: &FoldedText,
+        folded: &str,
+        offsets: &[usize],
+    ) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        let ends: Vec<(usize, usize)> = f
+            .words
+            .iter()
+            .map(|&(s, e)| (offsets[s], offsets[e]))
+            .collect();
+        prop_assert_eq!(&f.word_offsets, &ends);
+        let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
+        reused.refill(text);
+        prop_assert_eq!(reused.text.as_str(), folded);
+        prop_assert_eq!(&reused.words, &f.words);
+        prop_assert_eq!(&reused.word_offsets, &ends);
+        Ok(())
+    }
+
     proptest! {
         /// The byte-wise folding gives the same text, offsets and words as
         /// folding char by char.
@@ -1181,18 +1204,11 @@ mod tests {
         ) {
             let f = FoldedText::new(&text);
             let (folded, offsets) = fold_char_by_char(&text);
-            // Each word's offsets are those of its first byte and of the
-            // byte after it.
-            let ends: Vec<(usize, usize)> =
-                f.words.iter().map(|&(s, e)| (offsets[s], offsets[e])).collect();
-            prop_assert_eq!(&f.word_offsets, &ends);
-            // Buffers reused from a longer text leave nothing behind.
+            check_word_offsets_and_reuse(&text, &f, &folded, &offsets)?;
+            // Buffers reused from a longer text leave no offsets behind.
             let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
             reused.refill(&text);
-            prop_assert_eq!(&reused.text, &folded);
             prop_assert!(reused.offsets.is_empty());
-            prop_assert_eq!(&reused.words, &f.words);
-            prop_assert_eq!(&reused.word_offsets, &ends);
         }
 
         /// The same for ASCII texts, which take their own path.
@@ -1205,14 +1221,7 @@ mod tests {
             prop_assert_eq!(&f.offsets, &offsets);
             // The same word spans as the name table splits its names into.
             prop_assert_eq!(&f.words, &crate::tagging::names::word_spans(&folded));
-            let ends: Vec<(usize, usize)> =
-                f.words.iter().map(|&(s, e)| (offsets[s], offsets[e])).collect();
-            prop_assert_eq!(&f.word_offsets, &ends);
-            let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
-            reused.refill(&text);
-            prop_assert_eq!(&reused.text, &folded);
-            prop_assert_eq!(&reused.words, &f.words);
-            prop_assert_eq!(&reused.word_offsets, &ends);
+            check_word_offsets_and_reuse(&text, &f, &folded, &offsets)?;
         }
 
         /// Skipping pairs of very different lengths changes no suggestion.

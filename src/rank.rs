@@ -1266,22 +1266,7 @@ fn prune_rest(
         // raise the threshold; then any article whose title plus the
         // segment's best bound cannot reach it is skipped.
         let (first, rest) = by_title(&starts, bonuses, top.limit);
-        rank_articles(
-            searcher,
-            required,
-            reader,
-            segment_ord,
-            from,
-            weight,
-            upper,
-            bonuses,
-            top,
-            &first,
-            None,
-            &mut done,
-        )?;
-        if !rest.is_empty() {
-            let best = best_bound(upper, reader)?;
+        let mut rank = |articles: &[DocId], bound: Option<Score>, done: &mut Vec<DocId>| {
             rank_articles(
                 searcher,
                 required,
@@ -1292,10 +1277,14 @@ fn prune_rest(
                 upper,
                 bonuses,
                 top,
-                &rest,
-                Some(best),
-                &mut done,
-            )?;
+                articles,
+                bound,
+                done,
+            )
+        };
+        rank(&first, None, &mut done)?;
+        if !rest.is_empty() {
+            rank(&rest, Some(best_bound(upper, reader)?), &mut done)?;
             done.sort_unstable();
         }
     }
