@@ -73,7 +73,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .schema(schema)
         .settings(frontline::schema::index_settings())
         .create_in_dir(&dir)?;
-    frontline::schema::register_tokenizers(&index);
+    // Stock tantivy's analysis (its own stemmer): the baseline a tantivy
+    // user would write; the tokens are the same as frontline's.
+    index.tokenizers().register(
+        frontline::schema::TEXT_TOKENIZER,
+        frontline::schema::tantivy_text_analyzer(),
+    );
     let mut writer: tantivy::IndexWriter = index.writer(opts.memory_budget)?;
     let mut passages = 0usize;
     for (a, ps) in articles.iter().zip(&split) {

@@ -31,6 +31,7 @@ mod rank;
 pub mod schema;
 pub mod search;
 pub mod similar;
+pub mod stemmer;
 pub mod stories;
 pub mod tagging;
 

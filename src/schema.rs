@@ -19,6 +19,8 @@ use tantivy::tokenizer::{
     TextAnalyzer,
 };
 
+use crate::stemmer::CachedStemmer;
+
 /// Version of the document layout and analysis chain. Indexes built with
 /// another version must be rebuilt.
 ///
@@ -184,10 +186,38 @@ pub fn index_settings() -> tantivy::IndexSettings {
 
 /// The analysis chain for `title` and `text`: split on non-alphanumerics,
 /// drop tokens over 40 bytes, lower-case, fold accents (`Idlib` = `İdlib`),
-/// and stem English (`raids` = `raid`). Stemming is the costly step (about a
-/// third of indexing CPU, see `docs/benchmarks.md`); it buys recall on
-/// inflected verbs and plurals, which analysts rely on.
+/// and stem English (`raids` = `raid`). Stemming buys recall on inflected
+/// verbs and plurals, which analysts rely on; it was the costly step of
+/// analysis, hence [`CachedStemmer`]: the same stems as tantivy's
+/// `Stemmer::new(Language::English)`, each word stemmed once.
 pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(AsciiFoldingFilter)
+        .filter(LowerCaser)
+        .filter(CachedStemmer::english())
+        .build()
+}
+
+/// [`text_analyzer`] as stock tantivy would build it, with tantivy's own
+/// `Stemmer`: the same tokens, more slowly. Benchmarks give it to bare
+/// tantivy, so that the comparison is with what a tantivy user writes.
+///
+/// ```
+/// use frontline::schema::{tantivy_text_analyzer, text_analyzer};
+///
+/// let text = "Raids on the Übergang camps";
+/// let words = |mut a: tantivy::tokenizer::TextAnalyzer| {
+///     let mut stream = a.token_stream(text);
+///     let mut words = Vec::new();
+///     while let Some(t) = stream.next() {
+///         words.push(t.text.clone());
+///     }
+///     words
+/// };
+/// assert_eq!(words(text_analyzer()), words(tantivy_text_analyzer()));
+/// ```
+pub fn tantivy_text_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(AsciiFoldingFilter)
@@ -209,7 +239,7 @@ pub(crate) fn unstemmed_analyzer() -> TextAnalyzer {
 /// The stemmer of [`text_analyzer`] alone, for one word at a time.
 pub(crate) fn word_stemmer() -> TextAnalyzer {
     TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
-        .filter(Stemmer::new(Language::English))
+        .filter(CachedStemmer::english())
         .build()
 }
 

@@ -10,6 +10,18 @@ pub mod queries;
 pub mod rng;
 pub mod vocab;
 
+/// Registers frontline's analysis chain on a bare tantivy index as a
+/// tantivy user would write it, with tantivy's own `Stemmer`
+/// ([`frontline::schema::tantivy_text_analyzer`]): the same tokens as
+/// frontline's memoising stemmer, so the indexes match, but the baseline
+/// keeps stock tantivy's analysis cost.
+pub fn register_stock_tokenizers(index: &tantivy::Index) {
+    index.tokenizers().register(
+        frontline::schema::TEXT_TOKENIZER,
+        frontline::schema::tantivy_text_analyzer(),
+    );
+}
+
 /// Peak resident set size of this process in bytes (`VmHWM`), if known.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

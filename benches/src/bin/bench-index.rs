@@ -328,7 +328,7 @@ fn index_tantivy(prepared: &Path, dir: &Path, budget: usize, threads: usize) -> 
         .schema(schema)
         .settings(frontline::schema::index_settings())
         .create_in_dir(dir)?;
-    frontline::schema::register_tokenizers(&index);
+    frontline_bench::register_stock_tokenizers(&index);
     let budget = budget.max(threads * (16 << 20));
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(threads, budget)?;
     let mut p = Prepared::default();
@@ -464,7 +464,7 @@ fn child_open(work: &Path, engine: &str) -> Result<Value> {
         rss("all_queries", &mut v);
     } else {
         let index = tantivy::Index::open_in_dir(work.join("tantivy"))?;
-        frontline::schema::register_tokenizers(&index);
+        frontline_bench::register_stock_tokenizers(&index);
         let reader = index
             .reader_builder()
             .reload_policy(tantivy::ReloadPolicy::Manual)
@@ -898,7 +898,7 @@ fn query_bench(args: &Args, work: &Path) -> Result<Value> {
     let set = queries::query_set(gaz)?;
     let tdir = work.join("tantivy");
     let index = tantivy::Index::open_in_dir(&tdir)?;
-    frontline::schema::register_tokenizers(&index);
+    frontline_bench::register_stock_tokenizers(&index);
     let reader = index
         .reader_builder()
         .reload_policy(tantivy::ReloadPolicy::Manual)
