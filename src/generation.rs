@@ -154,6 +154,9 @@ impl Serialize for FileStream<'_> {
     }
 }
 
+/// File records in path order, as [`RecordSpill::into_records`] reads them.
+pub type Records = Box<dyn Iterator<Item = Result<(String, FileRecord)>>>;
+
 /// The file records of an index run, written to a scratch file as the run
 /// goes (in walk order, which is path order) and read back to write the
 /// manifest: a million records is ~300 MB on the heap.
@@ -208,9 +211,7 @@ impl RecordSpill {
     }
 
     /// Flushes the file and reads the records back in path order.
-    pub fn into_records(
-        mut self,
-    ) -> Result<Box<dyn Iterator<Item = Result<(String, FileRecord)>>>> {
+    pub fn into_records(mut self) -> Result<Records> {
         self.out.flush().map_err(|e| Error::io(&self.path, e))?;
         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
         let path = self.path;
