@@ -128,54 +128,107 @@ impl std::fmt::Display for Skipped {
 /// are files whose extension is not an input format (`README.md`, images…)
 /// and `expected.json` label files. Directories that cannot be read and
 /// symlink loops come back as [`Skipped`] entries; only an unreadable root
-/// is an error.
+/// is an error. [`Walk`] gives the same files one at a time.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Result<(Vec<SourceFile>, Vec<Skipped>)> {
-    let meta = std::fs::metadata(root).map_err(|e| Error::io(root, e))?;
-    if !meta.is_dir() {
-        return Err(Error::Io {
-            path: root.to_path_buf(),
-            source: std::io::Error::other("not a directory"),
-        });
-    }
     let mut files = Vec::new();
     let mut skipped = Vec::new();
-    let walker = WalkDir::new(root)
-        .follow_links(opts.follow_links)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                let path = e.path().map_or_else(String::new, |p| relative(root, p));
-                skipped.push(Skipped::new(path, walk_error_reason(&e)));
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        if NOT_ARTICLES.contains(&name.as_ref()) {
-            continue;
-        }
-        let Some((format, gzip)) = Format::from_name(&name) else {
-            continue;
-        };
-        let rel_path = relative(root, entry.path());
-        match entry.metadata() {
-            Ok(meta) => files.push(SourceFile {
-                path: entry.path().to_path_buf(),
-                rel_path,
-                format,
-                gzip,
-                size: meta.len(),
-            }),
-            Err(e) => skipped.push(Skipped::new(rel_path, format!("cannot stat: {e}"))),
+    for entry in Walk::new(root, opts)? {
+        match entry {
+            Ok(file) => files.push(file),
+            Err(skip) => skipped.push(skip),
         }
     }
     Ok((files, skipped))
+}
+
+/// The files of [`walk`], in the same order, one at a time: an index run
+/// streams them instead of holding a million paths.
+///
+/// The order is that of the relative paths as strings (byte order), the
+/// order of the manifest's file list, so that a run can merge the two
+/// without sorting: a directory's entries are sorted by name with a `/`
+/// after directory names, because its files come after any sibling name
+/// that sorts before `/` (`a.txt` < `a/b.txt`).
+pub struct Walk {
+    root: PathBuf,
+    entries: walkdir::FilterEntry<walkdir::IntoIter, fn(&walkdir::DirEntry) -> bool>,
+}
+
+impl Walk {
+    /// Starts walking `root`; fails only when `root` is not a readable
+    /// directory.
+    pub fn new(root: &Path, opts: &WalkOptions) -> Result<Walk> {
+        let meta = std::fs::metadata(root).map_err(|e| Error::io(root, e))?;
+        if !meta.is_dir() {
+            return Err(Error::Io {
+                path: root.to_path_buf(),
+                source: std::io::Error::other("not a directory"),
+            });
+        }
+        let keep: fn(&walkdir::DirEntry) -> bool = |e| e.depth() == 0 || !is_hidden(e.file_name());
+        let entries = WalkDir::new(root)
+            .follow_links(opts.follow_links)
+            .sort_by(|a, b| path_order_key(a).cmp(path_order_key(b)))
+            .into_iter()
+            .filter_entry(keep);
+        Ok(Walk {
+            root: root.to_path_buf(),
+            entries,
+        })
+    }
+}
+
+impl Iterator for Walk {
+    /// A file, or what could not be walked (an unreadable directory, a
+    /// symlink loop, a file that cannot be stat'ed).
+    type Item = std::result::Result<SourceFile, Skipped>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let entry = match self.entries.next()? {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e
+                        .path()
+                        .map_or_else(String::new, |p| relative(&self.root, p));
+                    return Some(Err(Skipped::new(path, walk_error_reason(&e))));
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if NOT_ARTICLES.contains(&name.as_ref()) {
+                continue;
+            }
+            let Some((format, gzip)) = Format::from_name(&name) else {
+                continue;
+            };
+            let rel_path = relative(&self.root, entry.path());
+            return Some(match entry.metadata() {
+                Ok(meta) => Ok(SourceFile {
+                    path: entry.path().to_path_buf(),
+                    rel_path,
+                    format,
+                    gzip,
+                    size: meta.len(),
+                }),
+                Err(e) => Err(Skipped::new(rel_path, format!("cannot stat: {e}"))),
+            });
+        }
+    }
+}
+
+/// A directory entry's name as it sorts among its siblings' paths: a
+/// directory's name is followed by the `/` of its children's paths.
+fn path_order_key(entry: &walkdir::DirEntry) -> impl Iterator<Item = u8> + '_ {
+    let slash = entry.file_type().is_dir().then_some(b'/');
+    entry
+        .file_name()
+        .as_encoded_bytes()
+        .iter()
+        .copied()
+        .chain(slash)
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -332,4 +385,35 @@ pub fn parse(file: &SourceFile, bytes: &[u8]) -> ParsedFile {
         Err(reason) => out.error = Some(Skipped::new(file.rel_path.clone(), reason)),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_order_is_path_order() {
+        // `a` (a directory) sorts after `a.txt` and `a-b.txt` as a path
+        // prefix (`a/…`), though its name alone sorts first.
+        let dir = tempfile::tempdir().unwrap();
+        for path in [
+            "a/z.txt",
+            "a.txt",
+            "a-b.txt",
+            "a0.txt",
+            "b/c/d.txt",
+            "b.c.txt",
+        ] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, " date 2025-08-21 Text.\n").unwrap();
+        }
+        let (files, skipped) = walk(dir.path(), &WalkOptions::default()).unwrap();
+        assert!(skipped.is_empty());
+        let paths: Vec<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort_unstable();
+        assert_eq!(paths, sorted);
+        assert_eq!(paths[..3], ["a-b.txt", "a.txt", "a/z.txt"]);
+    }
 }

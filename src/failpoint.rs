@@ -4,7 +4,8 @@
 //! abort (as a SIGKILL would stop it: no destructors, no cleanup) when it
 //! reaches the named point of an index run. Release builds ignore it.
 //! Points: `after-walk`, `mid-index`, `after-commit`, `before-publish`,
-//! `before-current`, `after-current`.
+//! `before-current`, `after-current`. The walk is streamed, so `after-walk`
+//! is reached when it ends, while its last batches are still indexed.
 
 /// Aborts the process if `FRONTLINE_CRASH_AT` names this point (debug only).
 pub fn hit(point: &str) {

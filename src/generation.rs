@@ -113,6 +113,162 @@ impl Manifest {
     }
 }
 
+/// [`Manifest`]'s serialized form with the file list streamed: the same
+/// fields in the same order.
+#[derive(Serialize)]
+struct ManifestOut<'a> {
+    schema_version: u32,
+    frontline_version: &'a str,
+    gazetteer: &'a str,
+    generation: GenerationId,
+    created: &'a DateTime<Utc>,
+    corpus: &'a Path,
+    files: FileStream<'a>,
+    learned_places: &'a crate::tagging::LearnedPlaces,
+    signature_version: u32,
+}
+
+type RecordIter<'a> = dyn Iterator<Item = Result<(String, FileRecord)>> + 'a;
+
+/// Serializes as a JSON object the records an iterator gives (once).
+struct FileStream<'a> {
+    files: std::cell::RefCell<&'a mut RecordIter<'a>>,
+    failure: &'a std::cell::RefCell<Option<Error>>,
+}
+
+impl Serialize for FileStream<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeMap};
+        let mut map = s.serialize_map(None)?;
+        for item in &mut **self.files.borrow_mut() {
+            match item {
+                Ok((path, record)) => map.serialize_entry(&path, &record)?,
+                Err(e) => {
+                    let message = e.to_string();
+                    *self.failure.borrow_mut() = Some(e);
+                    return Err(S::Error::custom(message));
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+/// File records in path order, as [`RecordSpill::into_records`] reads them.
+pub type Records = Box<dyn Iterator<Item = Result<(String, FileRecord)>>>;
+
+/// The file records of an index run, written to a scratch file as the run
+/// goes (in walk order, which is path order) and read back to write the
+/// manifest: a million records is ~300 MB on the heap.
+#[derive(Debug)]
+pub struct RecordSpill {
+    path: PathBuf,
+    out: std::io::BufWriter<File>,
+    last: Option<String>,
+    sorted: bool,
+    len: u64,
+}
+
+impl RecordSpill {
+    /// Creates (or truncates) the scratch file `path`.
+    pub fn create(path: impl Into<PathBuf>) -> Result<RecordSpill> {
+        let path = path.into();
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(RecordSpill {
+            path,
+            out: std::io::BufWriter::with_capacity(1 << 16, file),
+            last: None,
+            sorted: true,
+            len: 0,
+        })
+    }
+
+    /// Appends the record of the file at `rel_path`. A later record for
+    /// the same path replaces the earlier one.
+    pub fn push(&mut self, rel_path: &str, record: &FileRecord) -> Result<()> {
+        if self.last.as_deref().is_some_and(|last| last >= rel_path) {
+            // Only paths that were not valid UTF-8 (lossily converted) can
+            // come out of order; reading back then sorts in memory.
+            self.sorted = false;
+        }
+        self.last = Some(rel_path.to_owned());
+        serde_json::to_writer(&mut self.out, &(rel_path, record))
+            .map_err(std::io::Error::other)
+            .and_then(|()| self.out.write_all(b"\n"))
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Records written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether no record was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Flushes the file and reads the records back in path order.
+    pub fn into_records(mut self) -> Result<Records> {
+        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
+        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let path = self.path;
+        let reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let records = serde_json::Deserializer::from_reader(reader)
+            .into_iter::<(String, FileRecord)>()
+            .map(move |item| {
+                item.map_err(|e| {
+                    let cause = std::io::Error::other(format!("unreadable file record: {e}"));
+                    Error::io(path.clone(), cause)
+                })
+            });
+        if self.sorted {
+            return Ok(Box::new(records));
+        }
+        let mut sorted = BTreeMap::new();
+        for item in records {
+            let (path, record) = item?;
+            sorted.insert(path, record);
+        }
+        Ok(Box::new(sorted.into_iter().map(Ok)))
+    }
+}
+
+/// The file list of a new generation: the base generation's records (if
+/// any) less the `removed` paths, with `changed` (in path order) replacing
+/// or adding records. A merge of two sorted streams: nothing is copied
+/// into a new map.
+pub fn merge_records<'a>(
+    base: Option<BTreeMap<String, FileRecord>>,
+    removed: &'a std::collections::BTreeSet<String>,
+    changed: impl Iterator<Item = Result<(String, FileRecord)>> + 'a,
+) -> impl Iterator<Item = Result<(String, FileRecord)>> + 'a {
+    let mut base = base
+        .unwrap_or_default()
+        .into_iter()
+        .filter(move |(path, _)| !removed.contains(path))
+        .peekable();
+    let mut changed = changed.peekable();
+    std::iter::from_fn(move || {
+        let next_changed = match changed.peek() {
+            None => return base.next().map(Ok),
+            Some(Err(_)) => return changed.next(),
+            Some(Ok((path, _))) => path,
+        };
+        match base.peek() {
+            Some((path, _)) if path < next_changed => base.next().map(Ok),
+            Some((path, _)) if path == next_changed => {
+                // The run's record replaces the base's.
+                base.next();
+                changed.next()
+            }
+            _ => changed.next(),
+        }
+    })
+}
+
 /// An index directory holding generations.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -211,6 +367,45 @@ impl Store {
         match version {
             Some(v) => Ok(v),
             None => Ok(self.manifest(id)?.schema_version),
+        }
+    }
+
+    /// Writes a manifest whose file list comes from `files` (in path
+    /// order, as [`merge_records`] gives it) instead of `manifest.files`,
+    /// which is ignored: the same bytes as [`Store::write_manifest`] of the
+    /// whole manifest, without a million records in memory.
+    pub fn write_manifest_streamed(
+        &self,
+        dir: &Path,
+        manifest: &Manifest,
+        files: impl Iterator<Item = Result<(String, FileRecord)>>,
+    ) -> Result<()> {
+        let mut files = files;
+        let failure = std::cell::RefCell::new(None);
+        let out = ManifestOut {
+            schema_version: manifest.schema_version,
+            frontline_version: &manifest.frontline_version,
+            gazetteer: &manifest.gazetteer,
+            generation: manifest.generation,
+            created: &manifest.created,
+            corpus: &manifest.corpus,
+            files: FileStream {
+                files: std::cell::RefCell::new(&mut files),
+                failure: &failure,
+            },
+            learned_places: &manifest.learned_places,
+            signature_version: manifest.signature_version,
+        };
+        let written = atomic_write_with(&dir.join(MANIFEST_FILE), |file| {
+            let mut buf = std::io::BufWriter::with_capacity(1 << 16, file);
+            serde_json::to_writer(&mut buf, &out).map_err(std::io::Error::other)?;
+            buf.flush()
+        });
+        // A record that could not be read is the error to report, not the
+        // serializer's wrapping of it.
+        match failure.into_inner() {
+            Some(e) => Err(e),
+            None => written,
         }
     }
 
@@ -420,6 +615,106 @@ mod tests {
         let bad = json.replace("ba78", "zz78");
         let err = serde_json::from_str::<FileRecord>(&bad).unwrap_err();
         assert!(err.to_string().contains("not 64 hex digits"), "{err}");
+    }
+
+    fn record(n: u32) -> FileRecord {
+        FileRecord {
+            hash: crate::corpus::content_hash(&n.to_le_bytes()),
+            articles: n,
+            passages: 2 * n,
+            stories: vec![crate::stories::StoryRecord {
+                story: u64::from(n),
+                bands: [n; crate::stories::BANDS],
+            }],
+        }
+    }
+
+    fn read_all(spill: RecordSpill) -> Vec<(String, FileRecord)> {
+        spill.into_records().unwrap().map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn spilled_records_read_back_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = RecordSpill::create(dir.path().join("r")).unwrap();
+        for (path, n) in [("a.txt", 1), ("a/b \"q\".txt", 2), ("é.txt", 3)] {
+            spill.push(path, &record(n)).unwrap();
+        }
+        assert_eq!(spill.len(), 3);
+        let back = read_all(spill);
+        let paths: Vec<&str> = back.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["a.txt", "a/b \"q\".txt", "é.txt"]);
+        assert_eq!(back[1].1, record(2));
+
+        // Out of order (only lossily converted names can be), with a
+        // repeated path: sorted on reading, the later record kept.
+        let mut spill = RecordSpill::create(dir.path().join("r2")).unwrap();
+        for (path, n) in [("b", 1), ("a", 2), ("b", 3)] {
+            spill.push(path, &record(n)).unwrap();
+        }
+        let back = read_all(spill);
+        assert_eq!(back, [("a".into(), record(2)), ("b".into(), record(3))]);
+    }
+
+    #[test]
+    fn merge_adds_replaces_and_removes() {
+        let base: BTreeMap<String, FileRecord> = [("a", 1), ("c", 3), ("d", 4), ("f", 6)]
+            .into_iter()
+            .map(|(p, n)| (p.to_string(), record(n)))
+            .collect();
+        let removed = std::collections::BTreeSet::from(["d".to_string()]);
+        let changed = [("b", 20), ("c", 30), ("g", 70)]
+            .into_iter()
+            .map(|(p, n)| Ok((p.to_string(), record(n))));
+        let merged: Vec<(String, u32)> = merge_records(Some(base), &removed, changed)
+            .map(|item| item.map(|(p, r)| (p, r.articles)).unwrap())
+            .collect();
+        let expect = [("a", 1), ("b", 20), ("c", 30), ("f", 6), ("g", 70)];
+        assert_eq!(merged, expect.map(|(p, n)| (p.to_string(), n)));
+        // A full rebuild: no base.
+        let only = merge_records(None, &removed, std::iter::once(Ok(("x".into(), record(1)))));
+        assert_eq!(only.count(), 1);
+    }
+
+    #[test]
+    fn streamed_manifest_is_the_whole_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let files: BTreeMap<String, FileRecord> = [("a", 1), ("b/c.txt", 2)]
+            .into_iter()
+            .map(|(p, n)| (p.to_string(), record(n)))
+            .collect();
+        let mut manifest = Manifest {
+            schema_version: 9,
+            frontline_version: "0.1.0".into(),
+            gazetteer: "g".into(),
+            generation: GenerationId(3),
+            created: Utc::now(),
+            corpus: PathBuf::from("/corpus"),
+            files: files.clone(),
+            learned_places: Default::default(),
+            signature_version: 2,
+        };
+        let whole = dir.path().join("whole");
+        let streamed = dir.path().join("streamed");
+        fs::create_dir_all(&whole).unwrap();
+        fs::create_dir_all(&streamed).unwrap();
+        store.write_manifest(&whole, &manifest).unwrap();
+        let records = files.clone().into_iter().map(Ok);
+        manifest.files = BTreeMap::new();
+        store
+            .write_manifest_streamed(&streamed, &manifest, records)
+            .unwrap();
+        let read = |d: &Path| fs::read(d.join(MANIFEST_FILE)).unwrap();
+        assert_eq!(read(&whole), read(&streamed));
+
+        // A record that cannot be read fails the write with its own error.
+        let bad = std::iter::once(Err(Error::io("/scratch/r", std::io::Error::other("torn"))));
+        let err = store
+            .write_manifest_streamed(&streamed, &manifest, bad)
+            .unwrap_err();
+        assert!(err.to_string().contains("/scratch/r: torn"), "{err}");
+        assert_eq!(read(&whole), read(&streamed), "the old manifest stays");
     }
 
     #[test]

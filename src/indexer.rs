@@ -9,8 +9,13 @@
 //!
 //! Memory is bounded by the tantivy writer budget plus a few batches of
 //! files (`BATCHES_AHEAD` + 2, each at most `BATCH_FILES` files and about
-//! `BATCH_BYTES` of input), plus the per-article story table and file
-//! records: the article stream is never held in memory at once.
+//! `BATCH_BYTES` of input): the article stream is never held in memory at
+//! once, and neither is any per-file or per-article state of a full build.
+//! The walk is streamed; the file records go to a scratch file in the
+//! staging directory, read back in path order into the manifest; the story
+//! table lives in memory-mapped scratch files there (page cache, not heap).
+//! What remains is 8 bytes per article (story ids by insertion order) and,
+//! for an incremental run, the previous generation's manifest.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -28,7 +33,7 @@ use crate::article::Article;
 use crate::corpus::{self, SourceFile, WalkOptions};
 use crate::error::{Error, Result};
 use crate::gazetteer::Gazetteer;
-use crate::generation::{self, FileRecord, GenerationId, Manifest, Store};
+use crate::generation::{self, FileRecord, GenerationId, Manifest, RecordSpill, Store};
 use crate::passage::{self, Passage, SplitOptions};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::stories::{self, StoryIndex, StoryRecord};
@@ -53,6 +58,10 @@ const GZIP_RATIO: u64 = 4;
 /// Marks the gazetteer fingerprint of a generation built without tagging,
 /// so that the next run cannot reuse its untagged articles.
 const UNTAGGED: &str = "-untagged";
+/// The run's scratch files (file records, story tables), inside its
+/// staging directory: removed before the generation is published, and with
+/// the staging directory when a run fails or crashes.
+const SCRATCH_DIR: &str = ".frontline-scratch";
 /// Prepared batches waiting to be indexed: enough to keep the producer
 /// busy while the name table is built, few enough that memory stays
 /// the writer budget plus a handful of batches.
@@ -174,7 +183,13 @@ fn serialize_secs<S: serde::Serializer>(
 
 /// Receives progress events from a run (the CLI draws a bar with them).
 pub trait Progress: Sync {
-    /// The walk is done: `files` to look at, `bytes` in total.
+    /// Whether [`Progress::begin`] should get the corpus totals: they cost
+    /// a walk of the corpus before indexing (which streams its own walk).
+    fn wants_totals(&self) -> bool {
+        false
+    }
+    /// The corpus holds `files` to look at, `bytes` in total (called only
+    /// when [`Progress::wants_totals`]).
     fn begin(&self, _files: u64, _bytes: u64) {}
     /// One more file was handled.
     fn advance(&self, _bytes: u64) {}
@@ -214,20 +229,23 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
     let id = GenerationId(newest.max(previous.as_ref().map_or(0, |m| m.generation.0)) + 1);
 
     let mut run = Run::start(opts, &store, id, base, &gazetteer)?;
-    let (files, walk_skipped) = corpus::walk(
-        &opts.corpus,
-        &WalkOptions {
-            follow_links: opts.follow_links,
-        },
-    )?;
-    run.skipped.extend(walk_skipped);
-    crate::failpoint::hit("after-walk");
-    progress.begin(files.len() as u64, files.iter().map(|f| f.size).sum());
-    run.index_files(&files, progress)?;
-    run.delete_vanished(&files, opts);
+    let walk_options = WalkOptions {
+        follow_links: opts.follow_links,
+    };
+    if progress.wants_totals() {
+        let (mut files, mut bytes) = (0u64, 0u64);
+        for file in corpus::Walk::new(&opts.corpus, &walk_options)?.flatten() {
+            files += 1;
+            bytes += file.size;
+        }
+        progress.begin(files, bytes);
+    }
+    let walk = corpus::Walk::new(&opts.corpus, &walk_options)?;
+    let files_seen = run.index_files(walk, progress)?;
+    run.delete_vanished();
     progress.finish();
 
-    let summary_base = run.counts(id, full_reason.clone(), files.len() as u64);
+    let summary_base = run.counts(id, full_reason.clone(), files_seen);
     if opts.strict && !run.skipped.is_empty() {
         let summary = run.abandon(summary_base, started);
         let _ = std::fs::remove_dir_all(store.staging_dir(id));
@@ -307,12 +325,20 @@ struct Run<'a> {
     fields: Fields,
     gazetteer: &'a Gazetteer,
     base: Option<&'a Manifest>,
-    /// Records of the files parsed by this run; with `removed`, what the
-    /// new manifest changes in the base's file list (which is moved into
-    /// it at the end, not copied: a million records is ~200 MB).
-    changed: BTreeMap<String, FileRecord>,
+    /// The base's file paths in order, and which of them the walk found.
+    base_paths: Vec<&'a str>,
+    present: Vec<bool>,
+    /// The run's scratch directory (inside `staging`).
+    scratch: PathBuf,
+    /// Records of the files parsed by this run, in walk order; with
+    /// `removed`, what the new manifest changes in the base's file list
+    /// (which is moved into it at the end, not copied).
+    changed: RecordSpill,
     /// Base files that are no longer in the corpus.
     removed: BTreeSet<String>,
+    /// Articles and passages the new generation will hold.
+    total_articles: u64,
+    total_passages: u64,
     learned: LearnedPlaces,
     stories: StoryIndex,
     corpus: PathBuf,
@@ -372,6 +398,13 @@ impl<'a> Run<'a> {
         let threads = opts.threads.unwrap_or_else(default_threads).clamp(1, 8);
         let budget = opts.memory_budget.max(threads * (16 << 20));
         let writer = index.writer_with_num_threads(threads, budget)?;
+        let scratch = staging.join(SCRATCH_DIR);
+        std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
+        let base_paths: Vec<&str> = base
+            .into_iter()
+            .flat_map(|m| m.files.keys())
+            .map(String::as_str)
+            .collect();
         Ok(Run {
             staging,
             index,
@@ -379,10 +412,15 @@ impl<'a> Run<'a> {
             fields,
             gazetteer,
             base,
-            changed: BTreeMap::new(),
+            present: vec![false; base_paths.len()],
+            base_paths,
+            changed: RecordSpill::create(scratch.join("records.jsonl"))?,
             removed: BTreeSet::new(),
+            total_articles: base.map_or(0, Manifest::articles),
+            total_passages: base.map_or(0, Manifest::passages),
             learned: base.map(|m| m.learned_places.clone()).unwrap_or_default(),
-            stories: story_index(base),
+            stories: story_index(base, &scratch)?,
+            scratch,
             corpus: opts.corpus.clone(),
             tagging: opts.tagging,
             split: SplitOptions::default(),
@@ -399,26 +437,47 @@ impl<'a> Run<'a> {
     }
 
     /// Streams the files through a two-stage pipeline so that both cores
-    /// stay busy: a producer thread reads and parses the next batches,
-    /// finds their place cues and signs them (per-file work, on rayon),
-    /// while this thread applies each batch's places and stories in walk
-    /// order (sequential, cheap) and tags and indexes it (rayon and
-    /// tantivy's threads).
-    fn index_files(&mut self, files: &[SourceFile], progress: &dyn Progress) -> Result<()> {
+    /// stay busy: a producer thread walks the corpus, reads and parses the
+    /// next batches, finds their place cues and signs them (per-file work,
+    /// on rayon), while this thread applies each batch's places and stories
+    /// in walk order (sequential, cheap) and tags and indexes it (rayon and
+    /// tantivy's threads). Returns the number of files the walk found.
+    fn index_files(&mut self, walk: corpus::Walk, progress: &dyn Progress) -> Result<u64> {
         let base = self.base;
         let gazetteer = self.gazetteer;
         let tagging = self.tagging;
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
-            scope.spawn(move || {
-                for batch in batches(files, BATCH_FILES, BATCH_BYTES) {
+            let producer = scope.spawn(move || {
+                let mut seen = 0u64;
+                let mut skipped = Vec::new();
+                let mut batcher = Batcher::new(BATCH_FILES, BATCH_BYTES);
+                let send = |batch: Vec<SourceFile>| {
                     let outcomes =
-                        prepare_batch(batch, base, tagging.then_some(gazetteer), progress);
+                        prepare_batch(&batch, base, tagging.then_some(gazetteer), progress);
                     // A send fails only when the consumer stopped on an error.
-                    if tx.send((batch, outcomes)).is_err() {
-                        break;
+                    tx.send((batch, outcomes)).is_ok()
+                };
+                for entry in walk {
+                    let file = match entry {
+                        Ok(file) => file,
+                        Err(skip) => {
+                            skipped.push(skip);
+                            continue;
+                        }
+                    };
+                    seen += 1;
+                    if let Some(full) = batcher.push(file) {
+                        if !send(full) {
+                            return (seen, skipped);
+                        }
                     }
                 }
+                crate::failpoint::hit("after-walk");
+                if let Some(last) = batcher.finish() {
+                    send(last);
+                }
+                (seen, skipped)
             });
             // Builds the name table (the place tables' load, about half a
             // second) while the producer runs ahead.
@@ -428,10 +487,17 @@ impl<'a> Run<'a> {
                 None
             };
             for (batch, outcomes) in rx {
-                self.process_batch(tagger.as_mut(), batch, outcomes)?;
+                self.process_batch(tagger.as_mut(), &batch, outcomes)?;
                 crate::failpoint::hit("mid-index");
             }
-            Ok(())
+            let (seen, walk_skipped) = match producer.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            // What the walk could not list comes first, as when the walk
+            // was done before indexing.
+            self.skipped.splice(0..0, walk_skipped);
+            Ok(seen)
         })
     }
 
@@ -448,7 +514,7 @@ impl<'a> Run<'a> {
                 self.learned.add_all(confirmed);
             }
         }
-        let assigned = self.assign_stories(&outcomes);
+        let assigned = self.assign_stories(&outcomes)?;
         let tagger: Option<&Tagger> = match tagger {
             Some(tagger) => {
                 tagger.update_learned(&self.learned)?;
@@ -476,7 +542,7 @@ impl<'a> Run<'a> {
         }
         let passages_by_file: BTreeMap<String, u32> = lock(&indexed).drain(..).collect();
         for ((file, outcome), stories) in batch.iter().zip(outcomes).zip(assigned) {
-            self.record(file, outcome, &passages_by_file, stories);
+            self.record(file, outcome, &passages_by_file, stories)?;
         }
         Ok(())
     }
@@ -484,23 +550,23 @@ impl<'a> Run<'a> {
     /// Gives every parsed article its story, in walk order so that runs are
     /// deterministic (a hash lookup each; the signatures were computed by
     /// the producer).
-    fn assign_stories(&mut self, outcomes: &[FileOutcome]) -> Vec<Vec<StoryRecord>> {
+    fn assign_stories(&mut self, outcomes: &[FileOutcome]) -> Result<Vec<Vec<StoryRecord>>> {
         let mut assigned = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             let FileOutcome::Parsed { signatures, .. } = outcome else {
                 assigned.push(Vec::new());
                 continue;
             };
-            let records = signatures
-                .iter()
-                .map(|(key, bands)| StoryRecord {
-                    story: self.stories.assign(*key, bands),
+            let mut records = Vec::with_capacity(signatures.len());
+            for (key, bands) in signatures {
+                records.push(StoryRecord {
+                    story: self.stories.assign(*key, bands)?,
                     bands: *bands,
-                })
-                .collect();
+                });
+            }
             assigned.push(records);
         }
-        assigned
+        Ok(assigned)
     }
 
     /// Deletes the file's old passages (if any) and adds the new ones.
@@ -546,10 +612,10 @@ impl<'a> Run<'a> {
         outcome: FileOutcome,
         passages: &BTreeMap<String, u32>,
         stories: Vec<StoryRecord>,
-    ) {
-        let existed = self
-            .base
-            .is_some_and(|m| m.files.contains_key(&file.rel_path));
+    ) -> Result<()> {
+        let base_record = self.base.and_then(|m| m.files.get(&file.rel_path));
+        let existed = base_record.is_some();
+        self.mark_present(&file.rel_path);
         match outcome {
             FileOutcome::Unchanged => self.unchanged += 1,
             FileOutcome::Failed(mut skip) => {
@@ -575,39 +641,49 @@ impl<'a> Run<'a> {
                 self.articles += articles.len() as u64;
                 self.passages += u64::from(n);
                 self.warnings.extend(warnings);
-                self.changed.insert(
-                    file.rel_path.clone(),
-                    FileRecord {
-                        hash,
-                        articles: articles.len() as u32,
-                        passages: n,
-                        stories,
-                    },
-                );
+                if let Some(old) = base_record {
+                    self.total_articles -= u64::from(old.articles);
+                    self.total_passages -= u64::from(old.passages);
+                }
+                self.total_articles += articles.len() as u64;
+                self.total_passages += u64::from(n);
+                let record = FileRecord {
+                    hash,
+                    articles: articles.len() as u32,
+                    passages: n,
+                    stories,
+                };
+                self.changed.push(&file.rel_path, &record)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Notes that the walk found a file of the base generation.
+    fn mark_present(&mut self, rel_path: &str) {
+        if let Ok(i) = self.base_paths.binary_search(&rel_path) {
+            self.present[i] = true;
         }
     }
 
     /// Removes the articles of files that are no longer in the corpus. A
     /// file the walk could not read (skipped) is not "vanished".
-    fn delete_vanished(&mut self, files: &[SourceFile], _opts: &BuildOptions) {
+    fn delete_vanished(&mut self) {
         let Some(base) = self.base else { return };
-        let present: BTreeSet<&str> = files
-            .iter()
-            .map(|f| f.rel_path.as_str())
-            .chain(self.skipped.iter().map(|s| s.path.as_str()))
-            .collect();
-        let vanished: Vec<String> = base
-            .files
-            .keys()
-            .filter(|path| !present.contains(path.as_str()))
-            .cloned()
-            .collect();
-        for path in vanished {
+        let skipped: Vec<String> = self.skipped.iter().map(|s| s.path.clone()).collect();
+        for path in &skipped {
+            self.mark_present(path);
+        }
+        for (i, (path, record)) in base.files.iter().enumerate() {
+            if self.present[i] {
+                continue;
+            }
             self.writer
-                .delete_term(Term::from_field_text(self.fields.source_path, &path));
-            self.removed.insert(path);
+                .delete_term(Term::from_field_text(self.fields.source_path, path));
+            self.removed.insert(path.clone());
             self.deleted += 1;
+            self.total_articles -= u64::from(record.articles);
+            self.total_passages -= u64::from(record.passages);
         }
     }
 
@@ -629,24 +705,14 @@ impl<'a> Run<'a> {
             unchanged: self.unchanged,
             articles: self.articles,
             passages: self.passages,
-            total_articles: self.records().map(|f| u64::from(f.articles)).sum(),
-            total_passages: self.records().map(|f| u64::from(f.passages)).sum(),
+            total_articles: self.total_articles,
+            total_passages: self.total_passages,
             skipped: self.skipped.clone(),
             warnings: self.warnings.clone(),
             cleaned: Vec::new(),
             learned_places: self.learned.len(),
             duration: Duration::ZERO,
         }
-    }
-
-    /// The file records the new generation will list.
-    fn records(&self) -> impl Iterator<Item = &FileRecord> {
-        let kept = self
-            .base
-            .into_iter()
-            .flat_map(|m| &m.files)
-            .filter(|(path, _)| !self.removed.contains(*path) && !self.changed.contains_key(*path));
-        kept.map(|(_, record)| record).chain(self.changed.values())
     }
 
     /// Drops the writer without committing: the staging dir is discarded.
@@ -667,13 +733,17 @@ impl<'a> Run<'a> {
             index,
             mut writer,
             gazetteer,
+            scratch,
             changed,
             removed,
             learned,
+            stories,
             corpus,
             tagging,
             ..
         } = self;
+        // Its scratch files go before the commit needs the memory.
+        drop(stories);
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&format!("frontline generation {id}"));
         prepared.commit()?;
@@ -687,6 +757,7 @@ impl<'a> Run<'a> {
             } else {
                 format!("{}{UNTAGGED}", gazetteer.fingerprint())
             },
+            scratch,
             changed,
             removed,
             learned,
@@ -699,7 +770,8 @@ impl<'a> Run<'a> {
 struct Committed {
     staging: PathBuf,
     gazetteer: String,
-    changed: BTreeMap<String, FileRecord>,
+    scratch: PathBuf,
+    changed: RecordSpill,
     removed: BTreeSet<String>,
     learned: LearnedPlaces,
     corpus: PathBuf,
@@ -714,9 +786,6 @@ impl Committed {
         base_files: Option<BTreeMap<String, FileRecord>>,
         store: &Store,
     ) -> Result<BuildSummary> {
-        let mut files = base_files.unwrap_or_default();
-        files.retain(|path, _| !self.removed.contains(path));
-        files.extend(self.changed);
         let id = summary.generation;
         let manifest = Manifest {
             schema_version: SCHEMA_VERSION,
@@ -725,12 +794,16 @@ impl Committed {
             generation: id,
             created: chrono::Utc::now(),
             corpus: self.corpus,
-            files,
+            // Streamed by `write_manifest_streamed`.
+            files: BTreeMap::new(),
             learned_places: self.learned,
             signature_version: stories::SIGNATURE_VERSION,
         };
-        store.write_manifest(&self.staging, &manifest)?;
+        let files =
+            generation::merge_records(base_files, &self.removed, self.changed.into_records()?);
+        store.write_manifest_streamed(&self.staging, &manifest, files)?;
         drop(manifest);
+        std::fs::remove_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
         crate::failpoint::hit("before-publish");
         store.publish(id)?;
         crate::failpoint::hit("after-current");
@@ -738,51 +811,66 @@ impl Committed {
     }
 }
 
-/// Seeds the story index with the previous generation's articles, so new
-/// copies of old stories join them.
-fn story_index(base: Option<&Manifest>) -> StoryIndex {
-    let mut index = StoryIndex::default();
+/// Seeds the story index (file-backed, in the run's scratch directory)
+/// with the previous generation's articles, so new copies of old stories
+/// join them.
+fn story_index(base: Option<&Manifest>, scratch: &std::path::Path) -> Result<StoryIndex> {
+    let mut index = StoryIndex::in_dir(scratch.join("stories"))?;
     for record in base
         .iter()
         .flat_map(|m| m.files.values())
         .flat_map(|f| &f.stories)
     {
-        index.insert(*record);
+        index.insert(*record)?;
     }
-    index
+    Ok(index)
 }
 
-/// Splits the walked files into batches of at most `max_files` files and
+/// Cuts the walked files into batches of at most `max_files` files and
 /// about `max_bytes` of input (a bigger file is a batch of its own), in
 /// walk order.
-fn batches(
-    files: &[SourceFile],
+struct Batcher {
     max_files: usize,
     max_bytes: u64,
-) -> impl Iterator<Item = &[SourceFile]> {
-    let mut rest = files;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
+    batch: Vec<SourceFile>,
+    bytes: u64,
+}
+
+impl Batcher {
+    fn new(max_files: usize, max_bytes: u64) -> Batcher {
+        Batcher {
+            max_files: max_files.max(1),
+            max_bytes,
+            batch: Vec::new(),
+            bytes: 0,
         }
-        let mut bytes = 0u64;
-        let mut n = 0;
-        for file in rest.iter().take(max_files.max(1)) {
-            let size = if file.gzip {
-                file.size.saturating_mul(GZIP_RATIO)
-            } else {
-                file.size
-            };
-            if n > 0 && bytes.saturating_add(size) > max_bytes {
-                break;
-            }
-            bytes = bytes.saturating_add(size);
-            n += 1;
-        }
-        let (batch, tail) = rest.split_at(n);
-        rest = tail;
-        Some(batch)
-    })
+    }
+
+    /// Adds the next file; returns the batch it does not fit in, if any.
+    fn push(&mut self, file: SourceFile) -> Option<Vec<SourceFile>> {
+        let size = if file.gzip {
+            file.size.saturating_mul(GZIP_RATIO)
+        } else {
+            file.size
+        };
+        let full = !self.batch.is_empty()
+            && (self.batch.len() >= self.max_files
+                || self.bytes.saturating_add(size) > self.max_bytes);
+        let done = if full {
+            self.bytes = 0;
+            Some(std::mem::take(&mut self.batch))
+        } else {
+            None
+        };
+        self.batch.push(file);
+        self.bytes = self.bytes.saturating_add(size);
+        done
+    }
+
+    /// The last batch, unless empty.
+    fn finish(self) -> Option<Vec<SourceFile>> {
+        (!self.batch.is_empty()).then_some(self.batch)
+    }
 }
 
 /// Reads, parses and analyses one batch in parallel: everything about a
@@ -961,9 +1049,14 @@ mod tests {
     }
 
     fn sizes(files: &[SourceFile], max_files: usize, max_bytes: u64) -> Vec<usize> {
-        batches(files, max_files, max_bytes)
-            .map(<[_]>::len)
-            .collect()
+        let mut batcher = Batcher::new(max_files, max_bytes);
+        let mut out: Vec<usize> = files
+            .iter()
+            .filter_map(|f| batcher.push(f.clone()))
+            .map(|b| b.len())
+            .collect();
+        out.extend(batcher.finish().map(|b| b.len()));
+        out
     }
 
     #[test]

@@ -19,12 +19,16 @@
 //! let a = "Gunmen attacked a market in the north of the country on Monday, killing six people and wounding twenty others, officials said. The attackers fled on motorcycles before troops arrived.";
 //! let b = "UPDATE: Gunmen attacked a market in the north of the country on Monday, killing six people and wounding twenty others, officials said. The attackers fled on motorcycles before troops arrived.";
 //! let mut stories = StoryIndex::default();
-//! let s1 = stories.assign(1, &signature(a));
-//! let s2 = stories.assign(2, &signature(b));
+//! let s1 = stories.assign(1, &signature(a)).unwrap();
+//! let s2 = stories.assign(2, &signature(b)).unwrap();
 //! assert_eq!(s1, s2);
 //! ```
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
 
 /// Version of [`signature`]'s computation. Bands of different versions
 /// never match, so a change forces a full rebuild (the manifest records it).
@@ -148,11 +152,18 @@ pub struct StoryRecord {
 /// in an open-addressing multimap, about 220 bytes per article in all. The
 /// map is split into [`SHARDS`] tables that grow one at a time, so growing
 /// never holds two copies of the whole map.
-#[derive(Debug, Clone)]
+///
+/// [`StoryIndex::default`] keeps the tables on the heap;
+/// [`StoryIndex::in_dir`] keeps them in memory-mapped files, so that an
+/// index run's memory does not grow with the corpus: their pages are page
+/// cache, which the kernel can write back and reclaim.
+#[derive(Debug)]
 pub struct StoryIndex {
     shards: Vec<Shard>,
     /// Slot (order of insertion) → story id.
     stories: Vec<u64>,
+    /// Where file-backed tables live (`None`: on the heap).
+    dir: Option<PathBuf>,
 }
 
 const SHARDS: usize = 256;
@@ -160,40 +171,62 @@ const SHARDS: usize = 256;
 impl Default for StoryIndex {
     fn default() -> Self {
         StoryIndex {
-            shards: vec![Shard::default(); SHARDS],
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             stories: Vec::new(),
+            dir: None,
         }
     }
 }
 
 impl StoryIndex {
+    /// An empty index whose tables are files in `dir` (created if
+    /// missing). The files are scratch: the caller removes `dir` when done
+    /// (an index run keeps it in its staging directory).
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Result<StoryIndex> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(StoryIndex {
+            dir: Some(dir),
+            ..StoryIndex::default()
+        })
+    }
+
     /// Adds an article seen in an earlier run with its known story.
-    pub fn insert(&mut self, record: StoryRecord) {
+    ///
+    /// Fails only when a file-backed table cannot grow (disk full).
+    pub fn insert(&mut self, record: StoryRecord) -> Result<()> {
         let Ok(slot) = u32::try_from(self.stories.len()) else {
             // Past 4 billion articles new ones simply start their own story.
-            return;
+            return Ok(());
         };
+        if slot == u32::MAX {
+            return Ok(());
+        }
         self.stories.push(record.story);
         // An empty text's bands are all zero and never match (see `find`):
         // kept out so that thousands of them do not pile up on one key.
         if record.bands.iter().all(|b| *b == 0) {
-            return;
+            return Ok(());
         }
         for (b, band) in record.bands.iter().enumerate() {
             let key = band_key(b, *band);
-            self.shards[shard_of(key)].insert(key, slot);
+            let shard = shard_of(key);
+            self.shards[shard].insert(key, slot, self.dir.as_deref(), shard)?;
         }
+        Ok(())
     }
 
     /// Returns the story of a new article (`key` = its article key) and
     /// remembers it: an existing story when a copy is found, else a new one.
-    pub fn assign(&mut self, key: u64, bands: &Signature) -> u64 {
+    ///
+    /// Fails only when a file-backed table cannot grow (disk full).
+    pub fn assign(&mut self, key: u64, bands: &Signature) -> Result<u64> {
         let story = self.find(bands).unwrap_or(key);
         self.insert(StoryRecord {
             story,
             bands: *bands,
-        });
-        story
+        })?;
+        Ok(story)
     }
 
     /// Number of articles the index knows.
@@ -241,61 +274,156 @@ fn shard_of(key: u32) -> usize {
     (key >> 24) as usize % SHARDS
 }
 
-/// A linear-probing multimap from band key to slot: `key << 32 | slot`
-/// per entry, `EMPTY` for a free one. Equal keys (copies of one story) sit
-/// next to each other in probe order.
-#[derive(Debug, Clone, Default)]
+/// A linear-probing multimap from band key to slot: `key << 32 | slot + 1`
+/// per entry, `EMPTY` (zero) for a free one, so that a new table is all
+/// zero pages (calloc'ed, or a sparse file) and costs nothing until used.
+/// Equal keys (copies of one story) sit next to each other in probe order.
+#[derive(Debug, Default)]
 struct Shard {
-    entries: Vec<u64>,
+    entries: Table,
     len: usize,
 }
 
-const EMPTY: u64 = u64::MAX;
+const EMPTY: u64 = 0;
+
+/// A shard's slots: on the heap, or in a memory-mapped scratch file.
+#[derive(Debug, Default)]
+enum Table {
+    #[default]
+    Empty,
+    Heap(Vec<u64>),
+    Mapped(MappedTable),
+}
+
+/// A file of `u64`s mapped read-write; the file is deleted when dropped
+/// (the mapping alone keeps its pages until then).
+#[derive(Debug)]
+struct MappedTable {
+    map: memmap2::MmapMut,
+    path: PathBuf,
+}
+
+impl MappedTable {
+    fn create(path: PathBuf, len: usize) -> Result<MappedTable> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        // A sparse file: reads as zeros (EMPTY) without being written.
+        file.set_len((len * 8) as u64)
+            .map_err(|e| Error::io(&path, e))?;
+        // SAFETY: the file was just created in the run's private scratch
+        // directory (under the writer lock) and nothing else opens it; the
+        // map is dropped before the file is removed.
+        let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(|e| Error::io(&path, e))?;
+        Ok(MappedTable { map, path })
+    }
+}
+
+impl Drop for MappedTable {
+    fn drop(&mut self) {
+        // Scratch: a failure leaves a file that the run's cleanup of its
+        // staging directory removes.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Table {
+    fn slots(&self) -> &[u64] {
+        match self {
+            Table::Empty => &[],
+            Table::Heap(v) => v,
+            // An mmap is page-aligned, so the u64 view is aligned too.
+            Table::Mapped(m) => bytemuck_u64(&m.map),
+        }
+    }
+
+    fn slots_mut(&mut self) -> &mut [u64] {
+        match self {
+            Table::Empty => &mut [],
+            Table::Heap(v) => v,
+            Table::Mapped(m) => bytemuck_u64_mut(&mut m.map),
+        }
+    }
+}
+
+fn bytemuck_u64(bytes: &[u8]) -> &[u64] {
+    // SAFETY: every bit pattern is a valid u64; `align_to` returns the
+    // aligned middle part, which is all of a page-aligned mapping.
+    let (head, body, _) = unsafe { bytes.align_to::<u64>() };
+    debug_assert!(head.is_empty());
+    body
+}
+
+fn bytemuck_u64_mut(bytes: &mut [u8]) -> &mut [u64] {
+    // SAFETY: as in `bytemuck_u64`.
+    let (head, body, _) = unsafe { bytes.align_to_mut::<u64>() };
+    debug_assert!(head.is_empty());
+    body
+}
 
 impl Shard {
-    fn insert(&mut self, key: u32, slot: u32) {
+    fn insert(&mut self, key: u32, slot: u32, dir: Option<&Path>, shard: usize) -> Result<()> {
         // At most 80 % full: linear probing stays within a cache line or two.
-        if (self.len + 1) * 5 > self.entries.len() * 4 {
-            self.grow();
+        let capacity = self.entries.slots().len();
+        if (self.len + 1) * 5 > capacity * 4 {
+            self.grow(dir, shard)?;
         }
-        self.put(u64::from(key) << 32 | u64::from(slot));
+        put(
+            self.entries.slots_mut(),
+            u64::from(key) << 32 | (u64::from(slot) + 1),
+        );
         self.len += 1;
+        Ok(())
     }
 
-    fn put(&mut self, entry: u64) {
-        let mask = self.entries.len() - 1;
-        let mut pos = home((entry >> 32) as u32, mask);
-        while self.entries[pos] != EMPTY {
-            pos = (pos + 1) & mask;
+    fn grow(&mut self, dir: Option<&Path>, shard: usize) -> Result<()> {
+        let capacity = (self.entries.slots().len() * 2).max(64);
+        let mut table = match dir {
+            None => Table::Heap(vec![EMPTY; capacity]),
+            Some(dir) => {
+                let path = dir.join(format!("stories-{shard:03}-{capacity}.bin"));
+                Table::Mapped(MappedTable::create(path, capacity)?)
+            }
+        };
+        let slots = table.slots_mut();
+        for entry in self.entries.slots().iter().filter(|e| **e != EMPTY) {
+            put(slots, *entry);
         }
-        self.entries[pos] = entry;
-    }
-
-    fn grow(&mut self) {
-        let capacity = (self.entries.len() * 2).max(64);
-        let old = std::mem::replace(&mut self.entries, vec![EMPTY; capacity]);
-        for entry in old.into_iter().filter(|e| *e != EMPTY) {
-            self.put(entry);
-        }
+        self.entries = table;
+        Ok(())
     }
 
     fn get_all(&self, key: u32, out: &mut Vec<u32>) {
-        if self.entries.is_empty() {
+        let entries = self.entries.slots();
+        if entries.is_empty() {
             return;
         }
-        let mask = self.entries.len() - 1;
+        let mask = entries.len() - 1;
         let mut pos = home(key, mask);
         loop {
-            let entry = self.entries[pos];
+            let entry = entries[pos];
             if entry == EMPTY {
                 return;
             }
             if (entry >> 32) as u32 == key {
-                out.push(entry as u32);
+                out.push((entry as u32) - 1);
             }
             pos = (pos + 1) & mask;
         }
     }
+}
+
+fn put(entries: &mut [u64], entry: u64) {
+    let mask = entries.len() - 1;
+    let mut pos = home((entry >> 32) as u32, mask);
+    while entries[pos] != EMPTY {
+        pos = (pos + 1) & mask;
+    }
+    entries[pos] = entry;
 }
 
 /// Where a key's probe starts: its low bits (the top byte chose the shard,
@@ -319,8 +447,8 @@ could push thousands more people into hunger in a region already hosting many di
     fn edited_copies_share_a_story() {
         let copy = format!("UPDATED with army statement. {BODY} (This story has not been edited by Example Times staff and is auto-generated from a syndicated feed.)");
         let mut idx = StoryIndex::default();
-        let a = idx.assign(1, &signature(BODY));
-        let b = idx.assign(2, &signature(&copy));
+        let a = idx.assign(1, &signature(BODY)).unwrap();
+        let b = idx.assign(2, &signature(&copy)).unwrap();
         assert_eq!(a, b);
         assert_eq!(a, 1);
     }
@@ -331,8 +459,8 @@ could push thousands more people into hunger in a region already hosting many di
 reinforcements. Aid workers reported shortages of water in the district town, and agencies warned about the harvest. \
 The administrator said four people were killed and cattle were stolen, while families fled into the forest.";
         let mut idx = StoryIndex::default();
-        let a = idx.assign(1, &signature(BODY));
-        let b = idx.assign(2, &signature(other));
+        let a = idx.assign(1, &signature(BODY)).unwrap();
+        let b = idx.assign(2, &signature(other)).unwrap();
         assert_ne!(a, b);
     }
 
@@ -353,9 +481,9 @@ The administrator said four people were killed and cattle were stolen, while fam
         let b = "Two soldiers were killed when a roadside bomb hit their patrol near the border crossing on Friday, the army said.";
         let c = "Three policemen were wounded when gunmen fired on their checkpoint outside the provincial capital on Sunday.";
         let mut idx = StoryIndex::default();
-        assert_eq!(idx.assign(1, &signature(a)), 1);
-        assert_eq!(idx.assign(2, &signature(b)), 1);
-        assert_eq!(idx.assign(3, &signature(c)), 3);
+        assert_eq!(idx.assign(1, &signature(a)).unwrap(), 1);
+        assert_eq!(idx.assign(2, &signature(b)).unwrap(), 1);
+        assert_eq!(idx.assign(3, &signature(c)).unwrap(), 3);
         assert!(signature(a).iter().all(|band| *band != 0));
     }
 
@@ -427,6 +555,8 @@ The administrator said four people were killed and cattle were stolen, while fam
         };
         let mut seen: Vec<Signature> = Vec::new();
         let (mut compact, mut reference) = (StoryIndex::default(), ReferenceIndex::default());
+        let scratch = tempfile::tempdir().unwrap();
+        let mut mapped = StoryIndex::in_dir(scratch.path().join("stories")).unwrap();
         let mut joined = 0;
         for key in 0..20_000u64 {
             let mut bands: Signature = std::array::from_fn(|_| next() as u32);
@@ -442,18 +572,29 @@ The administrator said four people were killed and cattle were stolen, while fam
             if bands.iter().any(|b| *b != 0) {
                 seen.push(bands);
             }
-            let story = compact.assign(key, &bands);
+            let story = compact.assign(key, &bands).unwrap();
             assert_eq!(story, reference.assign(key, &bands), "article {key}");
+            assert_eq!(story, mapped.assign(key, &bands).unwrap(), "article {key}");
             joined += usize::from(story != key);
         }
         assert_eq!(compact.len(), 20_000);
         assert!(joined > 3_000, "only {joined} copies joined a story");
+        // One file per shard while in use (the grown-out ones are gone),
+        // none once the index is dropped.
+        let files = || {
+            std::fs::read_dir(scratch.path().join("stories"))
+                .unwrap()
+                .count()
+        };
+        assert_eq!(files(), SHARDS);
+        drop(mapped);
+        assert_eq!(files(), 0);
     }
 
     #[test]
     fn empty_text_never_matches() {
         let mut idx = StoryIndex::default();
-        assert_eq!(idx.assign(1, &signature("")), 1);
-        assert_eq!(idx.assign(2, &signature("a b")), 2);
+        assert_eq!(idx.assign(1, &signature("")).unwrap(), 1);
+        assert_eq!(idx.assign(2, &signature("a b")).unwrap(), 2);
     }
 }

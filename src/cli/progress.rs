@@ -28,6 +28,10 @@ impl Bar {
 }
 
 impl frontline::Progress for Bar {
+    fn wants_totals(&self) -> bool {
+        self.bar.is_some()
+    }
+
     fn begin(&self, files: u64, bytes: u64) {
         if let Some(bar) = &self.bar {
             bar.set_length(bytes);
