@@ -20,6 +20,7 @@ pub mod corpus;
 pub mod dates;
 pub mod error;
 pub mod eval;
+mod exclusion;
 pub mod facets;
 mod failpoint;
 pub mod gazetteer;

@@ -789,9 +789,10 @@ fn parse_text(
     let main = if fuzzy.is_empty() || !is_plain(text) {
         let mut parser = QueryParser::for_index(index, vec![fields.text]);
         parser.set_conjunction_by_default();
-        parser
+        let parsed = parser
             .parse_query(text)
-            .map_err(|e| Error::Query(format!("{e} in {text:?}")))?
+            .map_err(|e| Error::Query(format!("{e} in {text:?}")))?;
+        crate::exclusion::guard_exclusions(parsed)
     } else {
         let (query, f) = fuzzy_conjunction(text, index, fields, fuzzy)?;
         fuzzed = f;
@@ -803,6 +804,7 @@ fn parse_text(
         // already reported by the main parse.
         let title_parser = QueryParser::for_index(index, vec![fields.title]);
         let (title, _) = title_parser.parse_query_lenient(text);
+        let title = crate::exclusion::guard_exclusions(title);
         let cap = Cap::bm25(title.as_ref(), TITLE_BOOST);
         bonuses.push(Bonus {
             query: Box::new(BoostQuery::new(title, TITLE_BOOST)),

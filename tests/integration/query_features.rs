@@ -233,3 +233,28 @@ fn totals_are_exact_below_the_count_limit_and_with_exact_total() {
     assert_eq!(exact["total_hits_exact"], true);
     assert_eq!(ids(&exact), ids(&default));
 }
+
+/// An excluded phrase removes exactly the passages that hold it, and never
+/// trips tantivy 0.27's phrase-scorer assertion (tantivy#2811: `Exclude`
+/// asks the phrase about a passage before its first match; this test runs
+/// the debug binary, where that panicked).
+#[test]
+fn excluded_phrases_remove_exactly_their_passages() {
+    let dir = indexed_sample();
+    let total = |q: &str| {
+        let v = dir.search_json(&[q, "--exact-total", "--limit", "1"]);
+        v["total_hits"].as_u64().unwrap()
+    };
+    for (word, phrase) in [
+        ("killed", "\"security forces\""),
+        ("said", "\"Islamic State\""),
+        ("forces", "\"Rapid Support Forces\""),
+        ("forces", "\"the town of\""),
+    ] {
+        let all = total(word);
+        let with = total(&format!("{word} {phrase}"));
+        let without = total(&format!("{word} -{phrase}"));
+        assert!(with > 0 && with < all, "{word} {phrase}: {with} of {all}");
+        assert_eq!(without, all - with, "{word} -{phrase}");
+    }
+}
