@@ -191,7 +191,9 @@ impl RecordSpill {
             // come out of order; reading back then sorts in memory.
             self.sorted = false;
         }
-        self.last = Some(rel_path.to_owned());
+        let last = self.last.get_or_insert_with(String::new);
+        last.clear();
+        last.push_str(rel_path);
         serde_json::to_writer(&mut self.out, &(rel_path, record))
             .map_err(std::io::Error::other)
             .and_then(|()| self.out.write_all(b"\n"))

@@ -661,18 +661,15 @@ impl<'a> Run<'a> {
 
     /// Notes that the walk found a file of the base generation.
     fn mark_present(&mut self, rel_path: &str) {
-        if let Ok(i) = self.base_paths.binary_search(&rel_path) {
-            self.present[i] = true;
-        }
+        mark_present(&self.base_paths, &mut self.present, rel_path);
     }
 
     /// Removes the articles of files that are no longer in the corpus. A
     /// file the walk could not read (skipped) is not "vanished".
     fn delete_vanished(&mut self) {
         let Some(base) = self.base else { return };
-        let skipped: Vec<String> = self.skipped.iter().map(|s| s.path.clone()).collect();
-        for path in &skipped {
-            self.mark_present(path);
+        for skip in &self.skipped {
+            mark_present(&self.base_paths, &mut self.present, &skip.path);
         }
         for (i, (path, record)) in base.files.iter().enumerate() {
             if self.present[i] {
@@ -808,6 +805,14 @@ impl Committed {
         store.publish(id)?;
         crate::failpoint::hit("after-current");
         Ok(summary)
+    }
+}
+
+/// Sets the flag of `rel_path` in `present`, if it is one of the base
+/// generation's (sorted) `base_paths`.
+fn mark_present(base_paths: &[&str], present: &mut [bool], rel_path: &str) {
+    if let Ok(i) = base_paths.binary_search(&rel_path) {
+        present[i] = true;
     }
 }
 

@@ -16,7 +16,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer,
+    TextAnalyzer, TextAnalyzerBuilder, Tokenizer,
 };
 
 use crate::stemmer::CachedStemmer;
@@ -191,12 +191,7 @@ pub fn index_settings() -> tantivy::IndexSettings {
 /// analysis, hence [`CachedStemmer`]: the same stems as tantivy's
 /// `Stemmer::new(Language::English)`, each word stemmed once.
 pub fn text_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(AsciiFoldingFilter)
-        .filter(LowerCaser)
-        .filter(CachedStemmer::english())
-        .build()
+    unstemmed_chain().filter(CachedStemmer::english()).build()
 }
 
 /// [`text_analyzer`] as stock tantivy would build it, with tantivy's own
@@ -218,22 +213,24 @@ pub fn text_analyzer() -> TextAnalyzer {
 /// assert_eq!(words(text_analyzer()), words(tantivy_text_analyzer()));
 /// ```
 pub fn tantivy_text_analyzer() -> TextAnalyzer {
+    unstemmed_chain()
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Every step of [`text_analyzer`] before the stemmer, shared by the
+/// analyzers here so that they cannot drift apart.
+fn unstemmed_chain() -> TextAnalyzerBuilder<impl Tokenizer> {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(AsciiFoldingFilter)
         .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
-        .build()
 }
 
 /// [`text_analyzer`] without its stemmer: the words as the stemmer sees
 /// them.
 pub(crate) fn unstemmed_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(AsciiFoldingFilter)
-        .filter(LowerCaser)
-        .build()
+    unstemmed_chain().build()
 }
 
 /// The stemmer of [`text_analyzer`] alone, for one word at a time.

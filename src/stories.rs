@@ -337,7 +337,7 @@ impl Table {
             Table::Empty => &[],
             Table::Heap(v) => v,
             // An mmap is page-aligned, so the u64 view is aligned too.
-            Table::Mapped(m) => bytemuck_u64(&m.map),
+            Table::Mapped(m) => u64s(&m.map),
         }
     }
 
@@ -345,12 +345,12 @@ impl Table {
         match self {
             Table::Empty => &mut [],
             Table::Heap(v) => v,
-            Table::Mapped(m) => bytemuck_u64_mut(&mut m.map),
+            Table::Mapped(m) => u64s_mut(&mut m.map),
         }
     }
 }
 
-fn bytemuck_u64(bytes: &[u8]) -> &[u64] {
+fn u64s(bytes: &[u8]) -> &[u64] {
     // SAFETY: every bit pattern is a valid u64; `align_to` returns the
     // aligned middle part, which is all of a page-aligned mapping.
     let (head, body, _) = unsafe { bytes.align_to::<u64>() };
@@ -358,8 +358,8 @@ fn bytemuck_u64(bytes: &[u8]) -> &[u64] {
     body
 }
 
-fn bytemuck_u64_mut(bytes: &mut [u8]) -> &mut [u64] {
-    // SAFETY: as in `bytemuck_u64`.
+fn u64s_mut(bytes: &mut [u8]) -> &mut [u64] {
+    // SAFETY: as in `u64s`.
     let (head, body, _) = unsafe { bytes.align_to_mut::<u64>() };
     debug_assert!(head.is_empty());
     body
