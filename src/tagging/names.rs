@@ -9,8 +9,7 @@
 //! match at word granularity. Most words begin no name and cost one bitset
 //! test. There is no automaton to build.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashSet, FxHasher};
@@ -18,18 +17,23 @@ use rustc_hash::{FxHashSet, FxHasher};
 /// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
 /// its position in the list it was built from.
 ///
-/// The table holds ~400,000 spans and most words of a text are not in it,
+/// The table holds ~600,000 spans and most words of a text are not in it,
 /// so lookups are made cheap for the miss: a bitset of first words (in
 /// cache) rejects most words at once, and the table is keyed by the span's
 /// 64-bit hash, so a probe touches no string. A hit is checked against the
 /// name itself; two spans with equal 64-bit hashes (odds ~1e-8 for the
 /// whole gazetteer) would make the later one unfindable.
+///
+/// The spans live in [`SpanSlots`], one 8-byte slot per span, where a probe
+/// reads one cache line: inside indexing, tantivy's own tables push the
+/// gazetteer out of the CPU caches, and a `HashMap` probe (control bytes,
+/// then the bucket) cost two misses.
 #[derive(Debug, Default)]
 pub(crate) struct NameTable {
     /// Hash of every name and of every leading run of a name's words
     /// ("deir", "deir ez" for "deir ez zor") → the id of the name it is, or
     /// [`PREFIX`].
-    spans: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    spans: SpanSlots,
     /// Each name by id, as keyed.
     names: Vec<Box<str>>,
     /// One bit per first-word hash (`hash >> shift`): clear means no name
@@ -64,13 +68,12 @@ impl NameTable {
         // About 8 bits per name keeps the first-word bitset sparse.
         let bits = (names.len() * 8).next_power_of_two().max(1 << 10);
         let mut table = NameTable {
-            spans: HashMap::default(),
+            spans: SpanSlots::with_capacity(names.len() * 3 / 2),
             names: Vec::with_capacity(names.len()),
             first_words: vec![0; bits / 64],
             shift: 64 - bits.trailing_zeros(),
             lower_starts: None,
         };
-        table.spans.reserve(names.len() * 3 / 2);
         for (id, name) in names.iter().enumerate() {
             let key = trim_to_words(name.as_ref());
             table.names.push(key.into());
@@ -81,12 +84,11 @@ impl NameTable {
             };
             table.set_first_word(hash(&key[..first_end]));
             for &(_, end) in &words[..words.len() - 1] {
-                table.spans.entry(hash(&key[..end])).or_insert(PREFIX);
+                table.spans.insert(hash(&key[..end]), PREFIX, false);
             }
-            let slot = table.spans.entry(hash(&key[..last_end])).or_insert(PREFIX);
-            if *slot == PREFIX {
-                *slot = id as u32;
-            }
+            // A name keeps the first id it was listed with, and replaces a
+            // prefix of a longer name.
+            table.spans.insert(hash(&key[..last_end]), id as u32, true);
         }
         table
     }
@@ -119,7 +121,7 @@ impl NameTable {
 
     /// What `span` is: `None` (begins no name), `Some(PREFIX)` or a name id.
     fn lookup(&self, span: &str) -> Option<u32> {
-        match self.spans.get(&hash(span)).copied() {
+        match self.spans.get(hash(span)) {
             Some(PREFIX) => Some(PREFIX),
             Some(id) => (self.names.get(id as usize).map(|n| &**n) == Some(span)).then_some(id),
             None => None,
@@ -191,6 +193,83 @@ impl NameTable {
     }
 }
 
+/// An open-addressing map from span hashes to ids: `(hash, id)` slots at
+/// `hash & mask` or after it (linear probing, at most three quarters
+/// full), four to a cache line, so that a probe reads one line where a
+/// `HashMap` reads its control bytes and then its bucket.
+#[derive(Debug, Default)]
+struct SpanSlots {
+    slots: Vec<Slot>,
+    mask: usize,
+    len: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u64,
+    id: u32,
+}
+
+/// The id of an empty slot (no table holds four billion names).
+const EMPTY: u32 = u32::MAX - 1;
+
+impl SpanSlots {
+    fn with_capacity(spans: usize) -> SpanSlots {
+        let len = (spans * 4 / 3 + 1).next_power_of_two().max(16);
+        SpanSlots {
+            slots: vec![Slot { hash: 0, id: EMPTY }; len],
+            mask: len - 1,
+            len: 0,
+        }
+    }
+
+    /// `h`'s slot: where it is, or the empty slot where it would go.
+    fn find(&self, h: u64) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mut i = h as usize & self.mask;
+        loop {
+            let slot = self.slots.get(i)?;
+            if slot.id == EMPTY || slot.hash == h {
+                return Some(i);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    fn get(&self, h: u64) -> Option<u32> {
+        let slot = self.slots.get(self.find(h)?)?;
+        (slot.id != EMPTY).then_some(slot.id)
+    }
+
+    /// Adds `h` with `id` if absent; if present, `id` replaces a [`PREFIX`]
+    /// when `name` (a name keeps its first id and is not made a prefix).
+    fn insert(&mut self, h: u64, id: u32, name: bool) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        let Some(i) = self.find(h) else { return };
+        let slot = &mut self.slots[i];
+        if slot.id == EMPTY {
+            *slot = Slot { hash: h, id };
+            self.len += 1;
+        } else if name && slot.id == PREFIX {
+            slot.id = id;
+        }
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::replace(self, SpanSlots::with_capacity(self.slots.len().max(12)));
+        for slot in old.slots.into_iter().filter(|s| s.id != EMPTY) {
+            if let Some(i) = self.find(slot.hash) {
+                self.slots[i] = slot;
+                self.len += 1;
+            }
+        }
+    }
+}
+
 /// The hash of each word of `folded` (`words` its byte spans) into `out`
 /// (cleared first): what [`NameTable::find_all`] needs of the text.
 pub(crate) fn hash_words(folded: &str, words: &[(usize, usize)], out: &mut Vec<u64>) {
@@ -202,24 +281,6 @@ fn hash(span: &str) -> u64 {
     let mut h = FxHasher::default();
     h.write(span.as_bytes());
     h.finish()
-}
-
-/// The table's keys are hashes already.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
 }
 
 /// `name` without the punctuation before its first and after its last
