@@ -55,6 +55,10 @@ pub fn signature_of_parts<'t>(parts: impl IntoIterator<Item = &'t str>) -> Signa
     // One hash per word, lower-cased on the fly: no string per word.
     let mut words: Vec<u64> = Vec::new();
     for part in parts {
+        if part.is_ascii() {
+            ascii_word_hashes(part.as_bytes(), &mut words);
+            continue;
+        }
         for word in part.split(|c: char| !c.is_alphanumeric()) {
             if word.is_empty() {
                 continue;
@@ -70,6 +74,28 @@ pub fn signature_of_parts<'t>(parts: impl IntoIterator<Item = &'t str>) -> Signa
         }
     }
     bands_of(&words)
+}
+
+/// The word hashes of [`signature_of_parts`] for an ASCII text, nearly
+/// every paragraph: the same words (runs of ASCII letters and digits) and
+/// hashes, byte by byte instead of char by char (the `split` searcher was
+/// most of the signature's cost, ~4 % of indexing CPU).
+fn ascii_word_hashes(text: &[u8], words: &mut Vec<u64>) {
+    let mut hash = FNV_OFFSET;
+    let mut in_word = false;
+    for &b in text {
+        if b.is_ascii_alphanumeric() {
+            hash = (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+            in_word = true;
+        } else if in_word {
+            words.push(hash);
+            hash = FNV_OFFSET;
+            in_word = false;
+        }
+    }
+    if in_word {
+        words.push(hash);
+    }
 }
 
 /// The bands of a text given the hashes of its words, in order.
@@ -505,6 +531,19 @@ The administrator said four people were killed and cattle were stolen, while fam
             signature_of_parts(paragraphs),
             reference_signature(&paragraphs.join("\n"))
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_and_mixed_texts_hash_like_the_plain_computation(
+            parts in proptest::collection::vec("[ -~\t\n]{0,120}|[a-zé ΣΟ,.]{0,40}", 1..5)
+        ) {
+            let joined = parts.join("\n");
+            proptest::prop_assert_eq!(
+                signature_of_parts(parts.iter().map(String::as_str)),
+                reference_signature(&joined)
+            );
+        }
     }
 
     /// The first `StoryIndex`: a `HashMap` from (band, hash) to slots.
