@@ -35,6 +35,7 @@ pub mod similar;
 pub mod stemmer;
 pub mod stories;
 pub mod tagging;
+pub mod tokenizer;
 
 pub use article::{Article, ArticleId, Paragraph};
 pub use error::{Error, Result};

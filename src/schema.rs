@@ -14,12 +14,10 @@ use tantivy::schema::{
     DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer, TextAnalyzerBuilder, Tokenizer,
-};
+use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer};
 
 use crate::stemmer::CachedStemmer;
+use crate::tokenizer::WordTokenizer;
 
 /// Version of the document layout and analysis chain. Indexes built with
 /// another version must be rebuilt.
@@ -189,9 +187,13 @@ pub fn index_settings() -> tantivy::IndexSettings {
 /// and stem English (`raids` = `raid`). Stemming buys recall on inflected
 /// verbs and plurals, which analysts rely on; it was the costly step of
 /// analysis, hence [`CachedStemmer`]: the same stems as tantivy's
-/// `Stemmer::new(Language::English)`, each word stemmed once.
+/// `Stemmer::new(Language::English)`, each word stemmed once. The steps
+/// before it are [`WordTokenizer`], tantivy's own four steps in one pass
+/// over ASCII text.
 pub fn text_analyzer() -> TextAnalyzer {
-    unstemmed_chain().filter(CachedStemmer::english()).build()
+    TextAnalyzer::builder(WordTokenizer::default())
+        .filter(CachedStemmer::english())
+        .build()
 }
 
 /// [`text_analyzer`] as stock tantivy would build it, with tantivy's own
@@ -213,24 +215,15 @@ pub fn text_analyzer() -> TextAnalyzer {
 /// assert_eq!(words(text_analyzer()), words(tantivy_text_analyzer()));
 /// ```
 pub fn tantivy_text_analyzer() -> TextAnalyzer {
-    unstemmed_chain()
+    crate::tokenizer::stock_chain()
         .filter(Stemmer::new(Language::English))
         .build()
-}
-
-/// Every step of [`text_analyzer`] before the stemmer, shared by the
-/// analyzers here so that they cannot drift apart.
-fn unstemmed_chain() -> TextAnalyzerBuilder<impl Tokenizer> {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(AsciiFoldingFilter)
-        .filter(LowerCaser)
 }
 
 /// [`text_analyzer`] without its stemmer: the words as the stemmer sees
 /// them.
 pub(crate) fn unstemmed_analyzer() -> TextAnalyzer {
-    unstemmed_chain().build()
+    TextAnalyzer::from(WordTokenizer::default())
 }
 
 /// The stemmer of [`text_analyzer`] alone, for one word at a time.
