@@ -586,6 +586,30 @@ impl Store {
         self.read_manifest(id, None)
     }
 
+    /// Reads a generation's manifest head in one pass that hands every
+    /// file record, in the order of the file, to `on_file` instead of
+    /// keeping it. An error of `on_file` stops the read and is returned.
+    pub fn manifest_head_with(
+        &self,
+        id: GenerationId,
+        on_file: &mut dyn FnMut(String, FileRecord) -> Result<()>,
+    ) -> Result<ManifestHead> {
+        let mut failure = None;
+        let mut visit = |path: String, record: FileRecord| {
+            on_file(path, record).map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                message
+            })
+        };
+        let read = self.read_manifest(id, Some(&mut visit));
+        // The callback's own error, not the parser's wrapping of it.
+        match failure {
+            Some(e) => Err(e),
+            None => read,
+        }
+    }
+
     /// The file records of a generation's manifest, in path order, read
     /// as they are consumed (see [`ManifestFiles`]). A file list out of
     /// path order (never written by frontline) is reported as a corrupt

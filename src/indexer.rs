@@ -219,23 +219,42 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
         .map(|name| format!("removed half-built generation {name}"))
         .collect();
     let gazetteer = Gazetteer::load(opts.schema_dir.as_deref())?;
-    // Only the head: the file list is streamed from disk by the run.
-    let previous = match store.current()? {
-        Some(id) => Some(store.manifest_head(id)?),
-        None => None,
-    };
-    let full_reason = full_rebuild_reason(opts, previous.as_ref(), &gazetteer);
-    let base = if full_reason.is_none() {
-        previous.as_ref()
-    } else {
-        None
-    };
+    let current = store.current()?;
     // After a rollback the live generation is not the newest: never reuse a
     // number that is still on disk.
     let newest = store.generations()?.last().map_or(0, |g| g.0);
-    let id = GenerationId(newest.max(previous.as_ref().map_or(0, |m| m.generation.0)) + 1);
+    let id = GenerationId(newest.max(current.map_or(0, |g| g.0)) + 1);
+    // The previous manifest is never held whole. One pass reads its head
+    // and, unless the run is bound to be full, seeds the story table
+    // (scratch files of the staging directory) with its articles; the run
+    // streams its file list again from disk.
+    let scratch = store.staging_dir(id).join(SCRATCH_DIR);
+    let (previous, seeded) = match current {
+        None => (None, None),
+        Some(live) if !opts.full && opts.tagging => {
+            let mut seeded = Seeded::new(&scratch)?;
+            match store.manifest_head_with(live, &mut |_, record| seeded.add(&record)) {
+                Ok(head) => (Some(head), Some(seeded)),
+                Err(e) => {
+                    // Nothing was built: leave no half-built generation.
+                    drop(seeded);
+                    let _ = std::fs::remove_dir_all(store.staging_dir(id));
+                    return Err(e);
+                }
+            }
+        }
+        Some(live) => (Some(store.manifest_head(live)?), None),
+    };
+    let full_reason = full_rebuild_reason(opts, previous.as_ref(), &gazetteer);
+    let (base, seeded) = if full_reason.is_none() {
+        (previous.as_ref(), seeded)
+    } else {
+        // Its files go with it.
+        drop(seeded);
+        (None, None)
+    };
 
-    let mut run = Run::start(opts, &store, id, base, &gazetteer)?;
+    let mut run = Run::start(opts, &store, id, base, seeded, &gazetteer)?;
     let walk_options = WalkOptions {
         follow_links: opts.follow_links,
     };
@@ -378,6 +397,7 @@ impl<'a> Run<'a> {
         store: &Store,
         id: GenerationId,
         base: Option<&'a ManifestHead>,
+        seeded: Option<Seeded>,
         gazetteer: &'a Gazetteer,
     ) -> Result<Run<'a>> {
         let staging = store.staging_dir(id);
@@ -401,7 +421,11 @@ impl<'a> Run<'a> {
         let writer = index.writer_with_num_threads(threads, budget)?;
         let scratch = staging.join(SCRATCH_DIR);
         std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
-        let seeded = seed_from_base(store, base, &scratch)?;
+        let seeded = match (seeded, base) {
+            (Some(seeded), _) => seeded,
+            (None, Some(head)) => seed_from_base(store, head, &scratch)?,
+            (None, None) => Seeded::new(&scratch)?,
+        };
         Ok(Run {
             staging,
             index,
@@ -832,28 +856,34 @@ struct Seeded {
     passages: u64,
 }
 
-/// Seeds the story index (file-backed, in the run's scratch directory)
-/// from the base generation's file list, read from disk in one pass.
-fn seed_from_base(
-    store: &Store,
-    base: Option<&ManifestHead>,
-    scratch: &std::path::Path,
-) -> Result<Seeded> {
-    let mut seeded = Seeded {
-        stories: StoryIndex::in_dir(scratch.join("stories"))?,
-        articles: 0,
-        passages: 0,
-    };
-    let Some(head) = base else {
-        return Ok(seeded);
-    };
-    for item in store.manifest_files(head.generation)? {
-        let (_, record) = item?;
-        seeded.articles += u64::from(record.articles);
-        seeded.passages += u64::from(record.passages);
+impl Seeded {
+    /// An empty story index, file-backed in the run's scratch directory.
+    fn new(scratch: &std::path::Path) -> Result<Seeded> {
+        Ok(Seeded {
+            stories: StoryIndex::in_dir(scratch.join("stories"))?,
+            articles: 0,
+            passages: 0,
+        })
+    }
+
+    /// Adds a base file's articles.
+    fn add(&mut self, record: &FileRecord) -> Result<()> {
+        self.articles += u64::from(record.articles);
+        self.passages += u64::from(record.passages);
         for story in &record.stories {
-            seeded.stories.insert(*story)?;
+            self.stories.insert(*story)?;
         }
+        Ok(())
+    }
+}
+
+/// Seeds the story index from the base generation's file list, read from
+/// disk in one pass (when the head was read without seeding).
+fn seed_from_base(store: &Store, base: &ManifestHead, scratch: &std::path::Path) -> Result<Seeded> {
+    let mut seeded = Seeded::new(scratch)?;
+    for item in store.manifest_files(base.generation)? {
+        let (_, record) = item?;
+        seeded.add(&record)?;
     }
     Ok(seeded)
 }
