@@ -168,7 +168,7 @@ impl Walk {
         let keep: fn(&walkdir::DirEntry) -> bool = |e| e.depth() == 0 || !is_hidden(e.file_name());
         let entries = WalkDir::new(root)
             .follow_links(opts.follow_links)
-            .sort_by(|a, b| path_order_key(a).cmp(path_order_key(b)))
+            .sort_by(path_order)
             .into_iter()
             .filter_entry(keep);
         Ok(Walk {
@@ -219,16 +219,18 @@ impl Iterator for Walk {
     }
 }
 
-/// A directory entry's name as it sorts among its siblings' paths: a
-/// directory's name is followed by the `/` of its children's paths.
-fn path_order_key(entry: &walkdir::DirEntry) -> impl Iterator<Item = u8> + '_ {
-    let slash = entry.file_type().is_dir().then_some(b'/');
-    entry
-        .file_name()
-        .as_encoded_bytes()
-        .iter()
-        .copied()
-        .chain(slash)
+/// The order of two directory entries among their siblings' paths: by
+/// name as the relative paths spell it (lossily converted to UTF-8, so
+/// that the walk's order is the manifest's even for names that are not
+/// UTF-8), a directory's name followed by the `/` of its children's paths.
+fn path_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Ordering {
+    let (name_a, name_b) = (
+        a.file_name().to_string_lossy(),
+        b.file_name().to_string_lossy(),
+    );
+    let key_a = name_a.bytes().chain(a.file_type().is_dir().then_some(b'/'));
+    let key_b = name_b.bytes().chain(b.file_type().is_dir().then_some(b'/'));
+    key_a.cmp(key_b)
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

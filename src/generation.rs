@@ -113,6 +113,197 @@ impl Manifest {
     }
 }
 
+/// A manifest without its file list: what a run needs to decide between a
+/// full and an incremental build, read in one pass that keeps none of the
+/// files (a million of them are ~300 MB of JSON, and as a map about as
+/// much again on the heap). The files are read with
+/// [`Store::manifest_files`].
+#[derive(Debug, Clone)]
+pub struct ManifestHead {
+    /// [`crate::schema::SCHEMA_VERSION`] of the build.
+    pub schema_version: u32,
+    /// The frontline version that wrote it.
+    pub frontline_version: String,
+    /// [`crate::Gazetteer::fingerprint`] of the data used for tagging.
+    pub gazetteer: String,
+    /// This generation's number.
+    pub generation: GenerationId,
+    /// When it was committed.
+    pub created: DateTime<Utc>,
+    /// The corpus directory it was built from.
+    pub corpus: PathBuf,
+    /// Places learned from the corpus (see [`crate::tagging`]).
+    pub learned_places: crate::tagging::LearnedPlaces,
+    /// [`crate::stories::SIGNATURE_VERSION`] of the story bands.
+    pub signature_version: u32,
+}
+
+/// Receives the file records of a manifest in the order of the file (an
+/// error message stops the read).
+type OnFile<'f> = &'f mut dyn FnMut(String, FileRecord) -> std::result::Result<(), String>;
+
+/// Deserializes a [`Manifest`] as a [`ManifestHead`], handing each file
+/// record to `files` (or skipping them when `None`): the same fields,
+/// defaults and unknown-field tolerance as `Manifest`'s derived
+/// `Deserialize`.
+struct HeadVisitor<'f> {
+    files: Option<OnFile<'f>>,
+}
+
+impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_> {
+    type Value = ManifestHead;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a generation manifest")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> std::result::Result<ManifestHead, A::Error> {
+        use serde::de::{Error as _, IgnoredAny};
+        let mut schema_version = None;
+        let mut frontline_version = None;
+        let mut gazetteer = None;
+        let mut generation = None;
+        let mut created = None;
+        let mut corpus = None;
+        let mut files_seen = false;
+        let mut learned_places = None;
+        let mut signature_version = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "schema_version" => schema_version = Some(map.next_value()?),
+                "frontline_version" => frontline_version = Some(map.next_value()?),
+                "gazetteer" => gazetteer = Some(map.next_value()?),
+                "generation" => generation = Some(map.next_value()?),
+                "created" => created = Some(map.next_value()?),
+                "corpus" => corpus = Some(map.next_value()?),
+                "files" => {
+                    files_seen = true;
+                    match self.files.take() {
+                        Some(on_file) => map.next_value_seed(FilesSeed(on_file))?,
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                "learned_places" => learned_places = Some(map.next_value()?),
+                "signature_version" => signature_version = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !files_seen {
+            return Err(A::Error::missing_field("files"));
+        }
+        Ok(ManifestHead {
+            schema_version: schema_version
+                .ok_or_else(|| A::Error::missing_field("schema_version"))?,
+            frontline_version: frontline_version
+                .ok_or_else(|| A::Error::missing_field("frontline_version"))?,
+            gazetteer: gazetteer.ok_or_else(|| A::Error::missing_field("gazetteer"))?,
+            generation: generation.ok_or_else(|| A::Error::missing_field("generation"))?,
+            created: created.ok_or_else(|| A::Error::missing_field("created"))?,
+            corpus: corpus.ok_or_else(|| A::Error::missing_field("corpus"))?,
+            learned_places: learned_places.unwrap_or_default(),
+            signature_version: signature_version.unwrap_or_default(),
+        })
+    }
+}
+
+/// The `files` object of a manifest, handed record by record to a callback.
+struct FilesSeed<'f>(OnFile<'f>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for FilesSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FilesSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of file records")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        use serde::de::Error as _;
+        while let Some((path, record)) = map.next_entry::<String, FileRecord>()? {
+            (self.0)(path, record).map_err(A::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+/// A chunk of file records, as the manifest reader thread sends them.
+type RecordChunk = Vec<(String, FileRecord)>;
+
+/// Records per message from the thread that reads a manifest's file list.
+const FILES_CHUNK: usize = 256;
+/// Messages in flight: the reader stays this far ahead, no further.
+const FILES_AHEAD: usize = 4;
+
+/// The file records of a committed generation's manifest, in path order,
+/// read from disk as they are consumed (by a thread that parses the JSON
+/// a chunk ahead): memory stays a few hundred records whatever the size of
+/// the manifest. Dropping it early stops the reader.
+pub struct ManifestFiles {
+    rx: Option<std::sync::mpsc::Receiver<Result<RecordChunk>>>,
+    chunk: std::vec::IntoIter<(String, FileRecord)>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ManifestFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManifestFiles").finish_non_exhaustive()
+    }
+}
+
+impl Iterator for ManifestFiles {
+    /// A record, or why the file list could not be read (then nothing more).
+    type Item = Result<(String, FileRecord)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.chunk.next() {
+                return Some(Ok(item));
+            }
+            let received = self.rx.as_ref()?.recv();
+            match received {
+                Ok(Ok(chunk)) => self.chunk = chunk.into_iter(),
+                Ok(Err(e)) => {
+                    self.rx = None;
+                    return Some(Err(e));
+                }
+                // The reader is done.
+                Err(_) => {
+                    self.rx = None;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for ManifestFiles {
+    fn drop(&mut self) {
+        // Closing the channel makes the reader's next send fail, which
+        // stops its parse; then it is joined so no thread outlives us.
+        self.rx = None;
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
 /// [`Manifest`]'s serialized form with the file list streamed: the same
 /// fields in the same order.
 #[derive(Serialize)]
@@ -239,29 +430,32 @@ impl RecordSpill {
 }
 
 /// The file list of a new generation: the base generation's records (if
-/// any) less the `removed` paths, with `changed` (in path order) replacing
-/// or adding records. A merge of two sorted streams: nothing is copied
-/// into a new map.
+/// any) less the `removed` paths, with `changed` replacing or adding
+/// records. All three come in path order (`removed` a subsequence of
+/// `base`), so this is a merge of sorted streams: nothing is copied into a
+/// new map, and the base can be read from disk as it goes
+/// ([`Store::manifest_files`]).
 pub fn merge_records<'a>(
-    base: Option<BTreeMap<String, FileRecord>>,
-    removed: &'a std::collections::BTreeSet<String>,
+    base: impl Iterator<Item = Result<(String, FileRecord)>> + 'a,
+    removed: impl Iterator<Item = Result<String>> + 'a,
     changed: impl Iterator<Item = Result<(String, FileRecord)>> + 'a,
 ) -> impl Iterator<Item = Result<(String, FileRecord)>> + 'a {
-    let mut base = base
-        .unwrap_or_default()
-        .into_iter()
-        .filter(move |(path, _)| !removed.contains(path))
-        .peekable();
+    let mut base = Subtract {
+        base,
+        removed: removed.peekable(),
+    }
+    .peekable();
     let mut changed = changed.peekable();
     std::iter::from_fn(move || {
         let next_changed = match changed.peek() {
-            None => return base.next().map(Ok),
+            None => return base.next(),
             Some(Err(_)) => return changed.next(),
             Some(Ok((path, _))) => path,
         };
         match base.peek() {
-            Some((path, _)) if path < next_changed => base.next().map(Ok),
-            Some((path, _)) if path == next_changed => {
+            Some(Err(_)) => base.next(),
+            Some(Ok((path, _))) if path < next_changed => base.next(),
+            Some(Ok((path, _))) if path == next_changed => {
                 // The run's record replaces the base's.
                 base.next();
                 changed.next()
@@ -269,6 +463,43 @@ pub fn merge_records<'a>(
             _ => changed.next(),
         }
     })
+}
+
+/// The records of `base` whose paths are not in `removed` (both sorted).
+struct Subtract<B, R: Iterator> {
+    base: B,
+    removed: std::iter::Peekable<R>,
+}
+
+impl<B, R> Iterator for Subtract<B, R>
+where
+    B: Iterator<Item = Result<(String, FileRecord)>>,
+    R: Iterator<Item = Result<String>>,
+{
+    type Item = Result<(String, FileRecord)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        'base: loop {
+            let (path, record) = match self.base.next()? {
+                Ok(item) => item,
+                Err(e) => return Some(Err(e)),
+            };
+            // A removed path that the base does not hold removes nothing.
+            loop {
+                match self.removed.peek() {
+                    Some(Ok(gone)) if *gone < path => {
+                        self.removed.next();
+                    }
+                    Some(Ok(gone)) if *gone == path => {
+                        self.removed.next();
+                        continue 'base;
+                    }
+                    Some(Err(_)) => return self.removed.next().and_then(|r| r.err()).map(Err),
+                    _ => return Some(Ok((path, record))),
+                }
+            }
+        }
+    }
 }
 
 /// An index directory holding generations.
@@ -346,6 +577,120 @@ impl Store {
         serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
             path: self.root.clone(),
             reason: format!("{}: {e}", path.display()),
+        })
+    }
+
+    /// Reads a generation's manifest without its file list (see
+    /// [`ManifestHead`]): one pass over the file, keeping no record.
+    pub fn manifest_head(&self, id: GenerationId) -> Result<ManifestHead> {
+        self.read_manifest(id, None)
+    }
+
+    /// Reads a generation's manifest head in one pass that hands every
+    /// file record, in the order of the file, to `on_file` instead of
+    /// keeping it. An error of `on_file` stops the read and is returned.
+    pub fn manifest_head_with(
+        &self,
+        id: GenerationId,
+        on_file: &mut dyn FnMut(String, FileRecord) -> Result<()>,
+    ) -> Result<ManifestHead> {
+        let mut failure = None;
+        let mut visit = |path: String, record: FileRecord| {
+            on_file(path, record).map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                message
+            })
+        };
+        let read = self.read_manifest(id, Some(&mut visit));
+        // The callback's own error, not the parser's wrapping of it.
+        match failure {
+            Some(e) => Err(e),
+            None => read,
+        }
+    }
+
+    /// The file records of a generation's manifest, in path order, read
+    /// as they are consumed (see [`ManifestFiles`]). A file list out of
+    /// path order (never written by frontline) is reported as a corrupt
+    /// index.
+    pub fn manifest_files(&self, id: GenerationId) -> Result<ManifestFiles> {
+        let path = self.generation_dir(id).join(MANIFEST_FILE);
+        // Opened here, so that a missing manifest is an error of the call.
+        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(FILES_AHEAD);
+        let store = self.clone();
+        let manifest = path.clone();
+        let reader = std::thread::Builder::new()
+            .name("manifest-files".into())
+            .spawn(move || {
+                let mut chunk = Vec::with_capacity(FILES_CHUNK);
+                let mut last: Option<String> = None;
+                let mut stopped = false;
+                let mut on_file = |path: String, record: FileRecord| {
+                    if last.as_ref().is_some_and(|last| *last >= path) {
+                        return Err(format!("file list out of path order at {path:?}"));
+                    }
+                    last = Some(path.clone());
+                    chunk.push((path, record));
+                    if chunk.len() == FILES_CHUNK {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(FILES_CHUNK));
+                        if tx.send(Ok(full)).is_err() {
+                            // The consumer is gone: stop parsing.
+                            stopped = true;
+                            return Err("stopped".into());
+                        }
+                    }
+                    Ok(())
+                };
+                let read = store.parse_manifest(&manifest, file, Some(&mut on_file));
+                if stopped {
+                    return;
+                }
+                // The records read before a failure come first.
+                if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
+                    return;
+                }
+                if let Err(e) = read {
+                    let _ = tx.send(Err(e));
+                }
+            })
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(ManifestFiles {
+            rx: Some(rx),
+            chunk: Vec::new().into_iter(),
+            reader: Some(reader),
+        })
+    }
+
+    fn read_manifest(&self, id: GenerationId, files: Option<OnFile<'_>>) -> Result<ManifestHead> {
+        let path = self.generation_dir(id).join(MANIFEST_FILE);
+        let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        self.parse_manifest(&path, file, files)
+    }
+
+    /// Parses a manifest from `file` in one streamed pass (a 1 MiB buffer,
+    /// never the whole file).
+    fn parse_manifest(
+        &self,
+        path: &Path,
+        file: File,
+        files: Option<OnFile<'_>>,
+    ) -> Result<ManifestHead> {
+        use serde::Deserializer as _;
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let parsed = de
+            .deserialize_map(HeadVisitor { files })
+            .and_then(|head| de.end().map(|()| head));
+        parsed.map_err(|e| {
+            if e.is_io() {
+                return Error::io(path, std::io::Error::from(e));
+            }
+            Error::CorruptIndex {
+                path: self.root.clone(),
+                reason: format!("{}: {e}", path.display()),
+            }
         })
     }
 
@@ -660,22 +1005,126 @@ mod tests {
 
     #[test]
     fn merge_adds_replaces_and_removes() {
-        let base: BTreeMap<String, FileRecord> = [("a", 1), ("c", 3), ("d", 4), ("f", 6)]
-            .into_iter()
-            .map(|(p, n)| (p.to_string(), record(n)))
-            .collect();
-        let removed = std::collections::BTreeSet::from(["d".to_string()]);
-        let changed = [("b", 20), ("c", 30), ("g", 70)]
+        let base = [("a", 1), ("c", 3), ("d", 4), ("f", 6), ("h", 8)]
             .into_iter()
             .map(|(p, n)| Ok((p.to_string(), record(n))));
-        let merged: Vec<(String, u32)> = merge_records(Some(base), &removed, changed)
+        // "e" is not in the base: removing it removes nothing.
+        let removed = ["d", "e", "h"].into_iter().map(|p| Ok(p.to_string()));
+        let changed = [("b", 20), ("c", 30), ("g", 70), ("i", 90)]
+            .into_iter()
+            .map(|(p, n)| Ok((p.to_string(), record(n))));
+        let merged: Vec<(String, u32)> = merge_records(base, removed, changed)
             .map(|item| item.map(|(p, r)| (p, r.articles)).unwrap())
             .collect();
-        let expect = [("a", 1), ("b", 20), ("c", 30), ("f", 6), ("g", 70)];
+        let expect = [
+            ("a", 1),
+            ("b", 20),
+            ("c", 30),
+            ("f", 6),
+            ("g", 70),
+            ("i", 90),
+        ];
         assert_eq!(merged, expect.map(|(p, n)| (p.to_string(), n)));
         // A full rebuild: no base.
-        let only = merge_records(None, &removed, std::iter::once(Ok(("x".into(), record(1)))));
+        let only = merge_records(
+            std::iter::empty(),
+            std::iter::empty(),
+            std::iter::once(Ok(("x".into(), record(1)))),
+        );
         assert_eq!(only.count(), 1);
+        // A failed read of any stream is passed on.
+        fn torn<T>() -> Result<T> {
+            Err(Error::io("/r", std::io::Error::other("torn")))
+        }
+        let base = vec![Ok(("a".to_string(), record(1))), torn()];
+        let merged: Vec<_> =
+            merge_records(base.into_iter(), std::iter::empty(), std::iter::empty()).collect();
+        assert!(merged[1].is_err());
+        let base = std::iter::once(Ok(("b".to_string(), record(1))));
+        let mut merged = merge_records(base, std::iter::once(torn::<String>()), std::iter::empty());
+        assert!(merged.next().is_some_and(|r| r.is_err()));
+    }
+
+    fn manifest_with(files: BTreeMap<String, FileRecord>) -> Manifest {
+        Manifest {
+            schema_version: 9,
+            frontline_version: "0.1.0".into(),
+            gazetteer: "g".into(),
+            generation: GenerationId(3),
+            created: Utc::now(),
+            corpus: PathBuf::from("/corpus"),
+            files,
+            learned_places: Default::default(),
+            signature_version: 2,
+        }
+    }
+
+    #[test]
+    fn manifest_head_and_files_are_read_as_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let id = GenerationId(3);
+        let gen_dir = store.generation_dir(id);
+        fs::create_dir_all(&gen_dir).unwrap();
+        // More records than one chunk of the reader thread.
+        let files: BTreeMap<String, FileRecord> = (0..FILES_CHUNK as u32 * 2 + 7)
+            .map(|n| (format!("d/{n:05}.txt"), record(n)))
+            .collect();
+        let manifest = manifest_with(files.clone());
+        store.write_manifest(&gen_dir, &manifest).unwrap();
+        let head = store.manifest_head(id).unwrap();
+        assert_eq!(
+            (
+                head.schema_version,
+                head.generation,
+                head.corpus.as_path(),
+                head.signature_version
+            ),
+            (9, id, Path::new("/corpus"), 2)
+        );
+        assert_eq!(head.created, manifest.created);
+        let read: Vec<(String, FileRecord)> = store
+            .manifest_files(id)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(read, files.clone().into_iter().collect::<Vec<_>>());
+        // Dropped early: the reader thread stops (the drop joins it).
+        let mut early = store.manifest_files(id).unwrap();
+        assert!(early.next().is_some());
+        drop(early);
+
+        // A manifest without the fields later versions added.
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&fs::read(gen_dir.join(MANIFEST_FILE)).unwrap()).unwrap();
+        let obj = json.as_object_mut().unwrap();
+        obj.remove("signature_version");
+        obj.remove("learned_places");
+        obj.insert("unknown_field".into(), serde_json::json!([1, 2]));
+        fs::write(
+            gen_dir.join(MANIFEST_FILE),
+            serde_json::to_vec(&json).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(store.manifest_head(id).unwrap().signature_version, 0);
+
+        // A file list out of path order, and a torn manifest, are corrupt.
+        let text = r#"{"schema_version":2,"frontline_version":"v","gazetteer":"g","generation":3,"created":"2026-01-01T00:00:00Z","corpus":"/c","files":{"b":{"hash":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","articles":1,"passages":1},"a":{"hash":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","articles":1,"passages":1}}}"#;
+        fs::write(gen_dir.join(MANIFEST_FILE), text).unwrap();
+        assert!(store.manifest_head(id).is_ok());
+        let items: Vec<_> = store.manifest_files(id).unwrap().collect();
+        assert_eq!(items.len(), 2);
+        let err = items[1].as_ref().unwrap_err().to_string();
+        assert!(err.contains("out of path order"), "{err}");
+        fs::write(gen_dir.join(MANIFEST_FILE), &text[..text.len() / 2]).unwrap();
+        assert!(matches!(
+            store.manifest_head(id),
+            Err(Error::CorruptIndex { .. })
+        ));
+        let last = store.manifest_files(id).unwrap().last().unwrap();
+        assert!(matches!(last, Err(Error::CorruptIndex { .. })));
+        fs::remove_file(gen_dir.join(MANIFEST_FILE)).unwrap();
+        assert!(store.manifest_files(id).is_err());
     }
 
     #[test]
@@ -686,17 +1135,7 @@ mod tests {
             .into_iter()
             .map(|(p, n)| (p.to_string(), record(n)))
             .collect();
-        let mut manifest = Manifest {
-            schema_version: 9,
-            frontline_version: "0.1.0".into(),
-            gazetteer: "g".into(),
-            generation: GenerationId(3),
-            created: Utc::now(),
-            corpus: PathBuf::from("/corpus"),
-            files: files.clone(),
-            learned_places: Default::default(),
-            signature_version: 2,
-        };
+        let mut manifest = manifest_with(files.clone());
         let whole = dir.path().join("whole");
         let streamed = dir.path().join("streamed");
         fs::create_dir_all(&whole).unwrap();

@@ -10,14 +10,18 @@
 //! Memory is bounded by the tantivy writer budget plus a few batches of
 //! files (`BATCHES_AHEAD` + 2, each at most `BATCH_FILES` files and about
 //! `BATCH_BYTES` of input): the article stream is never held in memory at
-//! once, and neither is any per-file or per-article state of a full build.
-//! The walk is streamed; the file records go to a scratch file in the
-//! staging directory, read back in path order into the manifest; the story
-//! table lives in memory-mapped scratch files there (page cache, not heap).
-//! What remains is 8 bytes per article (story ids by insertion order) and,
-//! for an incremental run, the previous generation's manifest.
+//! once, and neither is any per-file or per-article state, in a full or an
+//! incremental run. The walk is streamed; the file records go to a scratch
+//! file in the staging directory, read back in path order into the
+//! manifest; the story table lives in memory-mapped scratch files there
+//! (page cache, not heap). An incremental run reads the previous
+//! manifest's file list from disk, never whole: once to seed the story
+//! table, once joined with the walk (both in path order: the base records
+//! the join passes over are the vanished files, spilled to scratch too),
+//! and once merged into the new manifest. What remains is 8 bytes per
+//! article (story ids by insertion order).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -33,7 +37,9 @@ use crate::article::Article;
 use crate::corpus::{self, SourceFile, WalkOptions};
 use crate::error::{Error, Result};
 use crate::gazetteer::Gazetteer;
-use crate::generation::{self, FileRecord, GenerationId, Manifest, RecordSpill, Store};
+use crate::generation::{
+    self, FileRecord, GenerationId, Manifest, ManifestFiles, ManifestHead, RecordSpill, Store,
+};
 use crate::passage::{self, Passage, SplitOptions};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::stories::{self, StoryIndex, StoryRecord};
@@ -213,22 +219,42 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
         .map(|name| format!("removed half-built generation {name}"))
         .collect();
     let gazetteer = Gazetteer::load(opts.schema_dir.as_deref())?;
-    let previous = match store.current()? {
-        Some(id) => Some(store.manifest(id)?),
-        None => None,
-    };
-    let full_reason = full_rebuild_reason(opts, previous.as_ref(), &gazetteer);
-    let base = if full_reason.is_none() {
-        previous.as_ref()
-    } else {
-        None
-    };
+    let current = store.current()?;
     // After a rollback the live generation is not the newest: never reuse a
     // number that is still on disk.
     let newest = store.generations()?.last().map_or(0, |g| g.0);
-    let id = GenerationId(newest.max(previous.as_ref().map_or(0, |m| m.generation.0)) + 1);
+    let id = GenerationId(newest.max(current.map_or(0, |g| g.0)) + 1);
+    // The previous manifest is never held whole. One pass reads its head
+    // and, unless the run is bound to be full, seeds the story table
+    // (scratch files of the staging directory) with its articles; the run
+    // streams its file list again from disk.
+    let scratch = store.staging_dir(id).join(SCRATCH_DIR);
+    let (previous, seeded) = match current {
+        None => (None, None),
+        Some(live) if !opts.full && opts.tagging => {
+            let mut seeded = Seeded::new(&scratch)?;
+            match store.manifest_head_with(live, &mut |_, record| seeded.add(&record)) {
+                Ok(head) => (Some(head), Some(seeded)),
+                Err(e) => {
+                    // Nothing was built: leave no half-built generation.
+                    drop(seeded);
+                    let _ = std::fs::remove_dir_all(store.staging_dir(id));
+                    return Err(e);
+                }
+            }
+        }
+        Some(live) => (Some(store.manifest_head(live)?), None),
+    };
+    let full_reason = full_rebuild_reason(opts, previous.as_ref(), &gazetteer);
+    let (base, seeded) = if full_reason.is_none() {
+        (previous.as_ref(), seeded)
+    } else {
+        // Its files go with it.
+        drop(seeded);
+        (None, None)
+    };
 
-    let mut run = Run::start(opts, &store, id, base, &gazetteer)?;
+    let mut run = Run::start(opts, &store, id, base, seeded, &gazetteer)?;
     let walk_options = WalkOptions {
         follow_links: opts.follow_links,
     };
@@ -241,8 +267,9 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
         progress.begin(files, bytes);
     }
     let walk = corpus::Walk::new(&opts.corpus, &walk_options)?;
-    let files_seen = run.index_files(walk, progress)?;
-    run.delete_vanished();
+    let walked = run.index_files(store.clone(), walk, progress)?;
+    let files_seen = walked.seen;
+    run.delete_vanished(walked.vanished, &walked.late)?;
     progress.finish();
 
     let summary_base = run.counts(id, full_reason.clone(), files_seen);
@@ -263,13 +290,9 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
         });
     }
     let committed = run.commit_index(id)?;
-    // The run is over: its base's file list moves into the new manifest.
-    let base_files = if full_reason.is_none() {
-        previous.map(|m| m.files)
-    } else {
-        None
-    };
-    let mut summary = committed.publish(summary_base, base_files, &store)?;
+    // The base's file list is read again, from disk, into the new manifest.
+    let base_generation = base.map(|m| m.generation);
+    let mut summary = committed.publish(summary_base, base_generation, &store)?;
     for gone in store.prune(opts.keep)? {
         cleaned.push(format!("removed old generation {}", gone.dir_name()));
     }
@@ -280,7 +303,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
 
 fn full_rebuild_reason(
     opts: &BuildOptions,
-    previous: Option<&Manifest>,
+    previous: Option<&ManifestHead>,
     gazetteer: &Gazetteer,
 ) -> Option<String> {
     let Some(prev) = previous else {
@@ -324,18 +347,15 @@ struct Run<'a> {
     writer: IndexWriter<TantivyDocument>,
     fields: Fields,
     gazetteer: &'a Gazetteer,
-    base: Option<&'a Manifest>,
-    /// The base's file paths in order, and which of them the walk found.
-    base_paths: Vec<&'a str>,
-    present: Vec<bool>,
+    base: Option<&'a ManifestHead>,
     /// The run's scratch directory (inside `staging`).
     scratch: PathBuf,
     /// Records of the files parsed by this run, in walk order; with
     /// `removed`, what the new manifest changes in the base's file list
-    /// (which is moved into it at the end, not copied).
+    /// (which is read again from disk and merged with them at the end).
     changed: RecordSpill,
-    /// Base files that are no longer in the corpus.
-    removed: BTreeSet<String>,
+    /// Base files that are no longer in the corpus, in path order.
+    removed: RecordSpill,
     /// Articles and passages the new generation will hold.
     total_articles: u64,
     total_passages: u64,
@@ -376,7 +396,8 @@ impl<'a> Run<'a> {
         opts: &BuildOptions,
         store: &Store,
         id: GenerationId,
-        base: Option<&'a Manifest>,
+        base: Option<&'a ManifestHead>,
+        seeded: Option<Seeded>,
         gazetteer: &'a Gazetteer,
     ) -> Result<Run<'a>> {
         let staging = store.staging_dir(id);
@@ -400,11 +421,11 @@ impl<'a> Run<'a> {
         let writer = index.writer_with_num_threads(threads, budget)?;
         let scratch = staging.join(SCRATCH_DIR);
         std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
-        let base_paths: Vec<&str> = base
-            .into_iter()
-            .flat_map(|m| m.files.keys())
-            .map(String::as_str)
-            .collect();
+        let seeded = match (seeded, base) {
+            (Some(seeded), _) => seeded,
+            (None, Some(head)) => seed_from_base(store, head, &scratch)?,
+            (None, None) => Seeded::new(&scratch)?,
+        };
         Ok(Run {
             staging,
             index,
@@ -412,14 +433,12 @@ impl<'a> Run<'a> {
             fields,
             gazetteer,
             base,
-            present: vec![false; base_paths.len()],
-            base_paths,
             changed: RecordSpill::create(scratch.join("records.jsonl"))?,
-            removed: BTreeSet::new(),
-            total_articles: base.map_or(0, Manifest::articles),
-            total_passages: base.map_or(0, Manifest::passages),
+            removed: RecordSpill::create(scratch.join("removed.jsonl"))?,
+            total_articles: seeded.articles,
+            total_passages: seeded.passages,
             learned: base.map(|m| m.learned_places.clone()).unwrap_or_default(),
-            stories: story_index(base, &scratch)?,
+            stories: seeded.stories,
             scratch,
             corpus: opts.corpus.clone(),
             tagging: opts.tagging,
@@ -437,24 +456,36 @@ impl<'a> Run<'a> {
     }
 
     /// Streams the files through a two-stage pipeline so that both cores
-    /// stay busy: a producer thread walks the corpus, reads and parses the
-    /// next batches, finds their place cues and signs them (per-file work,
-    /// on rayon), while this thread applies each batch's places and stories
-    /// in walk order (sequential, cheap) and tags and indexes it (rayon and
-    /// tantivy's threads). Returns the number of files the walk found.
-    fn index_files(&mut self, walk: corpus::Walk, progress: &dyn Progress) -> Result<u64> {
-        let base = self.base;
+    /// stay busy: a producer thread walks the corpus, joins the walk with
+    /// the base generation's file list (both in path order, the list read
+    /// from disk as it goes), reads and parses the next batches, finds their
+    /// place cues and signs them (per-file work, on rayon), while this
+    /// thread applies each batch's places and stories in walk order
+    /// (sequential, cheap) and tags and indexes it (rayon and tantivy's
+    /// threads). Returns what the walk found and the base files it did not.
+    fn index_files(
+        &mut self,
+        store: Store,
+        walk: corpus::Walk,
+        progress: &dyn Progress,
+    ) -> Result<Walked> {
         let gazetteer = self.gazetteer;
         let tagging = self.tagging;
+        let base_files = match self.base {
+            Some(head) => Some(store.manifest_files(head.generation)?),
+            None => None,
+        };
+        let base_generation = self.base.map(|m| m.generation);
+        let vanished = RecordSpill::create(self.scratch.join("vanished.jsonl"))?;
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
-            let producer = scope.spawn(move || {
+            let producer = scope.spawn(move || -> Result<Walked> {
                 let mut seen = 0u64;
                 let mut skipped = Vec::new();
                 let mut batcher = Batcher::new(BATCH_FILES, BATCH_BYTES);
-                let send = |batch: Vec<SourceFile>| {
-                    let outcomes =
-                        prepare_batch(&batch, base, tagging.then_some(gazetteer), progress);
+                let mut cursor = BaseCursor::new(base_files, store, base_generation, vanished);
+                let send = |batch: Vec<WalkedFile>| {
+                    let outcomes = prepare_batch(&batch, tagging.then_some(gazetteer), progress);
                     // A send fails only when the consumer stopped on an error.
                     tx.send((batch, outcomes)).is_ok()
                 };
@@ -467,9 +498,11 @@ impl<'a> Run<'a> {
                         }
                     };
                     seen += 1;
-                    if let Some(full) = batcher.push(file) {
+                    let base = cursor.find(&file.rel_path)?;
+                    if let Some(full) = batcher.push(WalkedFile { file, base }) {
                         if !send(full) {
-                            return (seen, skipped);
+                            // The consumer failed: its error is the run's.
+                            return Ok(cursor.into_walked(seen, skipped));
                         }
                     }
                 }
@@ -477,7 +510,7 @@ impl<'a> Run<'a> {
                 if let Some(last) = batcher.finish() {
                     send(last);
                 }
-                (seen, skipped)
+                cursor.finish(seen, skipped)
             });
             // Builds the name table (the place tables' load, about half a
             // second) while the producer runs ahead.
@@ -490,21 +523,22 @@ impl<'a> Run<'a> {
                 self.process_batch(tagger.as_mut(), &batch, outcomes)?;
                 crate::failpoint::hit("mid-index");
             }
-            let (seen, walk_skipped) = match producer.join() {
-                Ok(done) => done,
+            let mut walked = match producer.join() {
+                Ok(done) => done?,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
             // What the walk could not list comes first, as when the walk
             // was done before indexing.
-            self.skipped.splice(0..0, walk_skipped);
-            Ok(seen)
+            self.skipped
+                .splice(0..0, std::mem::take(&mut walked.skipped));
+            Ok(walked)
         })
     }
 
     fn process_batch(
         &mut self,
         tagger: Option<&mut Tagger<'a>>,
-        batch: &[SourceFile],
+        batch: &[WalkedFile],
         mut outcomes: Vec<FileOutcome>,
     ) -> Result<()> {
         // Learn before tagging so the batch's own articles use what it teaches.
@@ -533,7 +567,7 @@ impl<'a> Run<'a> {
                     return;
                 };
                 match self.index_file(tagger, file, articles, stories) {
-                    Ok(passages) => lock(&indexed).push((file.rel_path.clone(), passages)),
+                    Ok(passages) => lock(&indexed).push((file.file.rel_path.clone(), passages)),
                     Err(e) => *lock(&error) = Some(e),
                 }
             });
@@ -573,17 +607,14 @@ impl<'a> Run<'a> {
     fn index_file(
         &self,
         tagger: Option<&Tagger>,
-        file: &SourceFile,
+        file: &WalkedFile,
         articles: &[Article],
         stories: &[StoryRecord],
     ) -> Result<u32> {
-        if self
-            .base
-            .is_some_and(|m| m.files.contains_key(&file.rel_path))
-        {
+        if file.base.is_some() {
             self.writer.delete_term(Term::from_field_text(
                 self.fields.source_path,
-                &file.rel_path,
+                &file.file.rel_path,
             ));
         }
         let mut passages = 0u32;
@@ -608,14 +639,14 @@ impl<'a> Run<'a> {
 
     fn record(
         &mut self,
-        file: &SourceFile,
+        walked: &WalkedFile,
         outcome: FileOutcome,
         passages: &BTreeMap<String, u32>,
         stories: Vec<StoryRecord>,
     ) -> Result<()> {
-        let base_record = self.base.and_then(|m| m.files.get(&file.rel_path));
+        let file = &walked.file;
+        let base_record = walked.base.as_ref();
         let existed = base_record.is_some();
-        self.mark_present(&file.rel_path);
         match outcome {
             FileOutcome::Unchanged => self.unchanged += 1,
             FileOutcome::Failed(mut skip) => {
@@ -659,29 +690,25 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Notes that the walk found a file of the base generation.
-    fn mark_present(&mut self, rel_path: &str) {
-        mark_present(&self.base_paths, &mut self.present, rel_path);
-    }
-
-    /// Removes the articles of files that are no longer in the corpus. A
-    /// file the walk could not read (skipped) is not "vanished".
-    fn delete_vanished(&mut self) {
-        let Some(base) = self.base else { return };
-        for skip in &self.skipped {
-            mark_present(&self.base_paths, &mut self.present, &skip.path);
+    /// Removes the articles of the base files the walk did not find
+    /// (`vanished`, in path order). A file the walk could not read
+    /// (skipped) is not "vanished", nor one the walk found out of path
+    /// order (`late`).
+    fn delete_vanished(&mut self, vanished: RecordSpill, late: &BTreeSet<String>) -> Result<()> {
+        if self.base.is_none() {
+            return Ok(());
         }
-        for (i, (path, record)) in base.files.iter().enumerate() {
-            if self.present[i] {
-                continue;
-            }
+        let skipped: HashSet<String> = self.skipped.iter().map(|s| s.path.clone()).collect();
+        for item in gone(vanished, &skipped, late)? {
+            let (path, record) = item?;
             self.writer
-                .delete_term(Term::from_field_text(self.fields.source_path, path));
-            self.removed.insert(path.clone());
+                .delete_term(Term::from_field_text(self.fields.source_path, &path));
+            self.removed.push(&path, &record)?;
             self.deleted += 1;
             self.total_articles -= u64::from(record.articles);
             self.total_passages -= u64::from(record.passages);
         }
+        Ok(())
     }
 
     fn counts(&self, id: GenerationId, full_reason: Option<String>, seen: u64) -> BuildSummary {
@@ -769,18 +796,19 @@ struct Committed {
     gazetteer: String,
     scratch: PathBuf,
     changed: RecordSpill,
-    removed: BTreeSet<String>,
+    removed: RecordSpill,
     learned: LearnedPlaces,
     corpus: PathBuf,
 }
 
 impl Committed {
-    /// Writes the manifest (the base's file list, `None` for a full
-    /// rebuild, with this run's changes) and publishes the generation.
+    /// Writes the manifest (the file list of the base generation, `None`
+    /// for a full rebuild, with this run's changes) and publishes the
+    /// generation.
     fn publish(
         self,
         summary: BuildSummary,
-        base_files: Option<BTreeMap<String, FileRecord>>,
+        base: Option<GenerationId>,
         store: &Store,
     ) -> Result<BuildSummary> {
         let id = summary.generation;
@@ -796,8 +824,19 @@ impl Committed {
             learned_places: self.learned,
             signature_version: stories::SIGNATURE_VERSION,
         };
-        let files =
-            generation::merge_records(base_files, &self.removed, self.changed.into_records()?);
+        let base_files = match base {
+            Some(generation) => Some(store.manifest_files(generation)?),
+            None => None,
+        };
+        let removed = self
+            .removed
+            .into_records()?
+            .map(|item| item.map(|(path, _)| path));
+        let files = generation::merge_records(
+            base_files.into_iter().flatten(),
+            removed,
+            self.changed.into_records()?,
+        );
         store.write_manifest_streamed(&self.staging, &manifest, files)?;
         drop(manifest);
         std::fs::remove_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
@@ -808,27 +847,196 @@ impl Committed {
     }
 }
 
-/// Sets the flag of `rel_path` in `present`, if it is one of the base
-/// generation's (sorted) `base_paths`.
-fn mark_present(base_paths: &[&str], present: &mut [bool], rel_path: &str) {
-    if let Ok(i) = base_paths.binary_search(&rel_path) {
-        present[i] = true;
+/// What a run starts from: the story index seeded with the base
+/// generation's articles (so that new copies of old stories join them) and
+/// the base's totals.
+struct Seeded {
+    stories: StoryIndex,
+    articles: u64,
+    passages: u64,
+}
+
+impl Seeded {
+    /// An empty story index, file-backed in the run's scratch directory.
+    fn new(scratch: &std::path::Path) -> Result<Seeded> {
+        Ok(Seeded {
+            stories: StoryIndex::in_dir(scratch.join("stories"))?,
+            articles: 0,
+            passages: 0,
+        })
+    }
+
+    /// Adds a base file's articles.
+    fn add(&mut self, record: &FileRecord) -> Result<()> {
+        self.articles += u64::from(record.articles);
+        self.passages += u64::from(record.passages);
+        for story in &record.stories {
+            self.stories.insert(*story)?;
+        }
+        Ok(())
     }
 }
 
-/// Seeds the story index (file-backed, in the run's scratch directory)
-/// with the previous generation's articles, so new copies of old stories
-/// join them.
-fn story_index(base: Option<&Manifest>, scratch: &std::path::Path) -> Result<StoryIndex> {
-    let mut index = StoryIndex::in_dir(scratch.join("stories"))?;
-    for record in base
-        .iter()
-        .flat_map(|m| m.files.values())
-        .flat_map(|f| &f.stories)
-    {
-        index.insert(*record)?;
+/// Seeds the story index from the base generation's file list, read from
+/// disk in one pass (when the head was read without seeding).
+fn seed_from_base(store: &Store, base: &ManifestHead, scratch: &std::path::Path) -> Result<Seeded> {
+    let mut seeded = Seeded::new(scratch)?;
+    for item in store.manifest_files(base.generation)? {
+        let (_, record) = item?;
+        seeded.add(&record)?;
     }
-    Ok(index)
+    Ok(seeded)
+}
+
+/// The `vanished` records (base files the walk passed) that are really
+/// gone: not named by a skip (a file the walk found but could not list or
+/// read keeps its indexed version) and not walked out of order (`late`).
+/// Walk errors can name a path after the join passed it, so they are
+/// looked up at the end, when all of them are known.
+fn gone<'s>(
+    vanished: RecordSpill,
+    skipped: &'s HashSet<String>,
+    late: &'s BTreeSet<String>,
+) -> Result<impl Iterator<Item = Result<(String, FileRecord)>> + 's> {
+    let records = vanished.into_records()?;
+    Ok(records.filter(move |item| {
+        item.as_ref().map_or(true, |(path, _)| {
+            !skipped.contains(path) && !late.contains(path)
+        })
+    }))
+}
+
+/// A walked file with the base generation's record of the same path.
+struct WalkedFile {
+    file: SourceFile,
+    base: Option<FileRecord>,
+}
+
+/// What the producer hands back at the end of the walk.
+struct Walked {
+    /// Files the walk found.
+    seen: u64,
+    /// What the walk could not list.
+    skipped: Vec<Skipped>,
+    /// Base records whose paths the walk passed without finding them, in
+    /// path order: vanished, unless a skip names them.
+    vanished: RecordSpill,
+    /// Walked paths that came out of path order, looked up on their own.
+    late: BTreeSet<String>,
+}
+
+/// The merge-join of the walk with the base generation's file list: both
+/// come in path order, so each walked file's base record is found by
+/// reading the list forward, and the records passed over are the files
+/// the walk did not find. Nothing of the list is held but the next record.
+struct BaseCursor {
+    files: Option<std::iter::Peekable<ManifestFiles>>,
+    store: Store,
+    generation: Option<GenerationId>,
+    vanished: RecordSpill,
+    /// The last walked path and its base record (a path walked twice,
+    /// which lossily converted names can give, gets the same record).
+    last: Option<(String, Option<FileRecord>)>,
+    late: BTreeSet<String>,
+}
+
+impl BaseCursor {
+    fn new(
+        files: Option<ManifestFiles>,
+        store: Store,
+        generation: Option<GenerationId>,
+        vanished: RecordSpill,
+    ) -> BaseCursor {
+        BaseCursor {
+            files: files.map(Iterator::peekable),
+            store,
+            generation,
+            vanished,
+            last: None,
+            late: BTreeSet::new(),
+        }
+    }
+
+    /// The base record of the walked file `rel_path` (`None`: a new file).
+    fn find(&mut self, rel_path: &str) -> Result<Option<FileRecord>> {
+        let Some(files) = self.files.as_mut() else {
+            return Ok(None);
+        };
+        if let Some((last, record)) = &self.last {
+            if rel_path == last.as_str() {
+                return Ok(record.clone());
+            }
+            if rel_path < last.as_str() {
+                // Out of path order (the walk sorts names by their lossy
+                // form, so only ties between two names that are not UTF-8
+                // can do this): the list has moved past it, so read it
+                // again for this one path, and keep the path from being
+                // taken for vanished.
+                self.late.insert(rel_path.to_string());
+                return self.look_up(rel_path);
+            }
+        }
+        let found = loop {
+            match files.peek() {
+                Some(Ok((path, _))) if path.as_str() < rel_path => {
+                    if let Some(Ok((path, record))) = files.next() {
+                        self.vanished.push(&path, &record)?;
+                    }
+                }
+                Some(Ok((path, _))) if path.as_str() == rel_path => {
+                    break files.next().and_then(|item| item.ok()).map(|(_, r)| r);
+                }
+                Some(Err(_)) => {
+                    return match files.next() {
+                        Some(Err(e)) => Err(e),
+                        _ => Ok(None),
+                    };
+                }
+                _ => break None,
+            }
+        };
+        let last = self.last.get_or_insert_with(|| (String::new(), None));
+        last.0.clear();
+        last.0.push_str(rel_path);
+        last.1.clone_from(&found);
+        Ok(found)
+    }
+
+    /// Finds one path's record by reading the base's file list from the start.
+    fn look_up(&self, rel_path: &str) -> Result<Option<FileRecord>> {
+        let Some(generation) = self.generation else {
+            return Ok(None);
+        };
+        for item in self.store.manifest_files(generation)? {
+            let (path, record) = item?;
+            match path.as_str().cmp(rel_path) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Equal => return Ok(Some(record)),
+                std::cmp::Ordering::Greater => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Ends the join: the rest of the base list was not walked.
+    fn finish(mut self, seen: u64, skipped: Vec<Skipped>) -> Result<Walked> {
+        if let Some(files) = self.files.take() {
+            for item in files {
+                let (path, record) = item?;
+                self.vanished.push(&path, &record)?;
+            }
+        }
+        Ok(self.into_walked(seen, skipped))
+    }
+
+    fn into_walked(self, seen: u64, skipped: Vec<Skipped>) -> Walked {
+        Walked {
+            seen,
+            skipped,
+            vanished: self.vanished,
+            late: self.late,
+        }
+    }
 }
 
 /// Cuts the walked files into batches of at most `max_files` files and
@@ -837,7 +1045,7 @@ fn story_index(base: Option<&Manifest>, scratch: &std::path::Path) -> Result<Sto
 struct Batcher {
     max_files: usize,
     max_bytes: u64,
-    batch: Vec<SourceFile>,
+    batch: Vec<WalkedFile>,
     bytes: u64,
 }
 
@@ -852,7 +1060,8 @@ impl Batcher {
     }
 
     /// Adds the next file; returns the batch it does not fit in, if any.
-    fn push(&mut self, file: SourceFile) -> Option<Vec<SourceFile>> {
+    fn push(&mut self, walked: WalkedFile) -> Option<Vec<WalkedFile>> {
+        let file = &walked.file;
         let size = if file.gzip {
             file.size.saturating_mul(GZIP_RATIO)
         } else {
@@ -867,13 +1076,13 @@ impl Batcher {
         } else {
             None
         };
-        self.batch.push(file);
+        self.batch.push(walked);
         self.bytes = self.bytes.saturating_add(size);
         done
     }
 
     /// The last batch, unless empty.
-    fn finish(self) -> Option<Vec<SourceFile>> {
+    fn finish(self) -> Option<Vec<WalkedFile>> {
         (!self.batch.is_empty()).then_some(self.batch)
     }
 }
@@ -883,16 +1092,15 @@ impl Batcher {
 ///
 /// Place cues are looked for only with a gazetteer (when tagging).
 fn prepare_batch(
-    batch: &[SourceFile],
-    base: Option<&Manifest>,
+    batch: &[WalkedFile],
     gazetteer: Option<&Gazetteer>,
     progress: &dyn Progress,
 ) -> Vec<FileOutcome> {
     batch
         .par_iter()
-        .map(|file| {
-            let outcome = read_file(file, base, gazetteer);
-            progress.advance(file.size);
+        .map(|walked| {
+            let outcome = read_file(&walked.file, walked.base.as_ref(), gazetteer);
+            progress.advance(walked.file.size);
             outcome
         })
         .collect()
@@ -907,9 +1115,10 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
+/// Reads, hashes and (unless its hash is the base record's) parses a file.
 fn read_file(
     file: &SourceFile,
-    base: Option<&Manifest>,
+    base: Option<&FileRecord>,
     gazetteer: Option<&Gazetteer>,
 ) -> FileOutcome {
     let bytes = match corpus::read(file) {
@@ -917,10 +1126,7 @@ fn read_file(
         Err(skip) => return FileOutcome::Failed(skip),
     };
     let hash = corpus::content_hash(&bytes);
-    if base
-        .and_then(|m| m.files.get(&file.rel_path))
-        .is_some_and(|rec| rec.hash == hash)
-    {
+    if base.is_some_and(|rec| rec.hash == hash) {
         return FileOutcome::Unchanged;
     }
     let parsed = corpus::parse(file, &bytes);
@@ -1057,11 +1263,198 @@ mod tests {
         let mut batcher = Batcher::new(max_files, max_bytes);
         let mut out: Vec<usize> = files
             .iter()
-            .filter_map(|f| batcher.push(f.clone()))
+            .filter_map(|f| {
+                batcher.push(WalkedFile {
+                    file: f.clone(),
+                    base: None,
+                })
+            })
             .map(|b| b.len())
             .collect();
         out.extend(batcher.finish().map(|b| b.len()));
         out
+    }
+
+    fn record(text: &str, articles: u32) -> FileRecord {
+        FileRecord {
+            hash: corpus::content_hash(text.as_bytes()),
+            articles,
+            passages: 2 * articles,
+            stories: Vec::new(),
+        }
+    }
+
+    /// What an incremental run decides for each file: joins the walk of
+    /// `corpus` with the manifest of a base generation holding `base`
+    /// (path, content) and classifies each walked file as a read would.
+    /// Returns (path, decision) in walk order and the vanished paths.
+    fn join(
+        corpus: &std::path::Path,
+        base: Option<&[(&str, &str)]>,
+        walk_skips: &[&str],
+    ) -> (Vec<(String, &'static str)>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("index"));
+        let generation = GenerationId(1);
+        let files = base.map(|base| {
+            let gen_dir = store.generation_dir(generation);
+            std::fs::create_dir_all(&gen_dir).unwrap();
+            let manifest = Manifest {
+                schema_version: SCHEMA_VERSION,
+                frontline_version: "test".into(),
+                gazetteer: "g".into(),
+                generation,
+                created: chrono::Utc::now(),
+                corpus: corpus.to_path_buf(),
+                files: base
+                    .iter()
+                    .map(|(path, text)| (path.to_string(), record(text, 1)))
+                    .collect(),
+                learned_places: LearnedPlaces::default(),
+                signature_version: stories::SIGNATURE_VERSION,
+            };
+            store.write_manifest(&gen_dir, &manifest).unwrap();
+            store.manifest_files(generation).unwrap()
+        });
+        let vanished = RecordSpill::create(dir.path().join("vanished")).unwrap();
+        let mut cursor = BaseCursor::new(files, store, Some(generation), vanished);
+        let mut decisions = Vec::new();
+        let mut seen = 0;
+        for file in corpus::Walk::new(corpus, &WalkOptions::default()).unwrap() {
+            let file = file.unwrap();
+            seen += 1;
+            let base = cursor.find(&file.rel_path).unwrap();
+            let decision = match (read_file(&file, base.as_ref(), None), base.is_some()) {
+                (FileOutcome::Unchanged, _) => "unchanged",
+                (FileOutcome::Parsed { .. }, true) => "changed",
+                (FileOutcome::Parsed { .. }, false) => "new",
+                (FileOutcome::Failed(_), true) => "skipped, kept",
+                (FileOutcome::Failed(_), false) => "skipped",
+            };
+            decisions.push((file.rel_path, decision));
+        }
+        let skips = walk_skips
+            .iter()
+            .map(|s| Skipped::new(*s, "cannot read"))
+            .collect();
+        let walked = cursor.finish(seen, skips).unwrap();
+        assert_eq!(walked.seen, decisions.len() as u64);
+        let skipped: HashSet<String> = walked.skipped.iter().map(|s| s.path.clone()).collect();
+        let gone: Vec<String> = gone(walked.vanished, &skipped, &walked.late)
+            .unwrap()
+            .map(|item| item.unwrap().0)
+            .collect();
+        (decisions, gone)
+    }
+
+    const OK: &str = " date 2025-08-21 Gunmen attacked a checkpoint in Idlib.\n";
+
+    #[test]
+    fn the_walk_joins_the_base_file_list() {
+        let corpus = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = corpus.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        // `a.txt` < `a/…` < `a0.txt` < `b…`: names and directories
+        // interleave in path order, as in the manifest.
+        write("a.txt", OK);
+        write("a/new.txt", OK);
+        write("a/same.txt", "same");
+        write("a0.txt", "edited");
+        write("b/broken.json", "{not json");
+        write("b/was-fine.json", "{not json either");
+        write("c/same.txt", "c");
+        write("d.txt", OK);
+        let base: &[(&str, &str)] = &[
+            ("a", "a file, now a directory"),
+            ("a.txt", OK),
+            ("a/gone.txt", "x"),
+            ("a/same.txt", "same"),
+            ("a0.txt", "before"),
+            ("b/gone.txt", "x"),
+            ("b/unlistable.txt", "x"),
+            ("b/was-fine.json", "[]"),
+            ("c/same.txt", "c"),
+            ("z/gone.txt", "last"),
+        ];
+        let (decisions, gone) = join(corpus.path(), Some(base), &["b/unlistable.txt"]);
+        let expect = [
+            ("a.txt", "unchanged"),
+            ("a/new.txt", "new"),
+            ("a/same.txt", "unchanged"),
+            ("a0.txt", "changed"),
+            ("b/broken.json", "skipped"),
+            ("b/was-fine.json", "skipped, kept"),
+            ("c/same.txt", "unchanged"),
+            ("d.txt", "new"),
+        ];
+        let got: Vec<(&str, &str)> = decisions.iter().map(|(p, d)| (p.as_str(), *d)).collect();
+        assert_eq!(got, expect);
+        // A skip keeps its file; everything else the walk passed is gone.
+        assert_eq!(gone, ["a", "a/gone.txt", "b/gone.txt", "z/gone.txt"]);
+
+        // An empty previous manifest: every file is new, nothing vanished.
+        let (decisions, gone) = join(corpus.path(), Some(&[]), &[]);
+        assert!(decisions
+            .iter()
+            .all(|(_, d)| d.starts_with("new") || d.starts_with("skipped")));
+        assert_eq!(decisions.len(), 8);
+        assert!(gone.is_empty());
+
+        // No base at all (a full build): the same, without a manifest.
+        let (decisions, gone) = join(corpus.path(), None, &[]);
+        assert_eq!(decisions.iter().filter(|(_, d)| *d == "new").count(), 6);
+        assert!(gone.is_empty());
+    }
+
+    #[test]
+    fn an_empty_walk_vanishes_every_base_file() {
+        let corpus = tempfile::tempdir().unwrap();
+        let base: &[(&str, &str)] = &[("a.txt", "a"), ("b/c.txt", "c"), ("d.txt", "d")];
+        let (decisions, gone) = join(corpus.path(), Some(base), &["d.txt"]);
+        assert!(decisions.is_empty());
+        assert_eq!(gone, ["a.txt", "b/c.txt"]);
+    }
+
+    #[test]
+    fn a_path_walked_out_of_order_is_looked_up_and_not_vanished() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let generation = GenerationId(1);
+        let gen_dir = store.generation_dir(generation);
+        std::fs::create_dir_all(&gen_dir).unwrap();
+        let manifest = Manifest {
+            schema_version: SCHEMA_VERSION,
+            frontline_version: "test".into(),
+            gazetteer: "g".into(),
+            generation,
+            created: chrono::Utc::now(),
+            corpus: PathBuf::from("/c"),
+            files: [("a", 1), ("b", 2), ("c", 3)]
+                .into_iter()
+                .map(|(p, n)| (p.to_string(), record(p, n)))
+                .collect(),
+            learned_places: LearnedPlaces::default(),
+            signature_version: stories::SIGNATURE_VERSION,
+        };
+        store.write_manifest(&gen_dir, &manifest).unwrap();
+        let files = store.manifest_files(generation).unwrap();
+        let vanished = RecordSpill::create(dir.path().join("v")).unwrap();
+        let mut cursor = BaseCursor::new(Some(files), store, Some(generation), vanished);
+        let articles = |r: Option<FileRecord>| r.map(|r| r.articles);
+        assert_eq!(articles(cursor.find("c").unwrap()), Some(3));
+        // The same path again gets the same record.
+        assert_eq!(articles(cursor.find("c").unwrap()), Some(3));
+        assert_eq!(articles(cursor.find("a").unwrap()), Some(1));
+        assert_eq!(articles(cursor.find("0").unwrap()), None);
+        let walked = cursor.finish(4, Vec::new()).unwrap();
+        let gone: Vec<String> = gone(walked.vanished, &HashSet::new(), &walked.late)
+            .unwrap()
+            .map(|item| item.unwrap().0)
+            .collect();
+        assert_eq!(gone, ["b"]);
     }
 
     #[test]

@@ -154,6 +154,122 @@ fn incremental_update_equals_full_rebuild() {
     );
 }
 
+/// Issue 6: an incremental run joins the sorted walk with the previous
+/// manifest read from disk. Files and directories whose names interleave
+/// in path order (`batch0.txt` < `batch0/…` < `batch0b.txt`), new, changed,
+/// unchanged, removed and broken files all get what a lookup in the whole
+/// manifest gave them, and the result equals a full rebuild.
+#[test]
+fn incremental_run_streams_the_previous_manifest() {
+    let dir = Dir::new();
+    corpus(&dir, 12);
+    dir.write("batch0.txt", report(40, "Kidal", "JNIM"));
+    dir.write("batch0b.txt", report(41, "Mopti", "JNIM"));
+    dir.write("batch1/deep/x.txt", report(42, "Anbar", "Islamic State"));
+    dir.write("zz/last.txt", report(43, "Marib", "Houthis"));
+    let wire = |title: &str| {
+        format!(
+            r#"{{"id": "w-1", "title": "{title}", "published": "2025-07-02",
+            "body": "Gunmen attacked a checkpoint in Kandahar province on Tuesday, officials said."}}"#
+        )
+    };
+    dir.write("batch2/wire.json", wire("Checkpoint attacked"));
+    let first = dir.index_json(&[]);
+    assert_eq!(first["added"], 17, "{first:#}");
+
+    dir.write("batch0.txt", report(50, "Hasakah", "PKK"));
+    dir.write(
+        "batch0/report-0003.5.txt",
+        report(51, "Borno", "Boko Haram"),
+    );
+    dir.write("batch1.txt", report(52, "Nineveh", "Islamic State"));
+    dir.remove("batch0b.txt");
+    dir.remove("batch1/deep/x.txt");
+    dir.remove("zz/last.txt");
+    dir.write("batch2/broken.json", "{\"title\": ");
+    dir.write("batch2/wire.json", "[{\"title\": ");
+    let second = dir.index_json(&[]);
+    assert_eq!(second["mode"], "incremental", "{second:#}");
+    let counts = ["added", "updated", "deleted", "unchanged"].map(|k| second[k].as_u64());
+    assert_eq!(counts, [Some(2), Some(1), Some(3), Some(12)], "{second:#}");
+    let skipped = second["skipped"].to_string();
+    assert!(skipped.contains("batch2/broken.json"), "{second:#}");
+    assert!(
+        skipped.contains("batch2/wire.json")
+            && skipped.contains("kept the previously indexed version"),
+        "{second:#}"
+    );
+    assert_eq!(second["total_articles"], 16, "{second:#}");
+    assert_eq!(hit_ids(&dir.search_json(&["Mopti"])), Vec::<String>::new());
+    assert_eq!(hit_ids(&dir.search_json(&["Hasakah"])), ["batch0.txt"]);
+    assert_eq!(dir.search_json(&["Kandahar"])["total_hits"], 1);
+
+    // Without the kept file, the incremental index is a full rebuild's.
+    dir.remove("batch2/wire.json");
+    let third = dir.index_json(&[]);
+    assert_eq!(third["deleted"], 1, "{third:#}");
+    let incremental = snapshot(&dir);
+    let files = files_without_story_ids(&dir);
+    let full = dir.index_json(&["--full"]);
+    assert_eq!(full["total_articles"], third["total_articles"]);
+    assert_eq!(snapshot(&dir), incremental);
+    // Story ids are the first member's key, and the first member of a
+    // story can be a file this test removed: a rebuild names it anew.
+    assert_eq!(files_without_story_ids(&dir), files);
+}
+
+/// The live manifest's file list with each article's story id left out.
+fn files_without_story_ids(dir: &Dir) -> serde_json::Value {
+    let mut files = live_manifest(dir)["files"].clone();
+    for record in files.as_object_mut().unwrap().values_mut() {
+        for story in record["stories"].as_array_mut().unwrap() {
+            story.as_object_mut().unwrap().remove("story");
+        }
+    }
+    files
+}
+
+/// Killing an incremental run (its manifest reader thread included) at any
+/// moment leaves the last good generation searchable.
+#[test]
+fn sigkill_during_an_incremental_run_leaves_a_searchable_index() {
+    let dir = Dir::new();
+    corpus(&dir, 200);
+    dir.index_json(&[]);
+    let before = snapshot(&dir);
+    for i in 200..400 {
+        dir.write(
+            &format!("late/report-{i:04}.txt"),
+            report(i, "Idlib", "PKK"),
+        );
+    }
+    dir.remove("batch0/report-0000.txt");
+    for delay_ms in [5u64, 40, 150] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("frontline"))
+            .args([
+                "index",
+                dir.corpus().to_str().unwrap(),
+                "--index",
+                dir.index().to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = snapshot(&dir);
+        assert!(
+            now == before || now.len() == before.len() + 400 - 2,
+            "after a kill at {delay_ms} ms the index is the old or the new one, got {} passages",
+            now.len()
+        );
+    }
+    let summary = dir.index_json(&[]);
+    assert_eq!(summary["total_articles"], 399, "{summary:#}");
+}
+
 #[test]
 fn unchanged_corpus_publishes_nothing() {
     let dir = Dir::new();
