@@ -154,11 +154,16 @@ impl NameTable {
             return found;
         }
         let mut i = 0;
-        while i < words.len() {
-            let (start, first_end) = words[i];
-            let first = &folded[start..first_end];
-            let h = hashes.get(i).copied().unwrap_or_else(|| hash(first));
-            if !self.may_be_first_word(h) || (written_lower(i) && !self.lower_may_start(first)) {
+        while let Some(&(start, first_end)) = words.get(i) {
+            // Most words start no name: the bitset answers before the word
+            // is even sliced out of the text.
+            let h = match hashes.get(i) {
+                Some(&h) => h,
+                None => hash(&folded[start..first_end]),
+            };
+            if !self.may_be_first_word(h)
+                || (written_lower(i) && !self.lower_may_start(&folded[start..first_end]))
+            {
                 i += 1;
                 continue;
             }
