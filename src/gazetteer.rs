@@ -959,7 +959,7 @@ impl<'a> Table<'a> {
         }
         let rows = lines
             .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
-            .map(|(n, l)| (n + 1, l.split('\t').collect()))
+            .map(|(n, l)| (n + 1, split_tabs(l)))
             .collect();
         Ok(Table { columns, rows })
     }
@@ -970,6 +970,24 @@ impl<'a> Table<'a> {
             .position(|c| *c == name)
             .unwrap_or(usize::MAX)
     }
+}
+
+/// `line.split('\t')`, collected. The places files have about a million
+/// cells, mostly short, and a byte loop finds their tabs in a fraction of
+/// the instructions of `split`'s searcher (a call per cell).
+fn split_tabs(line: &str) -> Vec<&str> {
+    let mut cells = Vec::with_capacity(8);
+    let mut start = 0;
+    for (i, &b) in line.as_bytes().iter().enumerate() {
+        if b == b'\t' {
+            // A tab is one byte of ASCII, so `start` and `i` are char
+            // boundaries.
+            cells.push(line.get(start..i).unwrap_or_default());
+            start = i + 1;
+        }
+    }
+    cells.push(line.get(start..).unwrap_or_default());
+    cells
 }
 
 fn cell<'a>(row: &[&'a str], col: usize) -> &'a str {
@@ -1193,6 +1211,14 @@ mod tests {
         prop_assert_eq!(&reused.words, &f.words);
         prop_assert_eq!(&reused.word_offsets, &ends);
         Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn tabs_split_like_str_split(line in "[a-z\t é|]{0,40}") {
+            let expected: Vec<&str> = line.split('\t').collect();
+            prop_assert_eq!(split_tabs(&line), expected);
+        }
     }
 
     proptest! {

@@ -74,10 +74,13 @@ impl NameTable {
             shift: 64 - bits.trailing_zeros(),
             lower_starts: None,
         };
+        // One buffer for every name's words, not a `Vec` for each of the
+        // hundreds of thousands of names.
+        let mut words = Vec::new();
         for (id, name) in names.iter().enumerate() {
             let key = trim_to_words(name.as_ref());
             table.names.push(key.into());
-            let words = word_spans(key);
+            word_spans_into(key, &mut words);
             let (Some(&(_, first_end)), Some(&(_, last_end))) = (words.first(), words.last())
             else {
                 continue;
@@ -295,8 +298,16 @@ fn trim_to_words(name: &str) -> &str {
 }
 
 /// Byte spans of the maximal runs of letters and digits.
+#[cfg(test)]
 pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::with_capacity(text.len() / 5);
+    word_spans_into(text, &mut spans);
+    spans
+}
+
+/// [`word_spans`] into `spans` (cleared first).
+fn word_spans_into(text: &str, spans: &mut Vec<(usize, usize)>) {
+    spans.clear();
     let mut start = None;
     for (i, c) in text.char_indices() {
         let word = if c.is_ascii() {
@@ -316,7 +327,6 @@ pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
     if let Some(s) = start {
         spans.push((s, text.len()));
     }
-    spans
 }
 
 #[cfg(test)]
