@@ -71,7 +71,7 @@ pub struct CachedStemmerFilter<T> {
 
 impl<T: Clone> Clone for CachedStemmerFilter<T> {
     /// A clone serves another thread or segment: it starts with an empty
-    /// memo rather than copying up to [`CAPACITY`] entries.
+    /// memo rather than copying up to 32k entries (`CAPACITY`).
     fn clone(&self) -> Self {
         CachedStemmerFilter {
             inner: self.inner.clone(),
