@@ -475,14 +475,43 @@ impl Probe {
     }
 }
 
+/// Divides the articles a per-article bonus matches in a segment into the
+/// number a walk may score on demand before all are scored (see
+/// [`SegmentBonuses::open`]).
+const ON_DEMAND_SHARE: usize = 16;
+
+/// [`ON_DEMAND_SHARE`], which the tests vary to exercise every path.
+fn on_demand_share() -> usize {
+    #[cfg(test)]
+    {
+        tests::ON_DEMAND_SHARE_FOR_TEST.with(|share| share.get())
+    }
+    #[cfg(not(test))]
+    {
+        ON_DEMAND_SHARE
+    }
+}
+
+/// A per-article bonus scored on demand during a walk.
+struct OnDemand {
+    /// Its scorer, probed at first passages in increasing order.
+    probe: Probe,
+    /// How many more articles to score this way before scoring them all.
+    left: usize,
+}
+
 /// The bonuses of one segment: scorers opened on first use.
 struct SegmentBonuses<'a> {
     weights: &'a [BonusWeight],
     reader: &'a tantivy::SegmentReader,
     scorers: Vec<Option<Probe>>,
-    /// Per-article bonuses, scored once per article beforehand: (first
-    /// passage, score) in doc order.
+    /// Per-article bonuses: (first passage, score) in doc order, for every
+    /// article the bonus matches. Scored beforehand, or on demand (see
+    /// [`Self::open`]): then a score is NaN until `lazy` computes it.
     articles: Vec<Option<Vec<(DocId, Score)>>>,
+    /// For the per-article bonuses scored on demand, a scorer probed at
+    /// their first passages in increasing order.
+    lazy: Vec<Option<OnDemand>>,
     /// The most each bonus adds in this segment.
     caps: Vec<Score>,
     /// Passage positions, for per-article bonuses.
@@ -498,17 +527,34 @@ struct SegmentBonuses<'a> {
 }
 
 impl<'a> SegmentBonuses<'a> {
-    /// Scores the per-article bonuses of the segment (their postings hold
-    /// one passage per article, so this is short) and takes their exact
-    /// maximum as their cap, much tighter than the idf bound.
-    fn open(weights: &'a [BonusWeight], reader: &'a tantivy::SegmentReader) -> Result<Self> {
+    /// Lists the articles each per-article bonus matches in the segment
+    /// (their postings hold one passage per article, so this is short).
+    ///
+    /// Eagerly, it scores them all and takes their exact maximum as the
+    /// cap, much tighter than the idf bound: the pruned passes need both
+    /// (they rank title articles by their scores first). For a walk
+    /// (`on_demand`: it asks about the articles of its matches only, in
+    /// doc order), a bonus with a finite cap is scored only where asked,
+    /// under its idf cap, until the walk has asked about a sixteenth of
+    /// its articles; then all are scored (see [`OnDemand`]). A rare
+    /// filter's walk meets a few hundred of the tens of thousands of
+    /// articles whose title holds a common word, and scoring them all
+    /// read that many title field norms per query; a walk over most of
+    /// them is better served by the exact cap, which lets it skip more.
+    fn open(
+        weights: &'a [BonusWeight],
+        reader: &'a tantivy::SegmentReader,
+        on_demand: bool,
+    ) -> Result<Self> {
         let mut caps = Vec::with_capacity(weights.len());
         let mut articles = Vec::with_capacity(weights.len());
+        let mut lazy = Vec::with_capacity(weights.len());
         let mut passage = None;
         for bonus in weights {
             if !bonus.per_article {
                 caps.push(bonus.cap);
                 articles.push(None);
+                lazy.push(None);
                 continue;
             }
             if passage.is_none() {
@@ -516,8 +562,25 @@ impl<'a> SegmentBonuses<'a> {
             }
             let mut scorer = bonus.weight.scorer(reader, 1.0)?;
             let mut scores = Vec::new();
-            let mut max: Score = 0.0;
             let mut doc = scorer.doc();
+            // How many articles to score on demand before scoring all (the
+            // size hint of a term's postings is their length); none if too
+            // few to be worth it.
+            let left = scorer.size_hint() as usize / on_demand_share();
+            if on_demand && left > 0 && bonus.cap.is_finite() {
+                while doc != TERMINATED {
+                    scores.push((doc, Score::NAN));
+                    doc = scorer.advance();
+                }
+                caps.push(bonus.cap);
+                lazy.push(Some(OnDemand {
+                    probe: Probe::new(bonus.weight.scorer(reader, 1.0)?),
+                    left,
+                }));
+                articles.push(Some(scores));
+                continue;
+            }
+            let mut max: Score = 0.0;
             while doc != TERMINATED {
                 let score = scorer.score();
                 max = max.max(score);
@@ -526,6 +589,7 @@ impl<'a> SegmentBonuses<'a> {
             }
             caps.push(max);
             articles.push(Some(scores));
+            lazy.push(None);
         }
         let mut starts: Vec<DocId> = articles
             .iter()
@@ -540,6 +604,7 @@ impl<'a> SegmentBonuses<'a> {
             reader,
             scorers: weights.iter().map(|_| None).collect(),
             articles,
+            lazy,
             caps,
             passage,
             max_passage,
@@ -580,9 +645,48 @@ impl<'a> SegmentBonuses<'a> {
         doc.saturating_sub(back)
     }
 
+    /// Scores every per-article bonus left to score on demand and makes
+    /// its cap the exact maximum, as an eager [`Self::open`] would have:
+    /// what the pruned passes need, whose order is not the walk's.
+    fn score_all(&mut self) -> Result<()> {
+        for i in 0..self.weights.len() {
+            self.score_every_article(i)?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::score_all`] for bonus `i`.
+    fn score_every_article(&mut self, i: usize) -> tantivy::Result<()> {
+        if self.lazy[i].take().is_none() {
+            return Ok(());
+        }
+        let Some(scores) = self.articles[i].as_mut() else {
+            return Ok(());
+        };
+        // A fresh scorer, as `open` scores eagerly: the same scores (some
+        // already known, computed again), the same exact cap.
+        let mut scorer = self.weights[i].weight.scorer(self.reader, 1.0)?;
+        let mut max: Score = 0.0;
+        let mut at = 0;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            let score = scorer.score();
+            max = max.max(score);
+            debug_assert_eq!(scores.get(at).map(|&(d, _)| d), Some(doc));
+            if let Some(slot) = scores.get_mut(at) {
+                *slot = (doc, score);
+            }
+            at += 1;
+            doc = scorer.advance();
+        }
+        self.caps[i] = max;
+        Ok(())
+    }
+
     /// The sum of the per-article bonuses of the article whose first
-    /// passage is `start`.
+    /// passage is `start` (every score known: see [`Self::score_all`]).
     fn article_bonus(&self, start: DocId) -> Score {
+        debug_assert!(self.lazy.iter().all(Option::is_none));
         let mut sum: Score = 0.0;
         for scores in self.articles.iter().flatten() {
             if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
@@ -649,10 +753,31 @@ impl<'a> SegmentBonuses<'a> {
                 return None;
             }
             remaining -= self.caps[i] + bonus.fraction * base;
-            if let Some(scores) = &self.articles[i] {
+            if let Some(scores) = &mut self.articles[i] {
                 if let Some(start) = start {
                     if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
-                        extra += scores[at].1;
+                        if scores[at].1.is_nan() {
+                            // Scored on demand: `start` is in the bonus's
+                            // postings, and asked about in doc order.
+                            let (score, spent) = match self.lazy[i].as_mut() {
+                                Some(lazy) => {
+                                    lazy.left = lazy.left.saturating_sub(1);
+                                    (lazy.probe.score_at(start), lazy.left == 0)
+                                }
+                                None => (None, false),
+                            };
+                            debug_assert!(score.is_some());
+                            scores[at].1 = score.unwrap_or(0.0);
+                            extra += scores[at].1;
+                            if spent {
+                                if let Err(e) = self.score_every_article(i) {
+                                    self.error.get_or_insert(e);
+                                    return None;
+                                }
+                            }
+                        } else {
+                            extra += scores[at].1;
+                        }
                     }
                 }
                 continue;
@@ -977,12 +1102,14 @@ pub(crate) fn top_by_score(
         let segment_ord = ord as u32;
         let alive = reader.alive_bitset();
         let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
-        let mut bonuses = SegmentBonuses::open(&bonus_weights, reader)?;
+        // The walk asks about the articles of its matches only.
+        let mut bonuses = SegmentBonuses::open(&bonus_weights, reader, counter.is_none())?;
 
         let Some(counter) = &counter else {
             // Walked once, counting and scoring together, until `count_up_to`
             // matches are counted if the rest can be pruned.
             let (absolute, fraction) = bonuses.cap_parts(true);
+            let (own_absolute, own_fraction) = bonuses.cap_parts(false);
             let mut scorer = weight.scorer(reader, 1.0)?;
             // Pruning pays when walking the bound costs no more than
             // walking the query (a filter rarer than the words leads the
@@ -1015,14 +1142,25 @@ pub(crate) fn top_by_score(
                     let threshold = top.threshold();
                     if threshold.is_none_or(|t| base + absolute + fraction * base >= t) {
                         let start = bonuses.scored_start(doc);
-                        if let Some(score) = bonuses.score(doc, base, start, threshold) {
-                            top.push(score, DocAddress::new(segment_ord, doc));
+                        // Most passages are in no article the title
+                        // scored: only the per-passage caps can lift them.
+                        // (`SegmentBonuses::score`'s first test, the same
+                        // float operations, or a score below `t` that
+                        // `Top::push` would drop.)
+                        let hopeless = start.is_none()
+                            && threshold
+                                .is_some_and(|t| base + (own_absolute + own_fraction * base) < t);
+                        if !hopeless {
+                            if let Some(score) = bonuses.score(doc, base, start, threshold) {
+                                top.push(score, DocAddress::new(segment_ord, doc));
+                            }
                         }
                     }
                 }
                 doc = scorer.advance();
             }
             if let (Some(from), Some(upper)) = (rest_from, &upper_weight) {
+                bonuses.score_all()?;
                 prune_rest(
                     searcher,
                     required,
@@ -1469,6 +1607,7 @@ fn bound_terms(query: &dyn Query, terms: &mut Vec<Term>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
     use std::collections::HashMap;
 
     use super::*;
@@ -1556,7 +1695,23 @@ mod tests {
         requests
     }
 
+    thread_local! {
+        /// [`ON_DEMAND_SHARE`] in this test thread.
+        pub(super) static ON_DEMAND_SHARE_FOR_TEST: Cell<usize> = const { Cell::new(ON_DEMAND_SHARE) };
+    }
+
+    /// [`check_one_share`] with per-article bonuses scored eagerly (the
+    /// sample corpus has few titles per word), wholly on demand, and on
+    /// demand until half are asked about.
     fn check_all(index: &crate::Index, searcher: &Searcher) {
+        for share in [ON_DEMAND_SHARE, 1, 2] {
+            ON_DEMAND_SHARE_FOR_TEST.with(|s| s.set(share));
+            check_one_share(index, searcher);
+        }
+        ON_DEMAND_SHARE_FOR_TEST.with(|s| s.set(ON_DEMAND_SHARE));
+    }
+
+    fn check_one_share(index: &crate::Index, searcher: &Searcher) {
         let gazetteer = index.gazetteer().unwrap();
         let mut checked = 0;
         let mut capped = 0;
