@@ -492,12 +492,39 @@ fn on_demand_share() -> usize {
     }
 }
 
-/// A per-article bonus scored on demand during a walk.
+/// The per-article bonus of a walk, read on demand: the articles it
+/// matches are found near the walk's matches only (a doc-only cursor that
+/// skips the rest of its postings), and scored only where asked.
 struct OnDemand {
+    /// Which bonus.
+    index: usize,
+    /// The bonus's matches (first passages), doc only, in increasing order.
+    cursor: Box<dyn Scorer>,
+    /// The largest match of `cursor` at or before the last doc asked about.
+    last: Option<DocId>,
     /// Its scorer, probed at first passages in increasing order.
     probe: Probe,
+    /// The last article scored, and its score.
+    scored: Option<(DocId, Score)>,
     /// How many more articles to score this way before scoring them all.
     left: usize,
+}
+
+/// Every match of a per-article bonus's scorer (first passages) with its
+/// score, in doc order, and the largest score.
+fn score_articles(mut scorer: Box<dyn Scorer>) -> (Vec<(DocId, Score)>, Score) {
+    // The length of a term's postings (an estimate for others): the vector
+    // is filled without growing.
+    let mut scores = Vec::with_capacity(scorer.size_hint() as usize);
+    let mut max: Score = 0.0;
+    let mut doc = scorer.doc();
+    while doc != TERMINATED {
+        let score = scorer.score();
+        max = max.max(score);
+        scores.push((doc, score));
+        doc = scorer.advance();
+    }
+    (scores, max)
 }
 
 /// The bonuses of one segment: scorers opened on first use.
@@ -505,13 +532,12 @@ struct SegmentBonuses<'a> {
     weights: &'a [BonusWeight],
     reader: &'a tantivy::SegmentReader,
     scorers: Vec<Option<Probe>>,
-    /// Per-article bonuses: (first passage, score) in doc order, for every
-    /// article the bonus matches. Scored beforehand, or on demand (see
-    /// [`Self::open`]): then a score is NaN until `lazy` computes it.
+    /// Per-article bonuses, scored once per article beforehand: (first
+    /// passage, score) in doc order. `None` for the others, and for the
+    /// one read `on_demand`.
     articles: Vec<Option<Vec<(DocId, Score)>>>,
-    /// For the per-article bonuses scored on demand, a scorer probed at
-    /// their first passages in increasing order.
-    lazy: Vec<Option<OnDemand>>,
+    /// The per-article bonus a walk reads on demand (see [`Self::open`]).
+    on_demand: Option<OnDemand>,
     /// The most each bonus adds in this segment.
     caps: Vec<Score>,
     /// Passage positions, for per-article bonuses.
@@ -534,13 +560,14 @@ impl<'a> SegmentBonuses<'a> {
     /// cap, much tighter than the idf bound: the pruned passes need both
     /// (they rank title articles by their scores first). For a walk
     /// (`on_demand`: it asks about the articles of its matches only, in
-    /// doc order), a bonus with a finite cap is scored only where asked,
-    /// under its idf cap, until the walk has asked about a sixteenth of
-    /// its articles; then all are scored (see [`OnDemand`]). A rare
+    /// doc order), a lone per-article bonus with a finite cap is read on
+    /// demand (see [`OnDemand`]), under its idf cap, until the walk has
+    /// scored a sixteenth of its articles; then all are scored. A rare
     /// filter's walk meets a few hundred of the tens of thousands of
-    /// articles whose title holds a common word, and scoring them all
-    /// read that many title field norms per query; a walk over most of
-    /// them is better served by the exact cap, which lets it skip more.
+    /// articles whose title holds a common word, and listing and scoring
+    /// them all read that many title postings and field norms per query;
+    /// a walk over most of them is better served by the exact cap, which
+    /// lets it skip more.
     fn open(
         weights: &'a [BonusWeight],
         reader: &'a tantivy::SegmentReader,
@@ -548,63 +575,62 @@ impl<'a> SegmentBonuses<'a> {
     ) -> Result<Self> {
         let mut caps = Vec::with_capacity(weights.len());
         let mut articles = Vec::with_capacity(weights.len());
-        let mut lazy = Vec::with_capacity(weights.len());
+        let mut lazy = None;
         let mut passage = None;
-        for bonus in weights {
+        let lone = weights.iter().filter(|b| b.per_article).count() == 1;
+        for (i, bonus) in weights.iter().enumerate() {
             if !bonus.per_article {
                 caps.push(bonus.cap);
                 articles.push(None);
-                lazy.push(None);
                 continue;
             }
             if passage.is_none() {
                 passage = Some(reader.fast_fields().u64(PASSAGE_FIELD)?);
             }
-            let mut scorer = bonus.weight.scorer(reader, 1.0)?;
-            let mut scores = Vec::new();
-            let mut doc = scorer.doc();
+            let scorer = bonus.weight.scorer(reader, 1.0)?;
             // How many articles to score on demand before scoring all (the
             // size hint of a term's postings is their length); none if too
             // few to be worth it.
             let left = scorer.size_hint() as usize / on_demand_share();
-            if on_demand && left > 0 && bonus.cap.is_finite() {
-                while doc != TERMINATED {
-                    scores.push((doc, Score::NAN));
-                    doc = scorer.advance();
-                }
+            if on_demand && lone && left > 0 && bonus.cap.is_finite() {
                 caps.push(bonus.cap);
-                lazy.push(Some(OnDemand {
+                articles.push(None);
+                lazy = Some(OnDemand {
+                    index: i,
+                    cursor: scorer,
+                    last: None,
                     probe: Probe::new(bonus.weight.scorer(reader, 1.0)?),
+                    scored: None,
                     left,
-                }));
-                articles.push(Some(scores));
+                });
                 continue;
             }
-            let mut max: Score = 0.0;
-            while doc != TERMINATED {
-                let score = scorer.score();
-                max = max.max(score);
-                scores.push((doc, score));
-                doc = scorer.advance();
-            }
+            let (scores, max) = score_articles(scorer);
             caps.push(max);
             articles.push(Some(scores));
-            lazy.push(None);
         }
-        let mut starts: Vec<DocId> = articles
-            .iter()
-            .flatten()
-            .flat_map(|scores| scores.iter().map(|&(doc, _)| doc))
-            .collect();
-        starts.sort_unstable();
-        starts.dedup();
+        let per_article: Vec<&Vec<(DocId, Score)>> = articles.iter().flatten().collect();
+        let starts: Vec<DocId> = match per_article.as_slice() {
+            // One bonus's docs (the title's, usually the only one) are
+            // sorted and distinct already.
+            [one] => one.iter().map(|&(doc, _)| doc).collect(),
+            several => {
+                let mut starts: Vec<DocId> = several
+                    .iter()
+                    .flat_map(|scores| scores.iter().map(|&(doc, _)| doc))
+                    .collect();
+                starts.sort_unstable();
+                starts.dedup();
+                starts
+            }
+        };
         let max_passage = passage.as_ref().map_or(0, |c| c.max_value());
         Ok(SegmentBonuses {
             weights,
             reader,
             scorers: weights.iter().map(|_| None).collect(),
             articles,
-            lazy,
+            on_demand: lazy,
             caps,
             passage,
             max_passage,
@@ -619,6 +645,21 @@ impl<'a> SegmentBonuses<'a> {
     /// column is read only for docs close enough after a scored article's
     /// first passage.
     fn scored_start(&mut self, doc: DocId) -> Option<DocId> {
+        if let Some(lazy) = self.on_demand.as_mut() {
+            // The bonus's last match at or before `doc`, skipping (by the
+            // postings' skip list) those too far before it to matter.
+            let reach = DocId::try_from(self.max_passage).unwrap_or(DocId::MAX);
+            let nearest = doc.saturating_sub(reach);
+            if lazy.cursor.doc() < nearest {
+                lazy.cursor.seek(nearest);
+            }
+            while lazy.cursor.doc() <= doc {
+                lazy.last = Some(lazy.cursor.doc());
+                lazy.cursor.advance();
+            }
+            let start = lazy.last.filter(|&s| s >= nearest)?;
+            return (self.article_start(doc) == start).then_some(start);
+        }
         while self
             .starts
             .get(self.next_start + 1)
@@ -645,48 +686,50 @@ impl<'a> SegmentBonuses<'a> {
         doc.saturating_sub(back)
     }
 
-    /// Scores every per-article bonus left to score on demand and makes
-    /// its cap the exact maximum, as an eager [`Self::open`] would have:
-    /// what the pruned passes need, whose order is not the walk's.
-    fn score_all(&mut self) -> Result<()> {
-        for i in 0..self.weights.len() {
-            self.score_every_article(i)?;
-        }
-        Ok(())
-    }
-
-    /// [`Self::score_all`] for bonus `i`.
-    fn score_every_article(&mut self, i: usize) -> tantivy::Result<()> {
-        if self.lazy[i].take().is_none() {
-            return Ok(());
-        }
-        let Some(scores) = self.articles[i].as_mut() else {
+    /// Scores every article of the bonus read on demand and makes its cap
+    /// the exact maximum, as an eager [`Self::open`] would have: what the
+    /// pruned passes need, whose order is not the walk's.
+    fn score_all(&mut self) -> tantivy::Result<()> {
+        let Some(lazy) = self.on_demand.take() else {
             return Ok(());
         };
         // A fresh scorer, as `open` scores eagerly: the same scores (some
         // already known, computed again), the same exact cap.
-        let mut scorer = self.weights[i].weight.scorer(self.reader, 1.0)?;
-        let mut max: Score = 0.0;
-        let mut at = 0;
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            let score = scorer.score();
-            max = max.max(score);
-            debug_assert_eq!(scores.get(at).map(|&(d, _)| d), Some(doc));
-            if let Some(slot) = scores.get_mut(at) {
-                *slot = (doc, score);
-            }
-            at += 1;
-            doc = scorer.advance();
-        }
-        self.caps[i] = max;
+        let scorer = self.weights[lazy.index].weight.scorer(self.reader, 1.0)?;
+        let (scores, max) = score_articles(scorer);
+        self.starts = scores.iter().map(|&(doc, _)| doc).collect();
+        self.next_start = 0;
+        self.caps[lazy.index] = max;
+        self.articles[lazy.index] = Some(scores);
         Ok(())
+    }
+
+    /// The score of the bonus read on demand for the article whose first
+    /// passage is `start` (one of its matches), asked in increasing order.
+    fn score_on_demand(&mut self, start: DocId) -> tantivy::Result<Score> {
+        let Some(lazy) = self.on_demand.as_mut() else {
+            return Ok(0.0);
+        };
+        if let Some((doc, score)) = lazy.scored {
+            if doc == start {
+                return Ok(score);
+            }
+        }
+        let score = lazy.probe.score_at(start);
+        debug_assert!(score.is_some(), "an article the bonus matches");
+        let score = score.unwrap_or(0.0);
+        lazy.scored = Some((start, score));
+        lazy.left = lazy.left.saturating_sub(1);
+        if lazy.left == 0 {
+            self.score_all()?;
+        }
+        Ok(score)
     }
 
     /// The sum of the per-article bonuses of the article whose first
     /// passage is `start` (every score known: see [`Self::score_all`]).
     fn article_bonus(&self, start: DocId) -> Score {
-        debug_assert!(self.lazy.iter().all(Option::is_none));
+        debug_assert!(self.on_demand.is_none());
         let mut sum: Score = 0.0;
         for scores in self.articles.iter().flatten() {
             if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
@@ -753,31 +796,23 @@ impl<'a> SegmentBonuses<'a> {
                 return None;
             }
             remaining -= self.caps[i] + bonus.fraction * base;
-            if let Some(scores) = &mut self.articles[i] {
-                if let Some(start) = start {
+            if bonus.per_article {
+                let Some(start) = start else {
+                    continue;
+                };
+                if let Some(scores) = &self.articles[i] {
                     if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
-                        if scores[at].1.is_nan() {
-                            // Scored on demand: `start` is in the bonus's
-                            // postings, and asked about in doc order.
-                            let (score, spent) = match self.lazy[i].as_mut() {
-                                Some(lazy) => {
-                                    lazy.left = lazy.left.saturating_sub(1);
-                                    (lazy.probe.score_at(start), lazy.left == 0)
-                                }
-                                None => (None, false),
-                            };
-                            debug_assert!(score.is_some());
-                            scores[at].1 = score.unwrap_or(0.0);
-                            extra += scores[at].1;
-                            if spent {
-                                if let Err(e) = self.score_every_article(i) {
-                                    self.error.get_or_insert(e);
-                                    return None;
-                                }
-                            }
-                        } else {
-                            extra += scores[at].1;
-                        }
+                        extra += scores[at].1;
+                    }
+                    continue;
+                }
+                // `start` came from `scored_start`: one of the bonus's
+                // matches.
+                match self.score_on_demand(start) {
+                    Ok(score) => extra += score,
+                    Err(e) => {
+                        self.error.get_or_insert(e);
+                        return None;
                     }
                 }
                 continue;
