@@ -523,6 +523,7 @@ pub(crate) fn compile_with(
                 query: Box::new(bonus),
                 cap: Cap::Const(PASSAGE_FACET_BONUS),
                 per_article: false,
+                seekable: true,
             });
         }
     };
@@ -806,10 +807,12 @@ fn parse_text(
         let (title, _) = title_parser.parse_query_lenient(text);
         let title = crate::exclusion::guard_exclusions(title);
         let cap = Cap::bm25(title.as_ref(), TITLE_BOOST);
+        let seekable = title.is::<TermQuery>() || title.is::<PhraseQuery>();
         bonuses.push(Bonus {
             query: Box::new(BoostQuery::new(title, TITLE_BOOST)),
             cap,
             per_article: true,
+            seekable,
         });
     }
     if ranking.proximity && is_plain(text) {
@@ -825,6 +828,7 @@ fn parse_text(
                 cap: Cap::proximity(main.as_ref(), &near, &plain, PROXIMITY_BOOST),
                 query: Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
                 per_article: false,
+                seekable: true,
             });
         }
     }
