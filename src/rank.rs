@@ -53,6 +53,12 @@ pub(crate) struct Bonus {
     /// passage of the article. Its BM25 statistics count articles, not
     /// passages.
     pub per_article: bool,
+    /// Its scorer answers "does this doc match, and how well" without
+    /// reading far ahead (a term, a phrase): a walk may then score a
+    /// per-article bonus on demand. A union's scorer refills a window of
+    /// 4,096 docs on every seek far ahead, which cost more than scoring
+    /// every title at once (`civilians killed airstrike`: +36 %).
+    pub seekable: bool,
 }
 
 /// BM25 statistics for per-article fields, which are indexed on one
@@ -426,6 +432,7 @@ struct BonusWeight {
     /// The part of the cap proportional to the base score.
     fraction: Score,
     per_article: bool,
+    seekable: bool,
 }
 
 /// A bonus scorer asked about given docs only, in strictly increasing
@@ -475,14 +482,69 @@ impl Probe {
     }
 }
 
+/// Divides the articles a per-article bonus matches in a segment into the
+/// number a walk may score on demand before all are scored (see
+/// [`SegmentBonuses::open`]).
+const ON_DEMAND_SHARE: usize = 16;
+
+/// [`ON_DEMAND_SHARE`], which the tests vary to exercise every path.
+fn on_demand_share() -> usize {
+    #[cfg(test)]
+    {
+        tests::ON_DEMAND_SHARE_FOR_TEST.with(|share| share.get())
+    }
+    #[cfg(not(test))]
+    {
+        ON_DEMAND_SHARE
+    }
+}
+
+/// The per-article bonus of a walk, read on demand: the articles it
+/// matches are found near the walk's matches only (a doc-only cursor that
+/// skips the rest of its postings), and scored only where asked.
+struct OnDemand {
+    /// Which bonus.
+    index: usize,
+    /// The bonus's matches (first passages), doc only, in increasing order.
+    cursor: Box<dyn Scorer>,
+    /// The largest match of `cursor` at or before the last doc asked about.
+    last: Option<DocId>,
+    /// Its scorer, probed at first passages in increasing order.
+    probe: Probe,
+    /// The last article scored, and its score.
+    scored: Option<(DocId, Score)>,
+    /// How many more articles to score this way before scoring them all.
+    left: usize,
+}
+
+/// Every match of a per-article bonus's scorer (first passages) with its
+/// score, in doc order, and the largest score.
+fn score_articles(mut scorer: Box<dyn Scorer>) -> (Vec<(DocId, Score)>, Score) {
+    // The length of a term's postings (an estimate for others): the vector
+    // is filled without growing.
+    let mut scores = Vec::with_capacity(scorer.size_hint() as usize);
+    let mut max: Score = 0.0;
+    let mut doc = scorer.doc();
+    while doc != TERMINATED {
+        let score = scorer.score();
+        max = max.max(score);
+        scores.push((doc, score));
+        doc = scorer.advance();
+    }
+    (scores, max)
+}
+
 /// The bonuses of one segment: scorers opened on first use.
 struct SegmentBonuses<'a> {
     weights: &'a [BonusWeight],
     reader: &'a tantivy::SegmentReader,
     scorers: Vec<Option<Probe>>,
     /// Per-article bonuses, scored once per article beforehand: (first
-    /// passage, score) in doc order.
+    /// passage, score) in doc order. `None` for the others, and for the
+    /// one read `on_demand`.
     articles: Vec<Option<Vec<(DocId, Score)>>>,
+    /// The per-article bonus a walk reads on demand (see [`Self::open`]).
+    on_demand: Option<OnDemand>,
     /// The most each bonus adds in this segment.
     caps: Vec<Score>,
     /// Passage positions, for per-article bonuses.
@@ -498,14 +560,32 @@ struct SegmentBonuses<'a> {
 }
 
 impl<'a> SegmentBonuses<'a> {
-    /// Scores the per-article bonuses of the segment (their postings hold
-    /// one passage per article, so this is short) and takes their exact
-    /// maximum as their cap, much tighter than the idf bound.
-    fn open(weights: &'a [BonusWeight], reader: &'a tantivy::SegmentReader) -> Result<Self> {
+    /// Lists the articles each per-article bonus matches in the segment
+    /// (their postings hold one passage per article, so this is short).
+    ///
+    /// Eagerly, it scores them all and takes their exact maximum as the
+    /// cap, much tighter than the idf bound: the pruned passes need both
+    /// (they rank title articles by their scores first). For a walk
+    /// (`on_demand`: it asks about the articles of its matches only, in
+    /// doc order), a lone per-article bonus with a finite cap is read on
+    /// demand (see [`OnDemand`]), under its idf cap, until the walk has
+    /// scored a sixteenth of its articles; then all are scored. A rare
+    /// filter's walk meets a few hundred of the tens of thousands of
+    /// articles whose title holds a common word, and listing and scoring
+    /// them all read that many title postings and field norms per query;
+    /// a walk over most of them is better served by the exact cap, which
+    /// lets it skip more.
+    fn open(
+        weights: &'a [BonusWeight],
+        reader: &'a tantivy::SegmentReader,
+        on_demand: bool,
+    ) -> Result<Self> {
         let mut caps = Vec::with_capacity(weights.len());
         let mut articles = Vec::with_capacity(weights.len());
+        let mut lazy = None;
         let mut passage = None;
-        for bonus in weights {
+        let lone = weights.iter().filter(|b| b.per_article).count() == 1;
+        for (i, bonus) in weights.iter().enumerate() {
             if !bonus.per_article {
                 caps.push(bonus.cap);
                 articles.push(None);
@@ -514,32 +594,50 @@ impl<'a> SegmentBonuses<'a> {
             if passage.is_none() {
                 passage = Some(reader.fast_fields().u64(PASSAGE_FIELD)?);
             }
-            let mut scorer = bonus.weight.scorer(reader, 1.0)?;
-            let mut scores = Vec::new();
-            let mut max: Score = 0.0;
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                let score = scorer.score();
-                max = max.max(score);
-                scores.push((doc, score));
-                doc = scorer.advance();
+            let scorer = bonus.weight.scorer(reader, 1.0)?;
+            // How many articles to score on demand before scoring all (the
+            // size hint of a term's postings is their length); none if too
+            // few to be worth it.
+            let left = scorer.size_hint() as usize / on_demand_share();
+            if on_demand && lone && bonus.seekable && left > 0 && bonus.cap.is_finite() {
+                caps.push(bonus.cap);
+                articles.push(None);
+                lazy = Some(OnDemand {
+                    index: i,
+                    cursor: scorer,
+                    last: None,
+                    probe: Probe::new(bonus.weight.scorer(reader, 1.0)?),
+                    scored: None,
+                    left,
+                });
+                continue;
             }
+            let (scores, max) = score_articles(scorer);
             caps.push(max);
             articles.push(Some(scores));
         }
-        let mut starts: Vec<DocId> = articles
-            .iter()
-            .flatten()
-            .flat_map(|scores| scores.iter().map(|&(doc, _)| doc))
-            .collect();
-        starts.sort_unstable();
-        starts.dedup();
+        let per_article: Vec<&Vec<(DocId, Score)>> = articles.iter().flatten().collect();
+        let starts: Vec<DocId> = match per_article.as_slice() {
+            // One bonus's docs (the title's, usually the only one) are
+            // sorted and distinct already.
+            [one] => one.iter().map(|&(doc, _)| doc).collect(),
+            several => {
+                let mut starts: Vec<DocId> = several
+                    .iter()
+                    .flat_map(|scores| scores.iter().map(|&(doc, _)| doc))
+                    .collect();
+                starts.sort_unstable();
+                starts.dedup();
+                starts
+            }
+        };
         let max_passage = passage.as_ref().map_or(0, |c| c.max_value());
         Ok(SegmentBonuses {
             weights,
             reader,
             scorers: weights.iter().map(|_| None).collect(),
             articles,
+            on_demand: lazy,
             caps,
             passage,
             max_passage,
@@ -554,6 +652,21 @@ impl<'a> SegmentBonuses<'a> {
     /// column is read only for docs close enough after a scored article's
     /// first passage.
     fn scored_start(&mut self, doc: DocId) -> Option<DocId> {
+        if let Some(lazy) = self.on_demand.as_mut() {
+            // The bonus's last match at or before `doc`, skipping (by the
+            // postings' skip list) those too far before it to matter.
+            let reach = DocId::try_from(self.max_passage).unwrap_or(DocId::MAX);
+            let nearest = doc.saturating_sub(reach);
+            if lazy.cursor.doc() < nearest {
+                lazy.cursor.seek(nearest);
+            }
+            while lazy.cursor.doc() <= doc {
+                lazy.last = Some(lazy.cursor.doc());
+                lazy.cursor.advance();
+            }
+            let start = lazy.last.filter(|&s| s >= nearest)?;
+            return (self.article_start(doc) == start).then_some(start);
+        }
         while self
             .starts
             .get(self.next_start + 1)
@@ -580,9 +693,50 @@ impl<'a> SegmentBonuses<'a> {
         doc.saturating_sub(back)
     }
 
+    /// Scores every article of the bonus read on demand and makes its cap
+    /// the exact maximum, as an eager [`Self::open`] would have: what the
+    /// pruned passes need, whose order is not the walk's.
+    fn score_all(&mut self) -> tantivy::Result<()> {
+        let Some(lazy) = self.on_demand.take() else {
+            return Ok(());
+        };
+        // A fresh scorer, as `open` scores eagerly: the same scores (some
+        // already known, computed again), the same exact cap.
+        let scorer = self.weights[lazy.index].weight.scorer(self.reader, 1.0)?;
+        let (scores, max) = score_articles(scorer);
+        self.starts = scores.iter().map(|&(doc, _)| doc).collect();
+        self.next_start = 0;
+        self.caps[lazy.index] = max;
+        self.articles[lazy.index] = Some(scores);
+        Ok(())
+    }
+
+    /// The score of the bonus read on demand for the article whose first
+    /// passage is `start` (one of its matches), asked in increasing order.
+    fn score_on_demand(&mut self, start: DocId) -> tantivy::Result<Score> {
+        let Some(lazy) = self.on_demand.as_mut() else {
+            return Ok(0.0);
+        };
+        if let Some((doc, score)) = lazy.scored {
+            if doc == start {
+                return Ok(score);
+            }
+        }
+        let score = lazy.probe.score_at(start);
+        debug_assert!(score.is_some(), "an article the bonus matches");
+        let score = score.unwrap_or(0.0);
+        lazy.scored = Some((start, score));
+        lazy.left = lazy.left.saturating_sub(1);
+        if lazy.left == 0 {
+            self.score_all()?;
+        }
+        Ok(score)
+    }
+
     /// The sum of the per-article bonuses of the article whose first
-    /// passage is `start`.
+    /// passage is `start` (every score known: see [`Self::score_all`]).
     fn article_bonus(&self, start: DocId) -> Score {
+        debug_assert!(self.on_demand.is_none());
         let mut sum: Score = 0.0;
         for scores in self.articles.iter().flatten() {
             if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
@@ -649,10 +803,23 @@ impl<'a> SegmentBonuses<'a> {
                 return None;
             }
             remaining -= self.caps[i] + bonus.fraction * base;
-            if let Some(scores) = &self.articles[i] {
-                if let Some(start) = start {
+            if bonus.per_article {
+                let Some(start) = start else {
+                    continue;
+                };
+                if let Some(scores) = &self.articles[i] {
                     if let Ok(at) = scores.binary_search_by_key(&start, |&(d, _)| d) {
                         extra += scores[at].1;
+                    }
+                    continue;
+                }
+                // `start` came from `scored_start`: one of the bonus's
+                // matches.
+                match self.score_on_demand(start) {
+                    Ok(score) => extra += score,
+                    Err(e) => {
+                        self.error.get_or_insert(e);
+                        return None;
                     }
                 }
                 continue;
@@ -909,6 +1076,7 @@ fn bonus_weights(searcher: &Searcher, bonuses: &[Bonus]) -> Result<Vec<BonusWeig
             cap,
             fraction: bonus.cap.fraction(),
             per_article: bonus.per_article,
+            seekable: bonus.seekable,
         });
     }
     Ok(bonus_weights)
@@ -977,12 +1145,14 @@ pub(crate) fn top_by_score(
         let segment_ord = ord as u32;
         let alive = reader.alive_bitset();
         let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
-        let mut bonuses = SegmentBonuses::open(&bonus_weights, reader)?;
+        // The walk asks about the articles of its matches only.
+        let mut bonuses = SegmentBonuses::open(&bonus_weights, reader, counter.is_none())?;
 
         let Some(counter) = &counter else {
             // Walked once, counting and scoring together, until `count_up_to`
             // matches are counted if the rest can be pruned.
             let (absolute, fraction) = bonuses.cap_parts(true);
+            let (own_absolute, own_fraction) = bonuses.cap_parts(false);
             let mut scorer = weight.scorer(reader, 1.0)?;
             // Pruning pays when walking the bound costs no more than
             // walking the query (a filter rarer than the words leads the
@@ -1015,14 +1185,25 @@ pub(crate) fn top_by_score(
                     let threshold = top.threshold();
                     if threshold.is_none_or(|t| base + absolute + fraction * base >= t) {
                         let start = bonuses.scored_start(doc);
-                        if let Some(score) = bonuses.score(doc, base, start, threshold) {
-                            top.push(score, DocAddress::new(segment_ord, doc));
+                        // Most passages are in no article the title
+                        // scored: only the per-passage caps can lift them.
+                        // (`SegmentBonuses::score`'s first test, the same
+                        // float operations, or a score below `t` that
+                        // `Top::push` would drop.)
+                        let hopeless = start.is_none()
+                            && threshold
+                                .is_some_and(|t| base + (own_absolute + own_fraction * base) < t);
+                        if !hopeless {
+                            if let Some(score) = bonuses.score(doc, base, start, threshold) {
+                                top.push(score, DocAddress::new(segment_ord, doc));
+                            }
                         }
                     }
                 }
                 doc = scorer.advance();
             }
             if let (Some(from), Some(upper)) = (rest_from, &upper_weight) {
+                bonuses.score_all()?;
                 prune_rest(
                     searcher,
                     required,
@@ -1469,6 +1650,7 @@ fn bound_terms(query: &dyn Query, terms: &mut Vec<Term>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
     use std::collections::HashMap;
 
     use super::*;
@@ -1556,7 +1738,23 @@ mod tests {
         requests
     }
 
+    thread_local! {
+        /// [`ON_DEMAND_SHARE`] in this test thread.
+        pub(super) static ON_DEMAND_SHARE_FOR_TEST: Cell<usize> = const { Cell::new(ON_DEMAND_SHARE) };
+    }
+
+    /// [`check_one_share`] with per-article bonuses scored eagerly (the
+    /// sample corpus has few titles per word), wholly on demand, and on
+    /// demand until half are asked about.
     fn check_all(index: &crate::Index, searcher: &Searcher) {
+        for share in [ON_DEMAND_SHARE, 1, 2] {
+            ON_DEMAND_SHARE_FOR_TEST.with(|s| s.set(share));
+            check_one_share(index, searcher);
+        }
+        ON_DEMAND_SHARE_FOR_TEST.with(|s| s.set(ON_DEMAND_SHARE));
+    }
+
+    fn check_one_share(index: &crate::Index, searcher: &Searcher) {
         let gazetteer = index.gazetteer().unwrap();
         let mut checked = 0;
         let mut capped = 0;

@@ -30,7 +30,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
-    QueryParser, RangeQuery, TermQuery,
+    QueryParser, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
@@ -523,6 +523,7 @@ pub(crate) fn compile_with(
                 query: Box::new(bonus),
                 cap: Cap::Const(PASSAGE_FACET_BONUS),
                 per_article: false,
+                seekable: true,
             });
         }
     };
@@ -561,7 +562,7 @@ pub(crate) fn compile_with(
             )),
         ));
     }
-    if let Some(range) = date_range(q, fields)? {
+    if let Some(range) = date_range(q)? {
         clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(range, 0.0))));
     }
     let query: Box<dyn tantivy::query::Query> = if clauses.is_empty() {
@@ -806,10 +807,12 @@ fn parse_text(
         let (title, _) = title_parser.parse_query_lenient(text);
         let title = crate::exclusion::guard_exclusions(title);
         let cap = Cap::bm25(title.as_ref(), TITLE_BOOST);
+        let seekable = title.is::<TermQuery>() || title.is::<PhraseQuery>();
         bonuses.push(Bonus {
             query: Box::new(BoostQuery::new(title, TITLE_BOOST)),
             cap,
             per_article: true,
+            seekable,
         });
     }
     if ranking.proximity && is_plain(text) {
@@ -825,6 +828,7 @@ fn parse_text(
                 cap: Cap::proximity(main.as_ref(), &near, &plain, PROXIMITY_BOOST),
                 query: Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
                 per_article: false,
+                seekable: true,
             });
         }
     }
@@ -931,7 +935,7 @@ pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {
     crate::schema::tantivy_date_from_secs(secs)
 }
 
-fn date_range(q: &Query, fields: &Fields) -> Result<Option<Box<dyn tantivy::query::Query>>> {
+fn date_range(q: &Query) -> Result<Option<Box<dyn tantivy::query::Query>>> {
     if let (Some(from), Some(to)) = (q.from, q.to) {
         if from > to {
             return Err(Error::Query(format!("--from {from} is after --to {to}")));
@@ -940,18 +944,282 @@ fn date_range(q: &Query, fields: &Fields) -> Result<Option<Box<dyn tantivy::quer
     if q.from.is_none() && q.to.is_none() {
         return Ok(None);
     }
-    let field = match q.date_field {
-        DateField::Event => fields.event_date,
-        DateField::Published => fields.published,
-    };
-    let lower = q.from.map_or(Bound::Unbounded, |d| {
-        Bound::Included(Term::from_field_date(field, day_start(d)))
-    });
+    let lower = q
+        .from
+        .map_or(Bound::Unbounded, |d| Bound::Included(day_start(d)));
     let upper = match q.to.and_then(|d| d.succ_opt()) {
-        Some(next) => Bound::Excluded(Term::from_field_date(field, day_start(next))),
+        Some(next) => Bound::Excluded(day_start(next)),
         None => Bound::Unbounded,
     };
-    Ok(Some(Box::new(RangeQuery::new(lower, upper))))
+    Ok(Some(Box::new(DateFilter {
+        name: q.date_field.name(),
+        lower,
+        upper,
+    })))
+}
+
+/// Passages whose date (a fast field) is within bounds: what tantivy's
+/// `RangeQuery` on a date fast field matches, with the same cost
+/// estimates, but a segment's first match is looked for once per search.
+///
+/// tantivy's range scorer, when created, scans the date column from the
+/// segment's first passage until it finds a match (for a range in the
+/// latest years, most of the column: the corpus is indexed in path
+/// order). A search that counts then prunes creates the required query's
+/// scorer up to four times per segment (the walk, the two title passes
+/// and the pruned pass), so it scanned the column up to four times.
+#[derive(Debug, Clone)]
+pub(crate) struct DateFilter {
+    /// The date fast field.
+    name: &'static str,
+    lower: Bound<tantivy::DateTime>,
+    upper: Bound<tantivy::DateTime>,
+}
+
+impl tantivy::query::Query for DateFilter {
+    fn weight(
+        &self,
+        _scoring: tantivy::query::EnableScoring<'_>,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        use tantivy::columnar::MonotonicallyMappableToU64;
+        Ok(Box::new(DateFilterWeight {
+            name: self.name,
+            lower: self.lower.map(|d| d.to_u64()),
+            upper: self.upper.map(|d| d.to_u64()),
+            first: std::sync::Mutex::new(HashMap::new()),
+        }))
+    }
+}
+
+struct DateFilterWeight {
+    name: &'static str,
+    lower: Bound<u64>,
+    upper: Bound<u64>,
+    /// Each segment's first match, once found.
+    first: std::sync::Mutex<HashMap<tantivy::index::SegmentId, tantivy::DocId>>,
+}
+
+impl DateFilterWeight {
+    /// The matching values, as tantivy's `bound_to_value_range`
+    /// computes them for its range scorer; `None` if none can match.
+    fn value_range(&self, min: u64) -> Option<std::ops::RangeInclusive<u64>> {
+        let start = match self.lower {
+            Bound::Included(v) => v,
+            Bound::Excluded(v) => v.checked_add(1)?,
+            Bound::Unbounded => min,
+        }
+        .max(min);
+        let end = match self.upper {
+            Bound::Included(v) => v,
+            Bound::Excluded(v) => v.checked_sub(1)?,
+            Bound::Unbounded => u64::MAX,
+        };
+        (start <= end).then_some(start..=end)
+    }
+}
+
+impl tantivy::query::Weight for DateFilterWeight {
+    fn scorer(
+        &self,
+        reader: &tantivy::SegmentReader,
+        boost: tantivy::Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        use tantivy::columnar::{Cardinality, ColumnType};
+        use tantivy::query::{AllScorer, ConstScorer, EmptyScorer};
+        let found = reader
+            .fast_fields()
+            .u64_lenient_for_type(Some(&[ColumnType::DateTime]), self.name)?;
+        let Some((column, _)) = found else {
+            return Ok(Box::new(EmptyScorer));
+        };
+        let (min, max) = (column.min_value(), column.max_value());
+        let Some(range) = self.value_range(min) else {
+            return Ok(Box::new(EmptyScorer));
+        };
+        if min >= *range.start()
+            && max <= *range.end()
+            && column.index.get_cardinality() == Cardinality::Full
+        {
+            let all = AllScorer::new(column.num_docs());
+            return Ok(if boost != 1.0 {
+                Box::new(ConstScorer::new(all, boost))
+            } else {
+                Box::new(all)
+            });
+        }
+        if *range.start() > max || *range.end() < min {
+            // As tantivy: a doc set that matches nothing, at its cost.
+            let none = DateDocs::at(column, range, tantivy::TERMINATED);
+            return Ok(Box::new(ConstScorer::new(none, boost)));
+        }
+        let segment = reader.segment_id();
+        let known = self
+            .first
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&segment).copied());
+        let docs = match known {
+            Some(first) => DateDocs::at(column, range, first),
+            None => {
+                let docs = DateDocs::from_start(column, range);
+                if let Ok(mut first) = self.first.lock() {
+                    first.insert(segment, tantivy::DocSet::doc(&docs));
+                }
+                docs
+            }
+        };
+        Ok(Box::new(ConstScorer::new(docs, boost)))
+    }
+
+    fn explain(
+        &self,
+        reader: &tantivy::SegmentReader,
+        doc: tantivy::DocId,
+    ) -> tantivy::Result<tantivy::query::Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if tantivy::DocSet::seek(&mut scorer, doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document #({doc}) does not match"
+            )));
+        }
+        Ok(tantivy::query::Explanation::new("DateFilter", 1.0))
+    }
+}
+
+/// The docs of one segment whose date column holds a value in `range`,
+/// read from the column in growing windows, as tantivy's range doc set
+/// does.
+struct DateDocs {
+    column: Column<u64>,
+    range: std::ops::RangeInclusive<u64>,
+    /// Matches found in the last window read, and the current one.
+    found: Vec<tantivy::DocId>,
+    at: usize,
+    /// The next doc to read from the column.
+    next: tantivy::DocId,
+    window: u32,
+}
+
+/// tantivy's first and largest windows (`fast_field_range_doc_set.rs`).
+const DATE_WINDOW: u32 = 128;
+const DATE_MAX_WINDOW: u32 = 100_000;
+
+impl DateDocs {
+    /// Positioned on the first match, found by reading from doc 0.
+    fn from_start(column: Column<u64>, range: std::ops::RangeInclusive<u64>) -> DateDocs {
+        let mut docs = DateDocs {
+            column,
+            range,
+            found: Vec::with_capacity(32),
+            at: 0,
+            next: 0,
+            window: DATE_WINDOW,
+        };
+        docs.read();
+        docs
+    }
+
+    /// Positioned on `first`, a match found before (or `TERMINATED`).
+    fn at(
+        column: Column<u64>,
+        range: std::ops::RangeInclusive<u64>,
+        first: tantivy::DocId,
+    ) -> DateDocs {
+        let end = column.num_docs();
+        let mut found = Vec::with_capacity(32);
+        if first < end {
+            found.push(first);
+        }
+        DateDocs {
+            column,
+            range,
+            found,
+            at: 0,
+            next: first.saturating_add(1).min(end),
+            window: DATE_WINDOW,
+        }
+    }
+
+    /// Reads windows of the column from `next` until one holds a match or
+    /// the column ends.
+    fn read(&mut self) {
+        let end = self.column.num_docs();
+        self.found.clear();
+        self.at = 0;
+        while self.found.is_empty() && self.next < end {
+            let stop = self.next.saturating_add(self.window).min(end);
+            self.column.get_docids_for_value_range(
+                self.range.clone(),
+                self.next..stop,
+                &mut self.found,
+            );
+            self.next = stop;
+            self.window = self.window.saturating_mul(2).min(DATE_MAX_WINDOW);
+        }
+    }
+}
+
+impl tantivy::DocSet for DateDocs {
+    fn advance(&mut self) -> tantivy::DocId {
+        self.at += 1;
+        if self.at >= self.found.len() {
+            self.read();
+        }
+        self.doc()
+    }
+
+    fn seek(&mut self, target: tantivy::DocId) -> tantivy::DocId {
+        if self.doc() >= target {
+            return self.doc();
+        }
+        if self.found.last().is_some_and(|&last| last >= target) {
+            self.at = self.found.partition_point(|&d| d < target);
+            return self.doc();
+        }
+        // What lies between the window read and `target` is skipped.
+        self.next = self.next.max(target);
+        self.window = DATE_WINDOW;
+        self.read();
+        self.doc()
+    }
+
+    fn seek_danger(&mut self, target: tantivy::DocId) -> tantivy::SeekDangerResult {
+        if target >= self.column.num_docs() {
+            return tantivy::SeekDangerResult::SeekLowerBound(tantivy::TERMINATED);
+        }
+        // One value looked up, as tantivy's range doc set does.
+        let range = &self.range;
+        if self
+            .column
+            .values_for_doc(target)
+            .any(|v| range.contains(&v))
+        {
+            self.found.clear();
+            self.found.push(target);
+            self.at = 0;
+            self.next = target + 1;
+            self.window = DATE_WINDOW;
+            tantivy::SeekDangerResult::Found
+        } else {
+            tantivy::SeekDangerResult::SeekLowerBound(target + 1)
+        }
+    }
+
+    fn doc(&self) -> tantivy::DocId {
+        self.found
+            .get(self.at)
+            .copied()
+            .unwrap_or(tantivy::TERMINATED)
+    }
+
+    fn size_hint(&self) -> u32 {
+        // tantivy's estimates, which order an intersection's clauses.
+        self.column.num_docs() / 10
+    }
+
+    fn cost(&self) -> u64 {
+        (self.column.num_docs() as f64 * 0.8) as u64
+    }
 }
 
 /// Runs a compiled query and turns the top documents into hits.
@@ -1429,5 +1697,97 @@ impl Query {
     /// The fast-field name of the date this query filters and sorts on.
     pub(crate) fn date_field_name(&self) -> &'static str {
         self.date_field.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Bound;
+
+    use chrono::NaiveDate;
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::{BooleanQuery, Occur, Query as _, RangeQuery, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+    use tantivy::{DocSet, Term};
+
+    use super::{day_start, DateFilter};
+
+    /// `DateFilter` matches what tantivy's `RangeQuery` on the same date
+    /// fast field matches: alone (a walk), led by a word (seeks), and
+    /// with its scorer created again in one search (the cached first
+    /// match).
+    #[test]
+    fn date_filter_matches_what_range_query_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-corpus");
+        crate::Index::build(&crate::BuildOptions::new(corpus, dir.path())).unwrap();
+        let index = crate::Index::open(dir.path()).unwrap();
+        let searcher = index.tantivy().reader().unwrap().searcher();
+        let fields = index.fields();
+        let day = |y, m, d| day_start(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let bounds = [
+            (
+                Bound::Included(day(2024, 1, 1)),
+                Bound::Excluded(day(2024, 7, 1)),
+            ),
+            (Bound::Included(day(2025, 3, 1)), Bound::Unbounded),
+            (Bound::Unbounded, Bound::Excluded(day(2023, 1, 1))),
+            (Bound::Included(day(2030, 1, 1)), Bound::Unbounded),
+            (Bound::Unbounded, Bound::Excluded(day(1990, 1, 1))),
+        ];
+        let mut matched = 0;
+        for (name, field) in [
+            ("event_date", fields.event_date),
+            ("published", fields.published),
+        ] {
+            for (lower, upper) in bounds {
+                let ours = DateFilter { name, lower, upper };
+                let theirs = RangeQuery::new(
+                    lower.map(|d| Term::from_field_date(field, d)),
+                    upper.map(|d| Term::from_field_date(field, d)),
+                );
+                let word = TermQuery::new(
+                    Term::from_field_text(fields.text, "kill"),
+                    IndexRecordOption::WithFreqs,
+                );
+                let led = |q: Box<dyn tantivy::query::Query>| {
+                    BooleanQuery::new(vec![
+                        (
+                            Occur::Must,
+                            Box::new(word.clone()) as Box<dyn tantivy::query::Query>,
+                        ),
+                        (Occur::Must, q),
+                    ])
+                };
+                let docs =
+                    |q: &dyn tantivy::query::Query| searcher.search(q, &DocSetCollector).unwrap();
+                let want = docs(&theirs);
+                assert_eq!(docs(&ours), want, "{name} {lower:?} {upper:?}");
+                matched += want.len();
+                assert_eq!(
+                    docs(&led(Box::new(ours.clone()))),
+                    docs(&led(Box::new(theirs.clone()))),
+                    "{name} {lower:?} {upper:?} led by a word"
+                );
+                // Scorers created again reuse the first match found.
+                let scoring = tantivy::query::EnableScoring::disabled_from_searcher(&searcher);
+                let weight = ours.weight(scoring).unwrap();
+                let reference = theirs.weight(scoring).unwrap();
+                for reader in searcher.segment_readers() {
+                    for _ in 0..2 {
+                        let mut a = weight.scorer(reader, 1.0).unwrap();
+                        let mut b = reference.scorer(reader, 1.0).unwrap();
+                        let mut target = 0;
+                        while b.doc() != tantivy::TERMINATED {
+                            assert_eq!(a.doc(), b.doc());
+                            target = (b.doc() + 1).max(target + 3);
+                            assert_eq!(a.seek(target), b.seek(target));
+                        }
+                        assert_eq!(a.doc(), tantivy::TERMINATED);
+                    }
+                }
+            }
+        }
+        assert!(matched > 0, "no range matched anything");
     }
 }
