@@ -2,7 +2,7 @@
 //! a given one.
 //!
 //! A candidate passage must share distinctive words with the article (its
-//! [`MAX_QUERY_TERMS`] terms of highest tf-idf, as tantivy's more-like-this
+//! 25 terms (`MAX_QUERY_TERMS`) of highest tf-idf, as tantivy's more-like-this
 //! chooses them, ties broken by the term so that the same article always
 //! gives the same query); it then gains a fixed bonus for each thing it shares
 //! with the article: an event province, an armed group, an event date

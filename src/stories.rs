@@ -176,7 +176,7 @@ pub struct StoryRecord {
 /// Sized for corpora of millions of articles: it keeps no signatures, only
 /// each article's story id (8 bytes) and its 16 band entries (8 bytes each)
 /// in an open-addressing multimap, about 220 bytes per article in all. The
-/// map is split into [`SHARDS`] tables that grow one at a time, so growing
+/// map is split into 256 tables (`SHARDS`) that grow one at a time, so growing
 /// never holds two copies of the whole map.
 ///
 /// [`StoryIndex::default`] keeps the tables on the heap;
