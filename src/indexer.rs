@@ -1287,6 +1287,31 @@ mod tests {
     /// What an incremental run decides for each file: joins the walk of
     /// `corpus` with the manifest of a base generation holding `base`
     /// (path, content) and classifies each walked file as a read would.
+    /// Writes a previous generation's manifest with `files` and opens its
+    /// file list, as an incremental run finds it.
+    fn write_base_manifest(
+        store: &Store,
+        generation: GenerationId,
+        corpus: &std::path::Path,
+        files: impl Iterator<Item = (String, FileRecord)>,
+    ) -> ManifestFiles {
+        let gen_dir = store.generation_dir(generation);
+        std::fs::create_dir_all(&gen_dir).unwrap();
+        let manifest = Manifest {
+            schema_version: SCHEMA_VERSION,
+            frontline_version: "test".into(),
+            gazetteer: "g".into(),
+            generation,
+            created: chrono::Utc::now(),
+            corpus: corpus.to_path_buf(),
+            files: files.collect(),
+            learned_places: LearnedPlaces::default(),
+            signature_version: stories::SIGNATURE_VERSION,
+        };
+        store.write_manifest(&gen_dir, &manifest).unwrap();
+        store.manifest_files(generation).unwrap()
+    }
+
     /// Returns (path, decision) in walk order and the vanished paths.
     fn join(
         corpus: &std::path::Path,
@@ -1297,24 +1322,10 @@ mod tests {
         let store = Store::new(dir.path().join("index"));
         let generation = GenerationId(1);
         let files = base.map(|base| {
-            let gen_dir = store.generation_dir(generation);
-            std::fs::create_dir_all(&gen_dir).unwrap();
-            let manifest = Manifest {
-                schema_version: SCHEMA_VERSION,
-                frontline_version: "test".into(),
-                gazetteer: "g".into(),
-                generation,
-                created: chrono::Utc::now(),
-                corpus: corpus.to_path_buf(),
-                files: base
-                    .iter()
-                    .map(|(path, text)| (path.to_string(), record(text, 1)))
-                    .collect(),
-                learned_places: LearnedPlaces::default(),
-                signature_version: stories::SIGNATURE_VERSION,
-            };
-            store.write_manifest(&gen_dir, &manifest).unwrap();
-            store.manifest_files(generation).unwrap()
+            let files = base
+                .iter()
+                .map(|(path, text)| (path.to_string(), record(text, 1)));
+            write_base_manifest(&store, generation, corpus, files)
         });
         let vanished = RecordSpill::create(dir.path().join("vanished")).unwrap();
         let mut cursor = BaseCursor::new(files, store, Some(generation), vanished);
@@ -1423,24 +1434,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let generation = GenerationId(1);
-        let gen_dir = store.generation_dir(generation);
-        std::fs::create_dir_all(&gen_dir).unwrap();
-        let manifest = Manifest {
-            schema_version: SCHEMA_VERSION,
-            frontline_version: "test".into(),
-            gazetteer: "g".into(),
-            generation,
-            created: chrono::Utc::now(),
-            corpus: PathBuf::from("/c"),
-            files: [("a", 1), ("b", 2), ("c", 3)]
-                .into_iter()
-                .map(|(p, n)| (p.to_string(), record(p, n)))
-                .collect(),
-            learned_places: LearnedPlaces::default(),
-            signature_version: stories::SIGNATURE_VERSION,
-        };
-        store.write_manifest(&gen_dir, &manifest).unwrap();
-        let files = store.manifest_files(generation).unwrap();
+        let base = [("a", 1), ("b", 2), ("c", 3)]
+            .into_iter()
+            .map(|(p, n)| (p.to_string(), record(p, n)));
+        let files = write_base_manifest(&store, generation, std::path::Path::new("/c"), base);
         let vanished = RecordSpill::create(dir.path().join("v")).unwrap();
         let mut cursor = BaseCursor::new(Some(files), store, Some(generation), vanished);
         let articles = |r: Option<FileRecord>| r.map(|r| r.articles);

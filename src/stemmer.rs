@@ -159,17 +159,9 @@ impl Memo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokenizer::tests::tokens;
     use proptest::prelude::*;
     use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer};
-
-    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while let Some(t) = stream.next() {
-            out.push((t.text.clone(), t.offset_from, t.offset_to, t.position));
-        }
-        out
-    }
 
     fn pair() -> (TextAnalyzer, TextAnalyzer) {
         let cached = TextAnalyzer::builder(SimpleTokenizer::default())

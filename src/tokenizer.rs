@@ -171,11 +171,16 @@ fn advance_ascii(bytes: &[u8], text: &str, next: &mut usize, token: &mut Token) 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {
+    /// Every token of `text`: its text, offsets and position (shared with
+    /// the stemmer's tests).
+    pub(crate) fn tokens(
+        analyzer: &mut TextAnalyzer,
+        text: &str,
+    ) -> Vec<(String, usize, usize, usize)> {
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while let Some(t) = stream.next() {

@@ -229,6 +229,27 @@ fn files_without_story_ids(dir: &Dir) -> serde_json::Value {
     files
 }
 
+/// Starts `frontline index` (with `extra` arguments), kills it after
+/// `delay_ms` and returns what a search then sees.
+fn index_killed_after(dir: &Dir, extra: &[&str], delay_ms: u64) -> Vec<String> {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("frontline"))
+        .args([
+            "index",
+            dir.corpus().to_str().unwrap(),
+            "--index",
+            dir.index().to_str().unwrap(),
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    let _ = child.kill();
+    let _ = child.wait();
+    snapshot(dir)
+}
+
 /// Killing an incremental run (its manifest reader thread included) at any
 /// moment leaves the last good generation searchable.
 #[test]
@@ -245,21 +266,7 @@ fn sigkill_during_an_incremental_run_leaves_a_searchable_index() {
     }
     dir.remove("batch0/report-0000.txt");
     for delay_ms in [5u64, 40, 150] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("frontline"))
-            .args([
-                "index",
-                dir.corpus().to_str().unwrap(),
-                "--index",
-                dir.index().to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
-        let now = snapshot(&dir);
+        let now = index_killed_after(&dir, &[], delay_ms);
         assert!(
             now == before || now.len() == before.len() + 400 - 2,
             "after a kill at {delay_ms} ms the index is the old or the new one, got {} passages",
@@ -353,22 +360,7 @@ fn sigkill_during_a_run_leaves_a_searchable_index() {
     let before = snapshot(&dir);
     corpus(&dir, 400);
     for delay_ms in [5u64, 40, 150] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("frontline"))
-            .args([
-                "index",
-                dir.corpus().to_str().unwrap(),
-                "--index",
-                dir.index().to_str().unwrap(),
-                "--full",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
-        let now = snapshot(&dir);
+        let now = index_killed_after(&dir, &["--full"], delay_ms);
         assert!(
             now == before || now.len() == 800,
             "after a kill at {delay_ms} ms the index is the old or the new one, got {} passages",
