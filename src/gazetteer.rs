@@ -16,8 +16,8 @@
 //! assert!(g.resolve_provinces("Narnia").is_err());
 //! ```
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -210,8 +210,8 @@ impl Gazetteer {
         groups: Vec<GroupEntry>,
         sources: Vec<(String, Cow<'static, str>)>,
     ) -> Gazetteer {
-        let mut province_names: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut region_names: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut province_names: HashMap<String, Vec<u32>> = HashMap::default();
+        let mut region_names: HashMap<String, Vec<u32>> = HashMap::default();
         for (i, p) in provinces.iter().enumerate() {
             let i = i as u32;
             for name in std::iter::once(&p.province.name).chain(&p.aliases) {
@@ -224,8 +224,8 @@ impl Gazetteer {
                 region_names.entry(fold(region)).or_default().push(i);
             }
         }
-        let mut country_names = HashMap::new();
-        let mut country_codes = HashMap::new();
+        let mut country_names = HashMap::default();
+        let mut country_codes = HashMap::default();
         for (i, c) in countries.iter().enumerate() {
             country_codes.insert(c.code.clone(), i as u32);
             for name in std::iter::once(&c.name).chain(&c.aliases) {
@@ -233,7 +233,7 @@ impl Gazetteer {
             }
             country_names.entry(fold(&c.code)).or_insert(i as u32);
         }
-        let mut group_names = HashMap::new();
+        let mut group_names = HashMap::default();
         for (i, g) in groups.iter().enumerate() {
             for name in std::iter::once(&g.name).chain(&g.aliases) {
                 group_names.entry(fold(name)).or_insert(i as u32);
@@ -347,7 +347,7 @@ impl Gazetteer {
         );
         let places = places.map_err(named("places.tsv"))?;
         let cued = cued.map_err(named("places-cued.tsv"))?;
-        let mut cued_by_name: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut cued_by_name: HashMap<String, Vec<u32>> = HashMap::default();
         for (i, p) in cued.iter().enumerate() {
             for name in std::iter::once(&p.name).chain(&p.alternate_names) {
                 let ids = cued_by_name.entry(fold(name)).or_default();
@@ -942,14 +942,20 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 /// A TSV table read by header names.
+///
+/// The cells of every row are kept in one vector (the places files have
+/// about two hundred thousand rows: a `Vec` per row was as many
+/// allocations), and lines and tabs are found with `memchr`.
 struct Table<'a> {
     columns: Vec<&'a str>,
-    rows: Vec<(usize, Vec<&'a str>)>,
+    cells: Vec<&'a str>,
+    /// Line number, first cell and cell count of each row.
+    rows: Vec<(usize, u32, u32)>,
 }
 
 impl<'a> Table<'a> {
     fn parse(text: &'a str, required: &[&str]) -> std::result::Result<Table<'a>, (usize, String)> {
-        let mut lines = text.lines().enumerate();
+        let mut lines = lines(text).enumerate();
         let (_, header) = lines.next().ok_or((1, "empty file".to_string()))?;
         let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
         for name in required {
@@ -957,11 +963,26 @@ impl<'a> Table<'a> {
                 return Err((1, format!("missing column `{name}` in the header")));
             }
         }
-        let rows = lines
-            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
-            .map(|(n, l)| (n + 1, split_tabs(l)))
-            .collect();
-        Ok(Table { columns, rows })
+        let mut table = Table {
+            columns,
+            cells: Vec::with_capacity(text.len() / 8),
+            rows: Vec::with_capacity(text.len() / 40),
+        };
+        for (n, line) in lines.filter(|(_, l)| !trim(l).is_empty() && !l.starts_with('#')) {
+            let first = table.cells.len();
+            split_tabs(line, &mut table.cells);
+            let count = table.cells.len() - first;
+            table.rows.push((n + 1, first as u32, count as u32));
+        }
+        Ok(table)
+    }
+
+    /// Every row: its line number and its cells.
+    fn rows(&self) -> impl Iterator<Item = (usize, &[&'a str])> + '_ {
+        self.rows.iter().map(|&(line, first, count)| {
+            let first = first as usize;
+            (line, &self.cells[first..first + count as usize])
+        })
     }
 
     fn col(&self, name: &str) -> usize {
@@ -972,11 +993,27 @@ impl<'a> Table<'a> {
     }
 }
 
-/// `line.split('\t')`, collected. The places files have about a million
-/// cells, mostly short, and a byte loop finds their tabs in a fraction of
-/// the instructions of `split`'s searcher (a call per cell).
-fn split_tabs(line: &str) -> Vec<&str> {
-    let mut cells = Vec::with_capacity(8);
+/// `text.lines()`: lines split at `\n`, a `\r` before it dropped.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let ended = memchr::memchr_iter(b'\n', text.as_bytes()).map(|end| (end, true));
+    let last = (!text.is_empty() && !text.ends_with('\n')).then_some((text.len(), false));
+    ended.chain(last).map(move |(end, newline)| {
+        // `\n` is one byte of ASCII, so `start` and `end` are char
+        // boundaries.
+        let line = text.get(start..end).unwrap_or_default();
+        start = end + 1;
+        match line.strip_suffix('\r') {
+            Some(stripped) if newline => stripped,
+            _ => line,
+        }
+    })
+}
+
+/// `line.split('\t')`, appended to `cells`.
+fn split_tabs<'a>(line: &'a str, cells: &mut Vec<&'a str>) {
+    // A byte loop: most cells are a few bytes long, too short for
+    // `memchr`'s set-up to pay.
     let mut start = 0;
     for (i, &b) in line.as_bytes().iter().enumerate() {
         if b == b'\t' {
@@ -987,17 +1024,25 @@ fn split_tabs(line: &str) -> Vec<&str> {
         }
     }
     cells.push(line.get(start..).unwrap_or_default());
-    cells
 }
 
 fn cell<'a>(row: &[&'a str], col: usize) -> &'a str {
-    row.get(col).map_or("", |s| s.trim())
+    row.get(col).map_or("", |s| trim(s))
+}
+
+/// `s.trim()`, answered from two bytes when `s` starts and ends with
+/// printable ASCII (a million cells and names are trimmed per load).
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 fn list(value: &str) -> Vec<String> {
     value
         .split('|')
-        .map(str::trim)
+        .map(trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
@@ -1016,9 +1061,9 @@ fn parse_countries(text: &str, path: &Path) -> Result<Vec<CountryEntry>> {
         Table::parse(text, &["country_code", "country", "aliases"]).map_err(|e| bad(path, e))?;
     let (code, name, aliases) = (t.col("country_code"), t.col("country"), t.col("aliases"));
     let mut out = Vec::new();
-    for (line, row) in &t.rows {
+    for (line, row) in t.rows() {
         if cell(row, code).is_empty() || cell(row, name).is_empty() {
-            return Err(bad(path, (*line, "empty country code or name".to_string())));
+            return Err(bad(path, (line, "empty country code or name".to_string())));
         }
         out.push(CountryEntry {
             code: cell(row, code).to_string(),
@@ -1043,11 +1088,11 @@ fn parse_provinces(text: &str, path: &Path) -> Result<Vec<ProvinceEntry>> {
     ]
     .map(|c| t.col(c));
     let mut out = Vec::new();
-    for (line, row) in &t.rows {
+    for (line, row) in t.rows() {
         let [code, country, province, aliases, region, ambiguous, subdivisions] =
             cols.map(|c| cell(row, c));
         if code.is_empty() || country.is_empty() || province.is_empty() {
-            return Err(bad(path, (*line, "empty country or province".to_string())));
+            return Err(bad(path, (line, "empty country or province".to_string())));
         }
         out.push(ProvinceEntry {
             province: Province {
@@ -1068,10 +1113,10 @@ fn parse_groups(text: &str, path: &Path) -> Result<Vec<GroupEntry>> {
     let t = Table::parse(text, &["name", "aliases"]).map_err(|e| bad(path, e))?;
     let cols = ["name", "aliases", "kind", "countries"].map(|c| t.col(c));
     let mut out = Vec::new();
-    for (line, row) in &t.rows {
+    for (line, row) in t.rows() {
         let [name, aliases, kind, countries] = cols.map(|c| cell(row, c));
         if name.is_empty() {
-            return Err(bad(path, (*line, "empty group name".to_string())));
+            return Err(bad(path, (line, "empty group name".to_string())));
         }
         out.push(GroupEntry {
             name: name.to_string(),
@@ -1100,7 +1145,7 @@ fn parse_places(
     let mut out = Vec::with_capacity(t.rows.len());
     // Thousands of rows share each province: fold its name once.
     let mut seen: rustc_hash::FxHashMap<(&str, &str), u32> = rustc_hash::FxHashMap::default();
-    for (line, row) in &t.rows {
+    for (line, row) in t.rows() {
         let [name, alternates, code, province_name, population, flags] = cols.map(|c| cell(row, c));
         let id = match seen.get(&(code, province_name)) {
             Some(&id) => Some(id),
@@ -1108,7 +1153,7 @@ fn parse_places(
         };
         let Some(province) = id else {
             return Err((
-                *line,
+                line,
                 format!("province {province_name:?} of {code} is not in provinces.tsv"),
             ));
         };
@@ -1217,7 +1262,15 @@ mod tests {
         #[test]
         fn tabs_split_like_str_split(line in "[a-z\t é|]{0,40}") {
             let expected: Vec<&str> = line.split('\t').collect();
-            prop_assert_eq!(split_tabs(&line), expected);
+            let mut cells = vec!["before"];
+            split_tabs(&line, &mut cells);
+            prop_assert_eq!(&cells[1..], expected.as_slice());
+        }
+
+        #[test]
+        fn lines_split_like_str_lines(text in "[a\r\n é]{0,40}") {
+            let expected: Vec<&str> = text.lines().collect();
+            prop_assert_eq!(lines(&text).collect::<Vec<_>>(), expected);
         }
     }
 

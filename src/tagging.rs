@@ -188,7 +188,7 @@ pub struct Matcher {
     /// other lower-case word cannot start a match that [`Tagger::case_ok`]
     /// would keep, so it is not looked up at all.
     lower_starts: Arc<rustc_hash::FxHashSet<String>>,
-    entries: Vec<Vec<Entry>>,
+    entries: EntryLists,
     /// Case-sensitive spellings of short acronyms (`IS`, `RSF`).
     exact: Vec<String>,
     /// Folded region name → its provinces.
@@ -291,38 +291,107 @@ impl Matcher {
         let keys: Vec<String> = named
             .par_iter()
             .map(|(name, _)| {
-                fold(name)
-                    .trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_string()
+                let folded = fold(name);
+                let key = names::trim_to_words(&folded);
+                // Nearly every folded name is already trimmed: keep it.
+                if key.len() == folded.len() {
+                    folded
+                } else {
+                    key.to_string()
+                }
             })
             .collect();
         // Each distinct name once, in first-seen order (deterministic, no
         // sort), with the entries of all its spellings.
-        let mut ids: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+        let mut ids: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
         let mut patterns: Vec<&str> = Vec::new();
-        let mut entries: Vec<Vec<Entry>> = Vec::new();
+        let mut found: Vec<(u32, Entry)> = Vec::with_capacity(named.len());
         for ((_, entry), key) in named.iter().zip(&keys) {
-            if key.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
+            if key.chars().filter(|c| c.is_alphanumeric()).nth(1).is_none() {
                 continue;
             }
             let id = *ids.entry(key.as_str()).or_insert_with(|| {
                 patterns.push(key);
-                entries.push(Vec::new());
-                entries.len() - 1
+                patterns.len() as u32 - 1
             });
-            entries[id].push(*entry);
-        }
-        for list in &mut entries {
-            list.dedup_by(|a, b| same_entry(a, b));
+            found.push((id, *entry));
         }
         let lower_starts = Arc::new(lower_starts);
         Ok(Matcher {
+            entries: EntryLists::new(&found, patterns.len()),
             names: NameTable::new(&patterns).with_lower_starts(Arc::clone(&lower_starts)),
             lower_starts,
-            entries,
             exact,
             regions,
         })
+    }
+}
+
+/// The gazetteer entries of every name, by name id, in the order they were
+/// listed, without repeats of the entry before: one flat list (a `Vec` per
+/// name was hundreds of thousands of allocations).
+#[derive(Debug, Default)]
+struct EntryLists {
+    /// Where the entries of each name start in `flat`; one more at the end.
+    starts: Vec<u32>,
+    flat: Vec<Entry>,
+}
+
+impl EntryLists {
+    /// Groups `(name id, entry)` pairs by name id (ids below `names`),
+    /// keeping their order within a name (a stable counting sort).
+    fn new(pairs: &[(u32, Entry)], names: usize) -> EntryLists {
+        let mut starts = vec![0u32; names + 1];
+        for &(id, _) in pairs {
+            starts[id as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut slots: Vec<Option<Entry>> = vec![None; pairs.len()];
+        for &(id, entry) in pairs {
+            let at = &mut next[id as usize];
+            slots[*at as usize] = Some(entry);
+            *at += 1;
+        }
+        // The same entry listed twice in a row for a name (two spellings
+        // that fold alike) is kept once.
+        let mut flat: Vec<Entry> = Vec::with_capacity(pairs.len());
+        let mut deduped = Vec::with_capacity(starts.len());
+        deduped.push(0);
+        for w in starts.windows(2) {
+            let first = flat.len();
+            for entry in slots[w[0] as usize..w[1] as usize].iter().flatten() {
+                if flat[first..]
+                    .last()
+                    .is_none_or(|kept| !same_entry(entry, kept))
+                {
+                    flat.push(*entry);
+                }
+            }
+            deduped.push(flat.len() as u32);
+        }
+        EntryLists {
+            starts: deduped,
+            flat,
+        }
+    }
+
+    /// The entries of name `id`.
+    fn get(&self, id: u32) -> &[Entry] {
+        let id = id as usize;
+        match (self.starts.get(id), self.starts.get(id + 1)) {
+            (Some(&start), Some(&end)) => {
+                self.flat.get(start as usize..end as usize).unwrap_or(&[])
+            }
+            _ => &[],
+        }
+    }
+
+    /// How many names.
+    fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
     }
 }
 
@@ -960,9 +1029,9 @@ impl<'g> Tagger<'g> {
             }
             // Borrowed from the matcher when every entry passes, as for
             // most names: a `Vec` only when the case drops some.
-            let all = &self.m.entries[m.id as usize];
+            let all = self.m.entries.get(m.id);
             let entries: Cow<'t, [Entry]> = if all.iter().all(|e| self.case_ok(e, written)) {
-                Cow::Borrowed(all.as_slice())
+                Cow::Borrowed(all)
             } else {
                 Cow::Owned(
                     all.iter()
@@ -1472,7 +1541,7 @@ fn known_place_in(g: &Gazetteer, name: &str, province: u32) -> bool {
     let Ok(places) = g.places() else { return false };
     let key = fold(name);
     m.names.get(&key).is_some_and(|id| {
-        m.entries[id as usize].iter().any(
+        m.entries.get(id).iter().any(
             |e| matches!(e, Entry::Place(i) if places.places[*i as usize].province == province),
         )
     })

@@ -34,8 +34,12 @@ pub(crate) struct NameTable {
     /// ("deir", "deir ez" for "deir ez zor") → the id of the name it is, or
     /// [`PREFIX`].
     spans: SpanSlots,
-    /// Each name by id, as keyed.
-    names: Vec<Box<str>>,
+    /// Every name, as keyed, one after the other (one allocation for the
+    /// hundreds of thousands of names, not one each).
+    names: String,
+    /// Where each name ends in `names`, by id (it starts where the one
+    /// before it ends).
+    name_ends: Vec<u32>,
     /// One bit per first-word hash (`hash >> shift`): clear means no name
     /// starts with that word.
     first_words: Vec<u64>,
@@ -69,7 +73,8 @@ impl NameTable {
         let bits = (names.len() * 8).next_power_of_two().max(1 << 10);
         let mut table = NameTable {
             spans: SpanSlots::with_capacity(names.len() * 3 / 2),
-            names: Vec::with_capacity(names.len()),
+            names: String::new(),
+            name_ends: Vec::with_capacity(names.len()),
             first_words: vec![0; bits / 64],
             shift: 64 - bits.trailing_zeros(),
             lower_starts: None,
@@ -79,7 +84,8 @@ impl NameTable {
         let mut words = Vec::new();
         for (id, name) in names.iter().enumerate() {
             let key = trim_to_words(name.as_ref());
-            table.names.push(key.into());
+            table.names.push_str(key);
+            table.name_ends.push(table.names.len() as u32);
             word_spans_into(key, &mut words);
             let (Some(&(_, first_end)), Some(&(_, last_end))) = (words.first(), words.last())
             else {
@@ -126,9 +132,20 @@ impl NameTable {
     fn lookup(&self, span: &str) -> Option<u32> {
         match self.spans.get(hash(span)) {
             Some(PREFIX) => Some(PREFIX),
-            Some(id) => (self.names.get(id as usize).map(|n| &**n) == Some(span)).then_some(id),
+            Some(id) => (self.name(id) == Some(span)).then_some(id),
             None => None,
         }
+    }
+
+    /// The name with id `id`, as keyed.
+    fn name(&self, id: u32) -> Option<&str> {
+        let id = id as usize;
+        let end = *self.name_ends.get(id)? as usize;
+        let start = match id {
+            0 => 0,
+            _ => *self.name_ends.get(id - 1)? as usize,
+        };
+        self.names.get(start..end)
     }
 
     /// The id of a name given whole (already folded).
@@ -153,7 +170,7 @@ impl NameTable {
         written_lower: impl Fn(usize) -> bool,
     ) -> Vec<Found> {
         let mut found = Vec::new();
-        if self.names.is_empty() {
+        if self.name_ends.is_empty() {
             return found;
         }
         let mut i = 0;
@@ -293,8 +310,12 @@ fn hash(span: &str) -> u64 {
 
 /// `name` without the punctuation before its first and after its last
 /// letter or digit.
-fn trim_to_words(name: &str) -> &str {
-    name.trim_matches(|c: char| !c.is_alphanumeric())
+pub(crate) fn trim_to_words(name: &str) -> &str {
+    // Nearly every name starts and ends with an ASCII letter or digit.
+    match (name.as_bytes().first(), name.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric() => name,
+        _ => name.trim_matches(|c: char| !c.is_alphanumeric()),
+    }
 }
 
 /// Byte spans of the maximal runs of letters and digits.
@@ -308,6 +329,24 @@ pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
 /// [`word_spans`] into `spans` (cleared first).
 fn word_spans_into(text: &str, spans: &mut Vec<(usize, usize)>) {
     spans.clear();
+    if text.is_ascii() {
+        // Byte by byte: every name is split once per table build.
+        let mut start = None;
+        for (i, b) in text.bytes().enumerate() {
+            match (b.is_ascii_alphanumeric(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    spans.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            spans.push((s, text.len()));
+        }
+        return;
+    }
     let mut start = None;
     for (i, c) in text.char_indices() {
         let word = if c.is_ascii() {
