@@ -81,6 +81,74 @@ impl Format {
     }
 }
 
+/// A file's size and modification time, as a walk sees them.
+///
+/// An incremental run takes a file whose stamp is the one the previous run
+/// recorded as unchanged without reading it, the quick check of `make` and
+/// `rsync`; [`BuildOptions::rehash`](crate::indexer::BuildOptions::rehash)
+/// reads and hashes every file instead. A stamp is recorded only when the
+/// file had not been modified for [`Stamp::QUIET`] before it was read, so
+/// that a file written again within its file system's timestamp
+/// granularity is never taken for unchanged.
+///
+/// ```
+/// use frontline::corpus::Stamp;
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let stamp = Stamp { size: 10, secs: 1_700_000_000, nanos: 5 };
+/// let read_at = UNIX_EPOCH + Duration::from_secs(1_700_000_001);
+/// assert!(!stamp.settled(read_at));
+/// assert!(stamp.settled(read_at + Stamp::QUIET));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Stamp {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time: whole seconds since the Unix epoch (negative
+    /// before it).
+    pub secs: i64,
+    /// Modification time: nanoseconds past `secs`.
+    pub nanos: u32,
+}
+
+impl Stamp {
+    /// How long a file must have been left alone before it was read for
+    /// its stamp to be trusted by the next run (coarser than the
+    /// timestamps of any common file system).
+    pub const QUIET: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// The stamp of a file from its metadata (`None` where the platform
+    /// gives no modification time).
+    pub fn of(meta: &std::fs::Metadata) -> Option<Stamp> {
+        let modified = meta.modified().ok()?;
+        let (secs, nanos) = match modified.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => (i64::try_from(after.as_secs()).ok()?, after.subsec_nanos()),
+            Err(before) => {
+                let before = before.duration();
+                let secs = i64::try_from(before.as_secs()).ok()?;
+                match before.subsec_nanos() {
+                    0 => (-secs, 0),
+                    n => (-secs - 1, 1_000_000_000 - n),
+                }
+            }
+        };
+        Some(Stamp {
+            size: meta.len(),
+            secs,
+            nanos,
+        })
+    }
+
+    /// Whether the file had been left alone for [`Stamp::QUIET`] when it
+    /// was read at `read_at`.
+    pub fn settled(&self, read_at: std::time::SystemTime) -> bool {
+        let quiet_since = read_at
+            .checked_sub(Stamp::QUIET)
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        quiet_since
+            .is_some_and(|q| (self.secs, self.nanos) <= (q.as_secs() as i64, q.subsec_nanos()))
+    }
+}
+
 /// One article file found by [`walk`].
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -95,6 +163,8 @@ pub struct SourceFile {
     pub gzip: bool,
     /// Size on disk in bytes.
     pub size: u64,
+    /// Size and modification time, when the file system gives them.
+    pub stamp: Option<Stamp>,
 }
 
 /// A file (or part of one) that was not indexed, and why.
@@ -212,6 +282,7 @@ impl Iterator for Walk {
                     format,
                     gzip,
                     size: meta.len(),
+                    stamp: Stamp::of(&meta),
                 }),
                 Err(e) => Err(Skipped::new(rel_path, format!("cannot stat: {e}"))),
             });

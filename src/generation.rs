@@ -73,6 +73,11 @@ pub struct FileRecord {
     /// Story assignment of each article, in file order (see [`crate::stories`]).
     #[serde(default)]
     pub stories: Vec<crate::stories::StoryRecord>,
+    /// The file's size and modification time when it was read, if they
+    /// can be trusted (see [`crate::corpus::Stamp`]): the next run skips
+    /// reading the file when they are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<crate::corpus::Stamp>,
 }
 
 /// Everything a generation knows about itself besides the tantivy index.
@@ -973,6 +978,7 @@ mod tests {
                 story: u64::from(n),
                 bands: [n; crate::stories::BANDS],
             }],
+            stamp: None,
         }
     }
 

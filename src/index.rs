@@ -296,6 +296,7 @@ impl Index {
             .ok_or_else(|| Error::Query(format!("{file}: not an article file")))?;
         let source = crate::corpus::SourceFile {
             size: 0,
+            stamp: None,
             path: path.clone(),
             rel_path: file.to_string(),
             format,

@@ -100,6 +100,10 @@ pub struct BuildOptions {
     /// for measuring what tagging costs: `false` indexes every article with
     /// no tags, and the next run rebuilds fully.
     pub tagging: bool,
+    /// Read and hash every file, even one whose size and modification time
+    /// are those the previous run recorded (see [`corpus::Stamp`]): for a
+    /// corpus whose files may be rewritten with the same size and time.
+    pub rehash: bool,
 }
 
 impl BuildOptions {
@@ -122,6 +126,7 @@ impl BuildOptions {
             keep: DEFAULT_KEEP,
             wait_for_lock: false,
             tagging: true,
+            rehash: false,
         }
     }
 }
@@ -278,6 +283,9 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
         let _ = std::fs::remove_dir_all(store.staging_dir(id));
         return Err(Error::Strict(Box::new(summary)));
     }
+    // New stamps alone (files touched, or a base written before stamps)
+    // publish nothing: they are recorded with the next change, and until
+    // then those files are read again.
     let nothing_changed = full_reason.is_none()
         && summary_base.added + summary_base.updated + summary_base.deleted == 0;
     if let (true, Some(prev)) = (nothing_changed, previous.as_ref()) {
@@ -363,6 +371,8 @@ struct Run<'a> {
     stories: StoryIndex,
     corpus: PathBuf,
     tagging: bool,
+    /// Read every file, trusting no stamp ([`BuildOptions::rehash`]).
+    rehash: bool,
     split: SplitOptions,
     skipped: Vec<Skipped>,
     warnings: Vec<Skipped>,
@@ -378,8 +388,12 @@ struct Run<'a> {
 /// What happened to one file in a batch.
 enum FileOutcome {
     Unchanged,
+    /// Read, and its content unchanged, but the stamp to record is not the
+    /// base record's (a base written before stamps, or a file touched).
+    Restamped(Option<corpus::Stamp>),
     Parsed {
         hash: corpus::ContentHash,
+        stamp: Option<corpus::Stamp>,
         articles: Vec<Article>,
         warnings: Vec<Skipped>,
         /// What the articles may teach, in article order (confirmed and
@@ -442,6 +456,7 @@ impl<'a> Run<'a> {
             scratch,
             corpus: opts.corpus.clone(),
             tagging: opts.tagging,
+            rehash: opts.rehash,
             split: SplitOptions::default(),
             skipped: Vec::new(),
             warnings: Vec::new(),
@@ -471,6 +486,7 @@ impl<'a> Run<'a> {
     ) -> Result<Walked> {
         let gazetteer = self.gazetteer;
         let tagging = self.tagging;
+        let trust_stamps = !self.rehash;
         let base_files = match self.base {
             Some(head) => Some(store.manifest_files(head.generation)?),
             None => None,
@@ -485,7 +501,8 @@ impl<'a> Run<'a> {
                 let mut batcher = Batcher::new(BATCH_FILES, BATCH_BYTES);
                 let mut cursor = BaseCursor::new(base_files, store, base_generation, vanished);
                 let send = |batch: Vec<WalkedFile>| {
-                    let outcomes = prepare_batch(&batch, tagging.then_some(gazetteer), progress);
+                    let outcomes =
+                        prepare_batch(&batch, tagging.then_some(gazetteer), trust_stamps, progress);
                     // A send fails only when the consumer stopped on an error.
                     tx.send((batch, outcomes)).is_ok()
                 };
@@ -649,6 +666,16 @@ impl<'a> Run<'a> {
         let existed = base_record.is_some();
         match outcome {
             FileOutcome::Unchanged => self.unchanged += 1,
+            FileOutcome::Restamped(stamp) => {
+                self.unchanged += 1;
+                if let Some(old) = base_record {
+                    let record = FileRecord {
+                        stamp,
+                        ..old.clone()
+                    };
+                    self.changed.push(&file.rel_path, &record)?;
+                }
+            }
             FileOutcome::Failed(mut skip) => {
                 if existed {
                     skip.reason
@@ -658,6 +685,7 @@ impl<'a> Run<'a> {
             }
             FileOutcome::Parsed {
                 hash,
+                stamp,
                 articles,
                 warnings,
                 ..
@@ -683,6 +711,7 @@ impl<'a> Run<'a> {
                     articles: articles.len() as u32,
                     passages: n,
                     stories,
+                    stamp,
                 };
                 self.changed.push(&file.rel_path, &record)?;
             }
@@ -1094,12 +1123,13 @@ impl Batcher {
 fn prepare_batch(
     batch: &[WalkedFile],
     gazetteer: Option<&Gazetteer>,
+    trust_stamps: bool,
     progress: &dyn Progress,
 ) -> Vec<FileOutcome> {
     batch
         .par_iter()
         .map(|walked| {
-            let outcome = read_file(&walked.file, walked.base.as_ref(), gazetteer);
+            let outcome = read_file(&walked.file, walked.base.as_ref(), gazetteer, trust_stamps);
             progress.advance(walked.file.size);
             outcome
         })
@@ -1115,25 +1145,39 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Reads, hashes and (unless its hash is the base record's) parses a file.
+/// Reads, hashes and (unless its hash is the base record's) parses a file;
+/// with `trust_stamps`, a file whose stamp is the base record's is not
+/// even read.
 fn read_file(
     file: &SourceFile,
     base: Option<&FileRecord>,
     gazetteer: Option<&Gazetteer>,
+    trust_stamps: bool,
 ) -> FileOutcome {
+    if trust_stamps && base.is_some_and(|rec| rec.stamp.is_some() && rec.stamp == file.stamp) {
+        return FileOutcome::Unchanged;
+    }
+    // Taken before the read: a file modified less than `Stamp::QUIET`
+    // before it may be modified again within the same timestamp.
+    let read_at = std::time::SystemTime::now();
     let bytes = match corpus::read(file) {
         Ok(bytes) => bytes,
         Err(skip) => return FileOutcome::Failed(skip),
     };
+    let stamp = file.stamp.filter(|s| s.settled(read_at));
     let hash = corpus::content_hash(&bytes);
-    if base.is_some_and(|rec| rec.hash == hash) {
-        return FileOutcome::Unchanged;
+    if let Some(rec) = base.filter(|rec| rec.hash == hash) {
+        return match rec.stamp == stamp {
+            true => FileOutcome::Unchanged,
+            false => FileOutcome::Restamped(stamp),
+        };
     }
     let parsed = corpus::parse(file, &bytes);
     match parsed.error {
         Some(skip) => FileOutcome::Failed(skip),
         None => FileOutcome::Parsed {
             hash,
+            stamp,
             places: gazetteer.map_or_else(Vec::new, |g| {
                 parsed
                     .articles
@@ -1256,6 +1300,7 @@ mod tests {
             format: Format::Text,
             gzip,
             size,
+            stamp: None,
         }
     }
 
@@ -1281,6 +1326,7 @@ mod tests {
             articles,
             passages: 2 * articles,
             stories: Vec::new(),
+            stamp: None,
         }
     }
 
@@ -1335,8 +1381,8 @@ mod tests {
             let file = file.unwrap();
             seen += 1;
             let base = cursor.find(&file.rel_path).unwrap();
-            let decision = match (read_file(&file, base.as_ref(), None), base.is_some()) {
-                (FileOutcome::Unchanged, _) => "unchanged",
+            let decision = match (read_file(&file, base.as_ref(), None, true), base.is_some()) {
+                (FileOutcome::Unchanged | FileOutcome::Restamped(_), _) => "unchanged",
                 (FileOutcome::Parsed { .. }, true) => "changed",
                 (FileOutcome::Parsed { .. }, false) => "new",
                 (FileOutcome::Failed(_), true) => "skipped, kept",

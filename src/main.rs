@@ -146,6 +146,11 @@ struct IndexArgs {
     /// Rebuild from scratch instead of updating incrementally.
     #[arg(long)]
     full: bool,
+    /// Read and hash every file. By default an incremental run skips a
+    /// file whose size and modification time are those recorded when it
+    /// was last read; use this when files may be rewritten with both kept.
+    #[arg(long)]
+    rehash: bool,
     /// Fail (exit 1, index unchanged) if any file is skipped.
     #[arg(long)]
     strict: bool,
@@ -536,6 +541,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 fn run_index(args: IndexArgs) -> anyhow::Result<u8> {
     let mut opts = frontline::BuildOptions::new(&args.corpus, args.location.path());
     opts.full = args.full;
+    opts.rehash = args.rehash;
     opts.strict = args.strict;
     opts.follow_links = args.follow_links;
     opts.schema_dir = args.schema_dir;

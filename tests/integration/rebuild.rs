@@ -136,14 +136,14 @@ fn incremental_update_equals_full_rebuild() {
         "{second:#}"
     );
     let incremental = snapshot(&dir);
-    let incremental_files = live_manifest(&dir)["files"].clone();
+    let incremental_files = files_without_stamps(&dir);
     assert_eq!(incremental_files.as_object().unwrap().len(), 30);
 
     let full = dir.index_json(&["--full"]);
     assert_eq!(full["mode"], "full");
     assert_eq!(full["full_reason"], "--full requested");
     assert_eq!(snapshot(&dir), incremental);
-    assert_eq!(live_manifest(&dir)["files"], incremental_files);
+    assert_eq!(files_without_stamps(&dir), incremental_files);
     assert_eq!(
         hit_ids(&dir.search_json(&["Kidal"])),
         ["batch1/report-0001.txt"]
@@ -218,9 +218,20 @@ fn incremental_run_streams_the_previous_manifest() {
     assert_eq!(files_without_story_ids(&dir), files);
 }
 
+/// The live manifest's file list without the files' stamps (when a file
+/// was read and whether it had been left alone long enough before, not
+/// what it holds).
+fn files_without_stamps(dir: &Dir) -> serde_json::Value {
+    let mut files = live_manifest(dir)["files"].clone();
+    for record in files.as_object_mut().unwrap().values_mut() {
+        record.as_object_mut().unwrap().remove("stamp");
+    }
+    files
+}
+
 /// The live manifest's file list with each article's story id left out.
 fn files_without_story_ids(dir: &Dir) -> serde_json::Value {
-    let mut files = live_manifest(dir)["files"].clone();
+    let mut files = files_without_stamps(dir);
     for record in files.as_object_mut().unwrap().values_mut() {
         for story in record["stories"].as_array_mut().unwrap() {
             story.as_object_mut().unwrap().remove("story");
@@ -286,6 +297,83 @@ fn unchanged_corpus_publishes_nothing() {
     assert_eq!(again["published"], false);
     assert_eq!(again["generation"], first["generation"]);
     assert_eq!(again["unchanged"], 5);
+}
+
+/// Sets a corpus file's modification time `ago` in the past.
+fn age(dir: &Dir, rel: &str, ago: Duration) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(dir.corpus().join(rel))
+        .unwrap();
+    file.set_modified(std::time::SystemTime::now() - ago)
+        .unwrap();
+}
+
+/// The stamp a manifest records for a file (`null` when none).
+fn stamp(manifest: &serde_json::Value, rel: &str) -> serde_json::Value {
+    manifest["files"][rel]["stamp"].clone()
+}
+
+/// An incremental run does not read a file whose size and modification
+/// time are those recorded when it was last read (if it had been left
+/// alone for a while then); `--rehash` reads every file.
+#[test]
+fn unchanged_stamps_skip_reading_and_rehash_reads_everything() {
+    let dir = Dir::new();
+    corpus(&dir, 6);
+    let old = Duration::from_secs(3600);
+    for i in 0..5 {
+        age(&dir, &format!("batch{}/report-{i:04}.txt", i % 3), old);
+    }
+    dir.index_json(&[]);
+    let manifest = live_manifest(&dir);
+    assert!(stamp(&manifest, "batch0/report-0000.txt")["size"].is_u64());
+    // Written just now: its time may not be final, so no stamp is kept.
+    assert!(stamp(&manifest, "batch2/report-0005.txt").is_null());
+
+    // The same size and time, different words: trusted, not read.
+    let rel = "batch0/report-0000.txt";
+    let text = report(0, "Idlib", "Islamic State");
+    let changed = text.replace("police post", "army post");
+    let changed = format!("{changed:<width$}", width = text.len());
+    assert_eq!(changed.len(), text.len());
+    dir.write(rel, changed);
+    let when = std::time::SystemTime::UNIX_EPOCH
+        + Duration::new(
+            manifest["files"][rel]["stamp"]["secs"].as_u64().unwrap(),
+            manifest["files"][rel]["stamp"]["nanos"].as_u64().unwrap() as u32,
+        );
+    let file = std::fs::File::options()
+        .write(true)
+        .open(dir.corpus().join(rel))
+        .unwrap();
+    file.set_modified(when).unwrap();
+    let quick = dir.index_json(&[]);
+    assert_eq!(quick["published"], false);
+    assert_eq!(quick["files_read"], 0);
+    assert_eq!(quick["unchanged"], 6);
+    assert_eq!(
+        dir.search_json(&["\"army post\""])["total_hits"],
+        0,
+        "the rewritten file was not read"
+    );
+
+    // --rehash reads it and finds the change.
+    let rehashed = dir.index_json(&["--rehash"]);
+    assert_eq!(rehashed["published"], true);
+    assert_eq!(rehashed["updated"], 1);
+    assert_eq!(rehashed["files_read"], 1);
+    assert_eq!(dir.search_json(&["\"army post\""])["total_hits"], 1);
+
+    // A change that moves the time is found without --rehash.
+    let rel = "batch1/report-0001.txt";
+    dir.write(
+        rel,
+        report(1, "Borno", "Boko Haram") + "\nA third paragraph.\n",
+    );
+    let normal = dir.index_json(&[]);
+    assert_eq!(normal["updated"], 1);
+    assert!(stamp(&live_manifest(&dir), rel).is_null());
 }
 
 #[test]
