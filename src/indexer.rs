@@ -272,7 +272,10 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildSummar
         progress.begin(files, bytes);
     }
     let walk = corpus::Walk::new(&opts.corpus, &walk_options)?;
-    let walked = run.index_files(store.clone(), walk, progress)?;
+    let walked = match run.index_files(store.clone(), walk, progress) {
+        Ok(walked) => walked,
+        Err(e) => return Err(run.writer_failure(e)),
+    };
     let files_seen = walked.seen;
     run.delete_vanished(walked.vanished, &walked.late)?;
     progress.finish();
@@ -765,6 +768,30 @@ impl<'a> Run<'a> {
             cleaned: Vec::new(),
             learned_places: self.learned.len(),
             duration: Duration::ZERO,
+        }
+    }
+
+    /// `e`, or the error that stopped one of tantivy's indexing threads when
+    /// `e` only says that one stopped ("index writer was killed"): a full
+    /// disk is reported as such. The thread's own error comes out of a
+    /// commit attempt, which joins the threads; nothing is committed (the
+    /// run fails either way, and its staging directory is removed by the
+    /// next run).
+    fn writer_failure(&mut self, e: Error) -> Error {
+        if !matches!(e, Error::Tantivy(tantivy::TantivyError::ErrorInThread(_))) {
+            return e;
+        }
+        match self.writer.prepare_commit() {
+            // Named by the directory being written.
+            Err(tantivy::TantivyError::IoError(io)) => Error::io(
+                &self.staging,
+                std::io::Error::new(io.kind(), io.to_string()),
+            ),
+            Err(cause) => Error::Tantivy(cause),
+            Ok(prepared) => {
+                let _ = prepared.abort();
+                e
+            }
         }
     }
 

@@ -426,7 +426,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::from(exit::OK);
             }
-            eprintln!("frontline: {err:#}");
+            eprintln!("frontline: {}", message(&err));
             let locked = matches!(
                 err.downcast_ref::<frontline::Error>(),
                 Some(frontline::Error::LockHeld(_))
@@ -434,6 +434,24 @@ fn main() -> ExitCode {
             ExitCode::from(if locked { exit::LOCKED } else { exit::ERROR })
         }
     }
+}
+
+/// The error and its causes on one line, each cause that the message so
+/// far already spells out left out (the library's errors print their
+/// source in their own message).
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -644,3 +662,20 @@ fn run_facets(args: FacetsArgs) -> anyhow::Result<u8> {
 #[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    #[test]
+    fn an_error_that_prints_its_source_prints_it_once() {
+        let io = std::io::Error::other("No space left on device");
+        let err = anyhow::Error::from(frontline::Error::io("/srv/index", io));
+        assert_eq!(message(&err), "/srv/index: No space left on device");
+        let wrapped = err.context("indexing /srv/corpus");
+        assert_eq!(
+            message(&wrapped),
+            "indexing /srv/corpus: /srv/index: No space left on device"
+        );
+    }
+}
