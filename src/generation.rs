@@ -138,16 +138,53 @@ pub struct ManifestHead {
     pub signature_version: u32,
 }
 
+/// A manifest's head with its file list counted, not kept: what
+/// inspection (`frontline stats`, `generations`) needs, read in one pass
+/// whose memory does not grow with the corpus (see
+/// [`Store::manifest_summary`]).
+#[derive(Debug, Clone)]
+pub struct ManifestSummary {
+    /// The head fields.
+    pub head: ManifestHead,
+    /// Indexed files (records in the file list).
+    pub files: u64,
+    /// Total articles over all files, as [`Manifest::articles`].
+    pub articles: u64,
+    /// Total passages over all files, as [`Manifest::passages`].
+    pub passages: u64,
+}
+
 /// Receives the file records of a manifest in the order of the file (an
 /// error message stops the read).
 type OnFile<'f> = &'f mut dyn FnMut(String, FileRecord) -> std::result::Result<(), String>;
 
+/// Receives the path and the article and passage counts of each file
+/// record, in the order of the file, without the rest of the record (an
+/// error message stops the read).
+type OnCounts<'f> = &'f mut dyn FnMut(&str, FileCounts) -> std::result::Result<(), String>;
+
+/// The counts of a file record; its other fields are skipped unparsed.
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct FileCounts {
+    articles: u32,
+    passages: u32,
+}
+
+/// What a manifest read does with the file list.
+enum FilesMode<'f> {
+    /// Skip it.
+    Skip,
+    /// Hand each whole record to a callback.
+    Records(OnFile<'f>),
+    /// Hand each record's path and counts to a callback.
+    Counts(OnCounts<'f>),
+}
+
 /// Deserializes a [`Manifest`] as a [`ManifestHead`], handing each file
-/// record to `files` (or skipping them when `None`): the same fields,
-/// defaults and unknown-field tolerance as `Manifest`'s derived
-/// `Deserialize`.
+/// record to `files` (or skipping them): the same fields, defaults and
+/// unknown-field tolerance as `Manifest`'s derived `Deserialize`.
 struct HeadVisitor<'f> {
-    files: Option<OnFile<'f>>,
+    files: FilesMode<'f>,
 }
 
 impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_> {
@@ -181,9 +218,12 @@ impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_> {
                 "corpus" => corpus = Some(map.next_value()?),
                 "files" => {
                     files_seen = true;
-                    match self.files.take() {
-                        Some(on_file) => map.next_value_seed(FilesSeed(on_file))?,
-                        None => {
+                    match std::mem::replace(&mut self.files, FilesMode::Skip) {
+                        FilesMode::Records(on_file) => map.next_value_seed(FilesSeed(on_file))?,
+                        FilesMode::Counts(on_counts) => {
+                            map.next_value_seed(CountsSeed(on_counts))?
+                        }
+                        FilesMode::Skip => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
@@ -238,6 +278,38 @@ impl<'de> serde::de::Visitor<'de> for FilesSeed<'_> {
         use serde::de::Error as _;
         while let Some((path, record)) = map.next_entry::<String, FileRecord>()? {
             (self.0)(path, record).map_err(A::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+/// The `files` object of a manifest, handed path and counts by path and
+/// counts to a callback.
+struct CountsSeed<'f>(OnCounts<'f>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for CountsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CountsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of file records")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        use serde::de::Error as _;
+        while let Some(path) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let counts: FileCounts = map.next_value()?;
+            (self.0)(&path, counts).map_err(A::Error::custom)?;
         }
         Ok(())
     }
@@ -583,7 +655,61 @@ impl Store {
     /// Reads a generation's manifest without its file list (see
     /// [`ManifestHead`]): one pass over the file, keeping no record.
     pub fn manifest_head(&self, id: GenerationId) -> Result<ManifestHead> {
-        self.read_manifest(id, None)
+        self.read_manifest(id, FilesMode::Skip)
+    }
+
+    /// Reads a generation's manifest head and counts its files, articles
+    /// and passages (see [`ManifestSummary`]): one pass over the file that
+    /// keeps no record and parses of each only its two counts, so memory
+    /// stays a buffer whatever the size of the manifest. Use it instead of
+    /// [`Store::manifest`] when the head and the totals are enough.
+    ///
+    /// ```no_run
+    /// use frontline::generation::Store;
+    /// let store = Store::new("frontline-index");
+    /// if let Some(live) = store.current()? {
+    ///     let summary = store.manifest_summary(live)?;
+    ///     println!("{} files, {} articles", summary.files, summary.articles);
+    /// }
+    /// # Ok::<(), frontline::Error>(())
+    /// ```
+    pub fn manifest_summary(&self, id: GenerationId) -> Result<ManifestSummary> {
+        let (mut files, mut articles, mut passages) = (0u64, 0u64, 0u64);
+        let mut count = |_: &str, c: FileCounts| {
+            files += 1;
+            articles += u64::from(c.articles);
+            passages += u64::from(c.passages);
+            Ok(())
+        };
+        let head = self.read_manifest(id, FilesMode::Counts(&mut count))?;
+        Ok(ManifestSummary {
+            head,
+            files,
+            articles,
+            passages,
+        })
+    }
+
+    /// Whether a generation's manifest lists the file `rel_path` (a path
+    /// relative to the corpus root), read like [`Store::manifest_summary`]
+    /// up to the record (or the end), keeping none.
+    pub fn manifest_lists(&self, id: GenerationId, rel_path: &str) -> Result<bool> {
+        const FOUND: &str = "found";
+        let mut found = false;
+        let mut look = |path: &str, _: FileCounts| {
+            if path == rel_path {
+                found = true;
+                // Stops the read: the rest of the file is not needed.
+                return Err(FOUND.to_string());
+            }
+            Ok(())
+        };
+        let read = self.read_manifest(id, FilesMode::Counts(&mut look));
+        match read {
+            _ if found => Ok(true),
+            Ok(_) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads a generation's manifest head in one pass that hands every
@@ -602,7 +728,7 @@ impl Store {
                 message
             })
         };
-        let read = self.read_manifest(id, Some(&mut visit));
+        let read = self.read_manifest(id, FilesMode::Records(&mut visit));
         // The callback's own error, not the parser's wrapping of it.
         match failure {
             Some(e) => Err(e),
@@ -643,7 +769,7 @@ impl Store {
                     }
                     Ok(())
                 };
-                let read = store.parse_manifest(&manifest, file, Some(&mut on_file));
+                let read = store.parse_manifest(&manifest, file, FilesMode::Records(&mut on_file));
                 if stopped {
                     return;
                 }
@@ -663,7 +789,7 @@ impl Store {
         })
     }
 
-    fn read_manifest(&self, id: GenerationId, files: Option<OnFile<'_>>) -> Result<ManifestHead> {
+    fn read_manifest(&self, id: GenerationId, files: FilesMode<'_>) -> Result<ManifestHead> {
         let path = self.generation_dir(id).join(MANIFEST_FILE);
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
         self.parse_manifest(&path, file, files)
@@ -675,7 +801,7 @@ impl Store {
         &self,
         path: &Path,
         file: File,
-        files: Option<OnFile<'_>>,
+        files: FilesMode<'_>,
     ) -> Result<ManifestHead> {
         use serde::Deserializer as _;
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -713,7 +839,7 @@ impl Store {
             .and_then(|digits| digits.parse().ok());
         match version {
             Some(v) => Ok(v),
-            None => Ok(self.manifest(id)?.schema_version),
+            None => Ok(self.manifest_head(id)?.schema_version),
         }
     }
 
@@ -870,7 +996,8 @@ pub fn rollback(store: &Store, to: Option<GenerationId>) -> Result<GenerationId>
             .copied()
             .ok_or_else(|| Error::Query(format!("no generation older than {current} is kept")))?,
     };
-    store.manifest(target)?;
+    // Every record is parsed, as a whole read would, but none is kept.
+    store.manifest_head_with(target, &mut |_, _| Ok(()))?;
     store.set_current(target)?;
     Ok(target)
 }
