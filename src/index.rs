@@ -454,18 +454,22 @@ impl Index {
         let all = Query::new("");
         let top_provinces = self.facets(&all, FacetField::Province, Interval::Month, Some(10))?;
         let top_groups = self.facets(&all, FacetField::Group, Interval::Month, Some(10))?;
-        let months = self.facets(
-            &all.clone().date_field(search::DateField::Published),
-            FacetField::Date,
-            Interval::Day,
-            None,
-        )?;
-        let date_span = match (months.counts.first(), months.counts.last()) {
-            (Some(a), Some(b)) => NaiveDate::parse_from_str(&a.value, "%Y-%m-%d")
-                .ok()
-                .zip(NaiveDate::parse_from_str(&b.value, "%Y-%m-%d").ok()),
-            _ => None,
+        // The first and last buckets of a day timeline of all articles,
+        // without counting them.
+        let published = all.clone().date_field(search::DateField::Published);
+        let compiled = search::compile(&published, &self.tantivy, &self.fields, self.gazetteer()?)?;
+        let span = facets::DaySpanCollector {
+            field: published.date_field_name().to_string(),
         };
+        let days = self
+            .reader
+            .searcher()
+            .search(compiled.query.as_ref(), &span)?;
+        let date_span = days.and_then(|(a, b)| {
+            NaiveDate::parse_from_str(&a, "%Y-%m-%d")
+                .ok()
+                .zip(NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok())
+        });
         let dir = self.store.generation_dir(self.generation);
         let summary = self.manifest_summary()?;
         let manifest = &summary.head;

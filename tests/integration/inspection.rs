@@ -113,3 +113,37 @@ fn stats_and_generations_show_the_manifest_totals() {
     assert_eq!(rows[0]["articles"], manifest.articles(), "{rows:#}");
     assert_eq!(rows[0]["live"], true, "{rows:#}");
 }
+
+#[test]
+fn stats_date_span_and_tops_are_those_of_the_timelines() {
+    let dir = indexed_sample();
+    let index = frontline::Index::open(dir.index()).unwrap();
+    let stats = index.stats().unwrap();
+    let all = frontline::Query::new("");
+    let days = index
+        .facets(
+            &all.clone().date_field(frontline::DateField::Published),
+            frontline::FacetField::Date,
+            frontline::Interval::Day,
+            None,
+        )
+        .unwrap();
+    let day = |i: usize| chrono::NaiveDate::parse_from_str(&days.counts[i].value, "%Y-%m-%d");
+    let span = stats.date_span.expect("the sample is dated");
+    assert_eq!(span.0, day(0).unwrap());
+    assert_eq!(span.1, day(days.counts.len() - 1).unwrap());
+    assert!(span.0 < span.1, "{span:?}");
+    let provinces = index
+        .facets(
+            &all,
+            frontline::FacetField::Province,
+            frontline::Interval::Month,
+            Some(10),
+        )
+        .unwrap();
+    assert_eq!(stats.top_provinces, provinces.counts);
+    // Each value's passages are its articles' passages: at least one each.
+    for c in &stats.top_provinces {
+        assert!(c.passages >= c.articles && c.articles >= c.stories, "{c:?}");
+    }
+}
