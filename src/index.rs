@@ -41,6 +41,8 @@ pub struct Index {
     manifest: OnceLock<Manifest>,
     /// Read on first use, streamed (see [`Store::manifest_summary`]).
     summary: OnceLock<ManifestSummary>,
+    /// Read on first use, streamed (see [`Store::manifest_head`]).
+    head: OnceLock<ManifestHead>,
     tantivy: tantivy::Index,
     reader: IndexReader,
     fields: Fields,
@@ -149,6 +151,7 @@ impl Index {
             generation,
             manifest: OnceLock::new(),
             summary: OnceLock::new(),
+            head: OnceLock::new(),
             tantivy,
             reader,
             fields,
@@ -212,7 +215,8 @@ impl Index {
     /// The generation manifest's head fields (corpus, creation time,
     /// gazetteer fingerprint, learned places, ...) without its file list:
     /// read on first use in one streamed pass that keeps no file record
-    /// (see [`Index::manifest_summary`]).
+    /// and, in a manifest that holds its head first, stops at the file
+    /// list (see [`Store::manifest_head`]).
     ///
     /// ```no_run
     /// let index = frontline::Index::open("frontline-index")?;
@@ -221,7 +225,14 @@ impl Index {
     /// # Ok::<(), frontline::Error>(())
     /// ```
     pub fn manifest_head(&self) -> Result<&ManifestHead> {
-        Ok(&self.manifest_summary()?.head)
+        if let Some(s) = self.summary.get() {
+            return Ok(&s.head);
+        }
+        if let Some(h) = self.head.get() {
+            return Ok(h);
+        }
+        let loaded = self.store.manifest_head(self.generation)?;
+        Ok(self.head.get_or_init(|| loaded))
     }
 
     /// The generation manifest's head with its files, articles and

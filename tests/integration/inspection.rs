@@ -5,7 +5,7 @@
 use frontline::generation::Store;
 use predicates::prelude::*;
 
-use crate::util::indexed_sample;
+use crate::util::{indexed_sample, Dir};
 
 #[test]
 fn the_manifest_summary_equals_the_whole_manifest() {
@@ -58,7 +58,9 @@ fn a_damaged_manifest_is_reported_with_its_path() {
         .generation_dir(live)
         .join(frontline::generation::MANIFEST_FILE);
     let bytes = std::fs::read(&path).unwrap();
-    // Cut inside the file list: the schema version before it still reads.
+    // Cut inside the file list: the head before it still reads.
+    let files_at = bytes.windows(8).position(|w| w == b"\"files\":").unwrap();
+    assert!(files_at < bytes.len() / 2);
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     let err = store.manifest_summary(live).unwrap_err().to_string();
     assert!(err.contains("manifest.json"), "{err}");
@@ -66,10 +68,11 @@ fn a_damaged_manifest_is_reported_with_its_path() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("manifest.json"));
+    // The learned places come before the file list: still readable.
     dir.cmd(&["places", "--learned"])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("manifest.json"));
+        .success()
+        .stdout(predicate::str::contains("Atmeh"));
     // `generations` shows the generation without figures.
     dir.cmd(&["generations"])
         .assert()
@@ -146,4 +149,150 @@ fn stats_date_span_and_tops_are_those_of_the_timelines() {
     for c in &stats.top_provinces {
         assert!(c.passages >= c.articles && c.articles >= c.stories, "{c:?}");
     }
+}
+
+/// A copy of `sample-corpus/`, indexed: a corpus the test may change.
+fn indexed_sample_copy() -> Dir {
+    let dir = Dir::new();
+    let from = crate::util::sample_corpus();
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(&from).unwrap();
+            dir.write(rel.to_str().unwrap(), std::fs::read(entry.path()).unwrap());
+        }
+    }
+    dir.index_json(&[]);
+    dir
+}
+
+/// The live manifest's path and text.
+fn live_manifest(dir: &Dir) -> (std::path::PathBuf, String) {
+    let store = Store::new(dir.index());
+    let live = store.current().unwrap().unwrap();
+    let path = store
+        .generation_dir(live)
+        .join(frontline::generation::MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    (path, text)
+}
+
+/// Rewrites the live manifest as frontline wrote it before session 9:
+/// file records as objects (hash in hex, bands as decimals), the learned
+/// places after the file list.
+fn write_old_manifest(dir: &Dir) {
+    use serde_json::{json, to_string};
+    let store = Store::new(dir.index());
+    let m = store.manifest(store.current().unwrap().unwrap()).unwrap();
+    let files: Vec<String> = m
+        .files
+        .iter()
+        .map(|(path, r)| {
+            let stories: Vec<serde_json::Value> = r
+                .stories
+                .iter()
+                .map(|s| json!({"story": s.story, "bands": s.bands}))
+                .collect();
+            let record = json!({
+                "hash": r.hash.to_string(),
+                "articles": r.articles,
+                "passages": r.passages,
+                "stories": stories,
+            });
+            format!("{}:{record}", to_string(path).unwrap())
+        })
+        .collect();
+    let text = format!(
+        r#"{{"schema_version":{},"frontline_version":{},"gazetteer":{},"generation":{},"created":{},"corpus":{},"files":{{{}}},"learned_places":{},"signature_version":{}}}"#,
+        m.schema_version,
+        to_string(&m.frontline_version).unwrap(),
+        to_string(&m.gazetteer).unwrap(),
+        m.generation,
+        to_string(&m.created).unwrap(),
+        to_string(&m.corpus).unwrap(),
+        files.join(","),
+        to_string(&m.learned_places).unwrap(),
+        m.signature_version,
+    );
+    let (path, _) = live_manifest(dir);
+    std::fs::write(path, text).unwrap();
+}
+
+/// What inspection and search print, less the generation's size on disk.
+fn inspect(dir: &Dir) -> Vec<String> {
+    let run = |args: &[&str]| {
+        let out = dir.cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut stats: serde_json::Value =
+        serde_json::from_str(&run(&["stats", "--format", "json"])).unwrap();
+    stats.as_object_mut().unwrap().remove("size_bytes");
+    let mut search: serde_json::Value =
+        serde_json::from_str(&run(&["search", "raid", "--format", "json"])).unwrap();
+    search.as_object_mut().unwrap().remove("took_ms");
+    vec![
+        stats.to_string(),
+        run(&["places", "--learned", "--format", "json"]),
+        run(&["explain", "syria/atmeh-aid-convoy.txt", "--format", "json"]),
+        run(&["generations", "--format", "json"]),
+        search.to_string(),
+    ]
+}
+
+/// Issue 6: manifests hold file records compactly and their head first;
+/// an index whose manifest is in the earlier form opens, answers the
+/// same, and its next run writes the compact form.
+#[test]
+fn manifests_of_the_earlier_form_are_read_and_replaced() {
+    let dir = indexed_sample_copy();
+    let (_, compact) = live_manifest(&dir);
+    let files_at = compact.find(r#""files":{"#).unwrap();
+    assert!(compact.find(r#""learned_places":"#).unwrap() < files_at);
+    assert!(compact[files_at..].contains(r#"":[1,"#), "{compact:.400}");
+    assert!(!compact.contains(r#""bands""#));
+    let before = inspect(&dir);
+    let manifest = frontline::Index::open(dir.index())
+        .unwrap()
+        .manifest()
+        .unwrap()
+        .clone();
+
+    write_old_manifest(&dir);
+    let (_, old) = live_manifest(&dir);
+    assert!(old.contains(r#""bands":["#) && old.len() > compact.len());
+    assert_eq!(inspect(&dir), before);
+    let index = frontline::Index::open(dir.index()).unwrap();
+    let reread = index.manifest().unwrap();
+    assert_eq!(reread.files, manifest.files);
+    assert_eq!(reread.learned_places, manifest.learned_places);
+    assert_eq!(index.manifest_head().unwrap().corpus, manifest.corpus);
+
+    // The next run reads the old manifest, keeps every unchanged file and
+    // writes the compact form.
+    let path = "syria/atmeh-aid-convoy.txt";
+    let text = std::fs::read_to_string(dir.corpus().join(path)).unwrap();
+    dir.write(
+        path,
+        format!("{text}\nAid workers said the convoy was delayed.\n"),
+    );
+    let run = dir.index_json(&[]);
+    assert_eq!(run["mode"], "incremental", "{run:#}");
+    assert_eq!(run["updated"], 1, "{run:#}");
+    assert_eq!(run["unchanged"], manifest.files.len() as u64 - 1, "{run:#}");
+    let (_, next) = live_manifest(&dir);
+    assert!(!next.contains(r#""bands""#) && next.contains(r#""learned_places":"#));
+    let index = frontline::Index::open(dir.index()).unwrap();
+    let after = index.manifest().unwrap();
+    assert_eq!(after.files.len(), manifest.files.len());
+    for (file, record) in &manifest.files {
+        if file != path {
+            assert_eq!(after.files.get(file), Some(record), "{file}");
+        }
+    }
+    assert_eq!(after.learned_places, manifest.learned_places);
 }
