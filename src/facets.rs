@@ -147,8 +147,10 @@ pub(crate) struct SegmentTally {
     source: Source,
     keys: Column<u64>,
     stories: Column<u64>,
-    by_ord: HashMap<u64, Seen>,
-    by_label: Tally,
+    /// Per facet ordinal (dense within a segment), what was seen.
+    by_ord: Vec<Seen>,
+    /// Per date bucket (see [`bucket`]): a date in it, and what was seen.
+    by_bucket: HashMap<i64, (NaiveDate, Seen)>,
     all: Seen,
 }
 
@@ -176,8 +178,8 @@ impl Collector for ArticleFacetCollector {
             source,
             keys,
             stories,
-            by_ord: HashMap::new(),
-            by_label: HashMap::new(),
+            by_ord: Vec::new(),
+            by_bucket: HashMap::new(),
             all: Seen::default(),
         })
     }
@@ -212,30 +214,150 @@ impl SegmentCollector for SegmentTally {
         match &self.source {
             Source::Facet(reader) => {
                 for ord in reader.facet_ords(doc) {
-                    self.by_ord.entry(ord).or_default().add(key, story);
+                    // Ordinals index the segment's facet dictionary; one
+                    // that does not fit in memory cannot occur.
+                    let Ok(i) = usize::try_from(ord) else {
+                        continue;
+                    };
+                    if i >= self.by_ord.len() {
+                        self.by_ord.resize_with(i + 1, Seen::default);
+                    }
+                    self.by_ord[i].add(key, story);
                 }
             }
             Source::Date(column, interval) => {
                 if let Some(date) = column.first(doc).and_then(to_date) {
-                    let label = interval.label(date);
-                    self.by_label.entry(label).or_default().add(key, story);
+                    // Labelled once per bucket, at harvest.
+                    self.by_bucket
+                        .entry(bucket(*interval, date))
+                        .or_insert_with(|| (date, Seen::default()))
+                        .1
+                        .add(key, story);
                 }
             }
         }
     }
 
     fn harvest(self) -> (Tally, Seen) {
-        let mut tally = self.by_label;
-        if let Source::Facet(reader) = &self.source {
-            let mut facet = Facet::root();
-            for (ord, seen) in self.by_ord {
-                if reader.facet_from_ord(ord, &mut facet).is_ok() {
-                    let label = facet.to_path().join("/");
-                    tally.entry(label).or_default().merge(seen);
+        let mut tally: Tally = HashMap::new();
+        match &self.source {
+            Source::Facet(reader) => {
+                let mut facet = Facet::root();
+                for (ord, seen) in self.by_ord.into_iter().enumerate() {
+                    if seen.passages == 0 {
+                        continue;
+                    }
+                    if reader.facet_from_ord(ord as u64, &mut facet).is_ok() {
+                        let label = facet.to_path().join("/");
+                        tally.entry(label).or_default().merge(seen);
+                    }
+                }
+            }
+            Source::Date(_, interval) => {
+                for (date, seen) in self.by_bucket.into_values() {
+                    tally.entry(interval.label(date)).or_default().merge(seen);
                 }
             }
         }
         (tally, self.all)
+    }
+}
+
+/// A number that two dates share exactly when [`Interval::label`] gives
+/// them the same label.
+fn bucket(interval: Interval, date: NaiveDate) -> i64 {
+    match interval {
+        Interval::Day => i64::from(date.num_days_from_ce()),
+        Interval::Week => {
+            let week = date.iso_week();
+            i64::from(week.year()) * 64 + i64::from(week.week())
+        }
+        Interval::Month => i64::from(date.year()) * 12 + i64::from(date.month0()),
+        Interval::Year => i64::from(date.year()),
+    }
+}
+
+/// The earliest and latest day labels (`2025-08-20`, in the order of the
+/// labels, as a day timeline sorts them) of the documents a query matches
+/// that have an article and a date in a date column: what a
+/// [`Interval::Day`] timeline's first and last buckets are, without
+/// counting articles or stories.
+pub(crate) struct DaySpanCollector {
+    pub field: String,
+}
+
+/// What one segment of a [`DaySpanCollector`] has seen: the distinct days.
+pub(crate) struct SegmentDays {
+    keys: Column<u64>,
+    dates: Column<tantivy::DateTime>,
+    /// Distinct days (since the common era) seen.
+    days: HashSet<i32>,
+    /// The last timestamp seen: an article's passages share their date
+    /// and are adjacent, so this skips most set inserts.
+    last: Option<tantivy::DateTime>,
+}
+
+impl Collector for DaySpanCollector {
+    type Fruit = Option<(String, String)>;
+    type Child = SegmentDays;
+
+    fn for_segment(
+        &self,
+        _ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentDays> {
+        Ok(SegmentDays {
+            keys: reader.fast_fields().u64("article_key")?,
+            dates: reader.fast_fields().date(&self.field)?,
+            days: HashSet::new(),
+            last: None,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<Option<(String, String)>>,
+    ) -> tantivy::Result<Option<(String, String)>> {
+        Ok(fruits
+            .into_iter()
+            .flatten()
+            .reduce(|(a, b), (c, d)| (std::cmp::min(a, c), std::cmp::max(b, d))))
+    }
+}
+
+impl SegmentCollector for SegmentDays {
+    type Fruit = Option<(String, String)>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        // The same documents as a timeline counts.
+        if self.keys.first(doc).is_none() {
+            return;
+        }
+        let Some(dt) = self.dates.first(doc) else {
+            return;
+        };
+        if self.last == Some(dt) {
+            return;
+        }
+        self.last = Some(dt);
+        if let Some(date) = to_date(dt) {
+            self.days.insert(date.num_days_from_ce());
+        }
+    }
+
+    fn harvest(self) -> Option<(String, String)> {
+        self.days
+            .into_iter()
+            .filter_map(NaiveDate::from_num_days_from_ce_opt)
+            .map(|d| Interval::Day.label(d))
+            .fold(None, |span, label| match span {
+                None => Some((label.clone(), label)),
+                Some((a, b)) => Some((std::cmp::min(a, label.clone()), std::cmp::max(b, label))),
+            })
     }
 }
 
@@ -321,4 +443,36 @@ pub fn fill_timeline(counts: &FacetCounts, interval: Interval) -> Vec<FacetCount
         month = next;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two dates share a bucket exactly when they share a label, so
+    /// labelling once per bucket gives the per-date labels' counts.
+    #[test]
+    fn buckets_are_labels() {
+        let start = NaiveDate::from_ymd_opt(2019, 12, 20).unwrap();
+        let dates: Vec<NaiveDate> = (0..800)
+            .map(|d| start + chrono::Days::new(d))
+            .chain([NaiveDate::from_ymd_opt(-44, 3, 15).unwrap()])
+            .collect();
+        for interval in [
+            Interval::Day,
+            Interval::Week,
+            Interval::Month,
+            Interval::Year,
+        ] {
+            for a in &dates {
+                for b in dates.iter().step_by(7) {
+                    assert_eq!(
+                        bucket(interval, *a) == bucket(interval, *b),
+                        interval.label(*a) == interval.label(*b),
+                        "{interval:?} {a} {b}"
+                    );
+                }
+            }
+        }
+    }
 }

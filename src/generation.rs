@@ -62,7 +62,38 @@ impl std::fmt::Display for GenerationId {
 }
 
 /// What an index run recorded about one corpus file, to detect changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A manifest holds it compactly, as `[articles, passages, "BLOB"]`, or
+/// `[articles, passages, "BLOB", [size, secs, nanos]]` with a stamp: BLOB
+/// is the standard base64 (padded) of the content hash's 32 bytes followed,
+/// for each article, by its story id (8 bytes) and its
+/// [`crate::stories::BANDS`] band hashes (4 bytes each), little-endian.
+/// The object form written before (`{"hash": "64 hex digits", "articles":
+/// 1, "passages": 8, "stories": [{"story": .., "bands": [..]}]}`) is still
+/// read, so older indexes open, and are rewritten compactly by their next
+/// run.
+///
+/// ```
+/// use frontline::generation::FileRecord;
+/// use frontline::stories::{StoryRecord, BANDS};
+/// let record = FileRecord {
+///     hash: frontline::corpus::content_hash(b"abc"),
+///     articles: 1,
+///     passages: 3,
+///     stories: vec![StoryRecord { story: 7, bands: [1; BANDS] }],
+///     stamp: None,
+/// };
+/// let json = serde_json::to_string(&record)?;
+/// assert!(json.starts_with("[1,3,\""));
+/// assert_eq!(serde_json::from_str::<FileRecord>(&json)?, record);
+/// let stamp = frontline::corpus::Stamp { size: 9, secs: 1_700_000_000, nanos: 5 };
+/// let stamped = FileRecord { stamp: Some(stamp), ..record };
+/// let json = serde_json::to_string(&stamped)?;
+/// assert!(json.ends_with("\",[9,1700000000,5]]"));
+/// assert_eq!(serde_json::from_str::<FileRecord>(&json)?, stamped);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRecord {
     /// Content hash of the file's bytes.
     pub hash: crate::corpus::ContentHash,
@@ -71,13 +102,154 @@ pub struct FileRecord {
     /// Passages indexed from it.
     pub passages: u32,
     /// Story assignment of each article, in file order (see [`crate::stories`]).
-    #[serde(default)]
     pub stories: Vec<crate::stories::StoryRecord>,
     /// The file's size and modification time when it was read, if they
     /// can be trusted (see [`crate::corpus::Stamp`]): the next run skips
     /// reading the file when they are unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stamp: Option<crate::corpus::Stamp>,
+}
+
+/// Bytes of one article's story in a record's blob.
+const STORY_BYTES: usize = 8 + 4 * crate::stories::BANDS;
+
+/// Bytes of the content hash at the start of a record's blob.
+const HASH_BYTES: usize = 32;
+
+impl FileRecord {
+    /// The base64 blob of the compact form: hash, then the stories.
+    fn blob(&self) -> String {
+        use base64::Engine as _;
+        let mut bytes = Vec::with_capacity(HASH_BYTES + STORY_BYTES * self.stories.len());
+        bytes.extend_from_slice(&self.hash.0);
+        for story in &self.stories {
+            bytes.extend_from_slice(&story.story.to_le_bytes());
+            for band in story.bands {
+                bytes.extend_from_slice(&band.to_le_bytes());
+            }
+        }
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// A record from the compact form's fields.
+    fn from_blob(
+        articles: u32,
+        passages: u32,
+        blob: &str,
+    ) -> std::result::Result<FileRecord, String> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(blob)
+            .map_err(|e| format!("file record {blob:.20?}... is not base64: {e}"))?;
+        if bytes.len() < HASH_BYTES || !(bytes.len() - HASH_BYTES).is_multiple_of(STORY_BYTES) {
+            return Err(format!(
+                "file record of {} bytes is not a content hash and whole stories",
+                bytes.len()
+            ));
+        }
+        let (hash, rest) = bytes.split_at(HASH_BYTES);
+        let mut record = FileRecord {
+            hash: crate::corpus::ContentHash([0; HASH_BYTES]),
+            articles,
+            passages,
+            stories: Vec::with_capacity(rest.len() / STORY_BYTES),
+            stamp: None,
+        };
+        record.hash.0.copy_from_slice(hash);
+        for chunk in rest.chunks_exact(STORY_BYTES) {
+            let (id, bands) = chunk.split_at(8);
+            let mut story = [0u8; 8];
+            story.copy_from_slice(id);
+            let mut out = crate::stories::StoryRecord {
+                story: u64::from_le_bytes(story),
+                bands: [0; crate::stories::BANDS],
+            };
+            for (band, bytes) in out.bands.iter_mut().zip(bands.chunks_exact(4)) {
+                let mut b = [0u8; 4];
+                b.copy_from_slice(bytes);
+                *band = u32::from_le_bytes(b);
+            }
+            record.stories.push(out);
+        }
+        Ok(record)
+    }
+}
+
+impl Serialize for FileRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.stamp {
+            None => (self.articles, self.passages, self.blob()).serialize(s),
+            Some(t) => {
+                let stamp = (t.size, t.secs, t.nanos);
+                (self.articles, self.passages, self.blob(), stamp).serialize(s)
+            }
+        }
+    }
+}
+
+/// A file record in the object form manifests were written in before the
+/// compact one.
+#[derive(Deserialize)]
+struct ObjectRecord {
+    hash: crate::corpus::ContentHash,
+    articles: u32,
+    passages: u32,
+    #[serde(default)]
+    stories: Vec<crate::stories::StoryRecord>,
+    #[serde(default)]
+    stamp: Option<crate::corpus::Stamp>,
+}
+
+impl<'de> Deserialize<'de> for FileRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(RecordVisitor)
+    }
+}
+
+/// Reads a file record in either form.
+struct RecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+    type Value = FileRecord;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a file record ([articles, passages, \"base64\"] or an object)")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<FileRecord, A::Error> {
+        use serde::de::Error as _;
+        let missing = || A::Error::invalid_length(0, &"[articles, passages, \"base64\"]");
+        let articles: u32 = seq.next_element()?.ok_or_else(missing)?;
+        let passages: u32 = seq.next_element()?.ok_or_else(missing)?;
+        let blob: std::borrow::Cow<'de, str> = seq.next_element()?.ok_or_else(missing)?;
+        let stamp: Option<(u64, i64, u32)> = seq.next_element()?;
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::invalid_length(
+                5,
+                &"[articles, passages, \"base64\", [size, secs, nanos]]",
+            ));
+        }
+        let mut record =
+            FileRecord::from_blob(articles, passages, &blob).map_err(A::Error::custom)?;
+        record.stamp = stamp.map(|(size, secs, nanos)| crate::corpus::Stamp { size, secs, nanos });
+        Ok(record)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        map: A,
+    ) -> std::result::Result<FileRecord, A::Error> {
+        let old = ObjectRecord::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(FileRecord {
+            hash: old.hash,
+            articles: old.articles,
+            passages: old.passages,
+            stories: old.stories,
+            stamp: old.stamp,
+        })
+    }
 }
 
 /// Everything a generation knows about itself besides the tantivy index.
@@ -95,15 +267,17 @@ pub struct Manifest {
     pub created: DateTime<Utc>,
     /// The corpus directory it was built from.
     pub corpus: PathBuf,
-    /// Indexed files by path relative to the corpus root.
-    pub files: BTreeMap<String, FileRecord>,
-    /// Places learned from the corpus (see [`crate::tagging`]).
+    /// Places learned from the corpus (see [`crate::tagging`]). Written
+    /// before `files`, so that reading the head can stop there (manifests
+    /// before session 9 wrote it after).
     #[serde(default)]
     pub learned_places: crate::tagging::LearnedPlaces,
     /// [`crate::stories::SIGNATURE_VERSION`] of the story bands in `files`
     /// (0: written before versions were recorded).
     #[serde(default)]
     pub signature_version: u32,
+    /// Indexed files by path relative to the corpus root, last in the file.
+    pub files: BTreeMap<String, FileRecord>,
 }
 
 impl Manifest {
@@ -143,19 +317,139 @@ pub struct ManifestHead {
     pub signature_version: u32,
 }
 
+/// A manifest's head with its file list counted, not kept: what
+/// inspection (`frontline stats`, `generations`) needs, read in one pass
+/// whose memory does not grow with the corpus (see
+/// [`Store::manifest_summary`]).
+#[derive(Debug, Clone)]
+pub struct ManifestSummary {
+    /// The head fields.
+    pub head: ManifestHead,
+    /// Indexed files (records in the file list).
+    pub files: u64,
+    /// Total articles over all files, as [`Manifest::articles`].
+    pub articles: u64,
+    /// Total passages over all files, as [`Manifest::passages`].
+    pub passages: u64,
+}
+
 /// Receives the file records of a manifest in the order of the file (an
 /// error message stops the read).
 type OnFile<'f> = &'f mut dyn FnMut(String, FileRecord) -> std::result::Result<(), String>;
 
-/// Deserializes a [`Manifest`] as a [`ManifestHead`], handing each file
-/// record to `files` (or skipping them when `None`): the same fields,
-/// defaults and unknown-field tolerance as `Manifest`'s derived
-/// `Deserialize`.
-struct HeadVisitor<'f> {
-    files: Option<OnFile<'f>>,
+/// Receives the path and the article and passage counts of each file
+/// record, in the order of the file, without the rest of the record (an
+/// error message stops the read).
+type OnCounts<'f> = &'f mut dyn FnMut(&str, FileCounts) -> std::result::Result<(), String>;
+
+/// The counts of a file record (in either form); its other fields are
+/// skipped undecoded.
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct FileCounts {
+    articles: u32,
+    passages: u32,
 }
 
-impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_> {
+/// The counts of a file record, read from either form.
+struct AnyCounts(FileCounts);
+
+impl<'de> Deserialize<'de> for AnyCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(CountsVisitor)
+    }
+}
+
+/// Reads the counts of a file record in either form.
+struct CountsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CountsVisitor {
+    type Value = AnyCounts;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a file record ([articles, passages, \"base64\"] or an object)")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<AnyCounts, A::Error> {
+        use serde::de::Error as _;
+        let missing = || A::Error::invalid_length(0, &"[articles, passages, \"base64\"]");
+        let articles: u32 = seq.next_element()?.ok_or_else(missing)?;
+        let passages: u32 = seq.next_element()?.ok_or_else(missing)?;
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(AnyCounts(FileCounts { articles, passages }))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        map: A,
+    ) -> std::result::Result<AnyCounts, A::Error> {
+        FileCounts::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(AnyCounts)
+    }
+}
+
+/// What a manifest read does with the file list.
+enum FilesMode<'f> {
+    /// Skip it.
+    Skip,
+    /// Hand each whole record to a callback.
+    Records(OnFile<'f>),
+    /// Hand each record's path and counts to a callback.
+    Counts(OnCounts<'f>),
+}
+
+/// Deserializes a [`Manifest`] as a [`ManifestHead`], handing each file
+/// record to `files` (or skipping them): the same fields, defaults and
+/// unknown-field tolerance as `Manifest`'s derived `Deserialize`.
+struct HeadVisitor<'f, 'e> {
+    files: FilesMode<'f>,
+    /// Where the head goes when the read stops before the file list
+    /// (see [`STOP_AT_FILES`]).
+    early: &'e mut Option<ManifestHead>,
+}
+
+/// The error that stops a head-only read at the file list of a manifest
+/// that wrote its head first; never reported.
+const STOP_AT_FILES: &str = "frontline: head read, file list not needed";
+
+/// The head fields of a manifest as they are read.
+#[derive(Default)]
+struct HeadFields {
+    schema_version: Option<u32>,
+    frontline_version: Option<String>,
+    gazetteer: Option<String>,
+    generation: Option<GenerationId>,
+    created: Option<DateTime<Utc>>,
+    corpus: Option<PathBuf>,
+    learned_places: Option<crate::tagging::LearnedPlaces>,
+    signature_version: Option<u32>,
+}
+
+impl HeadFields {
+    fn finish<E: serde::de::Error>(self) -> std::result::Result<ManifestHead, E> {
+        Ok(ManifestHead {
+            schema_version: self
+                .schema_version
+                .ok_or_else(|| E::missing_field("schema_version"))?,
+            frontline_version: self
+                .frontline_version
+                .ok_or_else(|| E::missing_field("frontline_version"))?,
+            gazetteer: self
+                .gazetteer
+                .ok_or_else(|| E::missing_field("gazetteer"))?,
+            generation: self
+                .generation
+                .ok_or_else(|| E::missing_field("generation"))?,
+            created: self.created.ok_or_else(|| E::missing_field("created"))?,
+            corpus: self.corpus.ok_or_else(|| E::missing_field("corpus"))?,
+            learned_places: self.learned_places.unwrap_or_default(),
+            signature_version: self.signature_version.unwrap_or_default(),
+        })
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_, '_> {
     type Value = ManifestHead;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -167,34 +461,40 @@ impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_> {
         mut map: A,
     ) -> std::result::Result<ManifestHead, A::Error> {
         use serde::de::{Error as _, IgnoredAny};
-        let mut schema_version = None;
-        let mut frontline_version = None;
-        let mut gazetteer = None;
-        let mut generation = None;
-        let mut created = None;
-        let mut corpus = None;
+        let mut head = HeadFields::default();
         let mut files_seen = false;
-        let mut learned_places = None;
-        let mut signature_version = None;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
-                "schema_version" => schema_version = Some(map.next_value()?),
-                "frontline_version" => frontline_version = Some(map.next_value()?),
-                "gazetteer" => gazetteer = Some(map.next_value()?),
-                "generation" => generation = Some(map.next_value()?),
-                "created" => created = Some(map.next_value()?),
-                "corpus" => corpus = Some(map.next_value()?),
+                "schema_version" => head.schema_version = Some(map.next_value()?),
+                "frontline_version" => head.frontline_version = Some(map.next_value()?),
+                "gazetteer" => head.gazetteer = Some(map.next_value()?),
+                "generation" => head.generation = Some(map.next_value()?),
+                "created" => head.created = Some(map.next_value()?),
+                "corpus" => head.corpus = Some(map.next_value()?),
                 "files" => {
                     files_seen = true;
-                    match self.files.take() {
-                        Some(on_file) => map.next_value_seed(FilesSeed(on_file))?,
-                        None => {
+                    match std::mem::replace(&mut self.files, FilesMode::Skip) {
+                        FilesMode::Records(on_file) => map.next_value_seed(FilesSeed(on_file))?,
+                        FilesMode::Counts(on_counts) => {
+                            map.next_value_seed(CountsSeed(on_counts))?
+                        }
+                        // A manifest written head first (learned places
+                        // before the files) has nothing after the files
+                        // that a head read needs: stop here.
+                        FilesMode::Skip
+                            if head.learned_places.is_some()
+                                && head.signature_version.is_some() =>
+                        {
+                            *self.early = Some(head.finish()?);
+                            return Err(A::Error::custom(STOP_AT_FILES));
+                        }
+                        FilesMode::Skip => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
-                "learned_places" => learned_places = Some(map.next_value()?),
-                "signature_version" => signature_version = Some(map.next_value()?),
+                "learned_places" => head.learned_places = Some(map.next_value()?),
+                "signature_version" => head.signature_version = Some(map.next_value()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -203,18 +503,7 @@ impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_> {
         if !files_seen {
             return Err(A::Error::missing_field("files"));
         }
-        Ok(ManifestHead {
-            schema_version: schema_version
-                .ok_or_else(|| A::Error::missing_field("schema_version"))?,
-            frontline_version: frontline_version
-                .ok_or_else(|| A::Error::missing_field("frontline_version"))?,
-            gazetteer: gazetteer.ok_or_else(|| A::Error::missing_field("gazetteer"))?,
-            generation: generation.ok_or_else(|| A::Error::missing_field("generation"))?,
-            created: created.ok_or_else(|| A::Error::missing_field("created"))?,
-            corpus: corpus.ok_or_else(|| A::Error::missing_field("corpus"))?,
-            learned_places: learned_places.unwrap_or_default(),
-            signature_version: signature_version.unwrap_or_default(),
-        })
+        head.finish()
     }
 }
 
@@ -243,6 +532,38 @@ impl<'de> serde::de::Visitor<'de> for FilesSeed<'_> {
         use serde::de::Error as _;
         while let Some((path, record)) = map.next_entry::<String, FileRecord>()? {
             (self.0)(path, record).map_err(A::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+/// The `files` object of a manifest, handed path and counts by path and
+/// counts to a callback.
+struct CountsSeed<'f>(OnCounts<'f>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for CountsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CountsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of file records")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        use serde::de::Error as _;
+        while let Some(path) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let AnyCounts(counts) = map.next_value()?;
+            (self.0)(&path, counts).map_err(A::Error::custom)?;
         }
         Ok(())
     }
@@ -319,9 +640,9 @@ struct ManifestOut<'a> {
     generation: GenerationId,
     created: &'a DateTime<Utc>,
     corpus: &'a Path,
-    files: FileStream<'a>,
     learned_places: &'a crate::tagging::LearnedPlaces,
     signature_version: u32,
+    files: FileStream<'a>,
 }
 
 type RecordIter<'a> = dyn Iterator<Item = Result<(String, FileRecord)>> + 'a;
@@ -586,9 +907,65 @@ impl Store {
     }
 
     /// Reads a generation's manifest without its file list (see
-    /// [`ManifestHead`]): one pass over the file, keeping no record.
+    /// [`ManifestHead`]): one pass over the file, keeping no record, that
+    /// stops at the file list when the head was written before it (as it
+    /// is since session 9; older manifests are read to the end).
     pub fn manifest_head(&self, id: GenerationId) -> Result<ManifestHead> {
-        self.read_manifest(id, None)
+        self.read_manifest(id, FilesMode::Skip)
+    }
+
+    /// Reads a generation's manifest head and counts its files, articles
+    /// and passages (see [`ManifestSummary`]): one pass over the file that
+    /// keeps no record and parses of each only its two counts, so memory
+    /// stays a buffer whatever the size of the manifest. Use it instead of
+    /// [`Store::manifest`] when the head and the totals are enough.
+    ///
+    /// ```no_run
+    /// use frontline::generation::Store;
+    /// let store = Store::new("frontline-index");
+    /// if let Some(live) = store.current()? {
+    ///     let summary = store.manifest_summary(live)?;
+    ///     println!("{} files, {} articles", summary.files, summary.articles);
+    /// }
+    /// # Ok::<(), frontline::Error>(())
+    /// ```
+    pub fn manifest_summary(&self, id: GenerationId) -> Result<ManifestSummary> {
+        let (mut files, mut articles, mut passages) = (0u64, 0u64, 0u64);
+        let mut count = |_: &str, c: FileCounts| {
+            files += 1;
+            articles += u64::from(c.articles);
+            passages += u64::from(c.passages);
+            Ok(())
+        };
+        let head = self.read_manifest(id, FilesMode::Counts(&mut count))?;
+        Ok(ManifestSummary {
+            head,
+            files,
+            articles,
+            passages,
+        })
+    }
+
+    /// Whether a generation's manifest lists the file `rel_path` (a path
+    /// relative to the corpus root), read like [`Store::manifest_summary`]
+    /// up to the record (or the end), keeping none.
+    pub fn manifest_lists(&self, id: GenerationId, rel_path: &str) -> Result<bool> {
+        const FOUND: &str = "found";
+        let mut found = false;
+        let mut look = |path: &str, _: FileCounts| {
+            if path == rel_path {
+                found = true;
+                // Stops the read: the rest of the file is not needed.
+                return Err(FOUND.to_string());
+            }
+            Ok(())
+        };
+        let read = self.read_manifest(id, FilesMode::Counts(&mut look));
+        match read {
+            _ if found => Ok(true),
+            Ok(_) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads a generation's manifest head in one pass that hands every
@@ -607,7 +984,7 @@ impl Store {
                 message
             })
         };
-        let read = self.read_manifest(id, Some(&mut visit));
+        let read = self.read_manifest(id, FilesMode::Records(&mut visit));
         // The callback's own error, not the parser's wrapping of it.
         match failure {
             Some(e) => Err(e),
@@ -648,7 +1025,7 @@ impl Store {
                     }
                     Ok(())
                 };
-                let read = store.parse_manifest(&manifest, file, Some(&mut on_file));
+                let read = store.parse_manifest(&manifest, file, FilesMode::Records(&mut on_file));
                 if stopped {
                     return;
                 }
@@ -668,7 +1045,7 @@ impl Store {
         })
     }
 
-    fn read_manifest(&self, id: GenerationId, files: Option<OnFile<'_>>) -> Result<ManifestHead> {
+    fn read_manifest(&self, id: GenerationId, files: FilesMode<'_>) -> Result<ManifestHead> {
         let path = self.generation_dir(id).join(MANIFEST_FILE);
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
         self.parse_manifest(&path, file, files)
@@ -680,14 +1057,21 @@ impl Store {
         &self,
         path: &Path,
         file: File,
-        files: Option<OnFile<'_>>,
+        files: FilesMode<'_>,
     ) -> Result<ManifestHead> {
         use serde::Deserializer as _;
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         let mut de = serde_json::Deserializer::from_reader(reader);
+        let mut early = None;
         let parsed = de
-            .deserialize_map(HeadVisitor { files })
+            .deserialize_map(HeadVisitor {
+                files,
+                early: &mut early,
+            })
             .and_then(|head| de.end().map(|()| head));
+        if let Some(head) = early {
+            return Ok(head);
+        }
         parsed.map_err(|e| {
             if e.is_io() {
                 return Error::io(path, std::io::Error::from(e));
@@ -718,7 +1102,7 @@ impl Store {
             .and_then(|digits| digits.parse().ok());
         match version {
             Some(v) => Ok(v),
-            None => Ok(self.manifest(id)?.schema_version),
+            None => Ok(self.manifest_head(id)?.schema_version),
         }
     }
 
@@ -741,12 +1125,12 @@ impl Store {
             generation: manifest.generation,
             created: &manifest.created,
             corpus: &manifest.corpus,
+            learned_places: &manifest.learned_places,
+            signature_version: manifest.signature_version,
             files: FileStream {
                 files: std::cell::RefCell::new(&mut files),
                 failure: &failure,
             },
-            learned_places: &manifest.learned_places,
-            signature_version: manifest.signature_version,
         };
         let written = atomic_write_with(&dir.join(MANIFEST_FILE), |file| {
             let mut buf = std::io::BufWriter::with_capacity(1 << 16, file);
@@ -875,7 +1259,8 @@ pub fn rollback(store: &Store, to: Option<GenerationId>) -> Result<GenerationId>
             .copied()
             .ok_or_else(|| Error::Query(format!("no generation older than {current} is kept")))?,
     };
-    store.manifest(target)?;
+    // Every record is parsed, as a whole read would, but none is kept.
+    store.manifest_head_with(target, &mut |_, _| Ok(()))?;
     store.set_current(target)?;
     Ok(target)
 }
@@ -959,14 +1344,64 @@ mod tests {
         let record: FileRecord = serde_json::from_str(&json).unwrap();
         assert_eq!(record.hash, crate::corpus::content_hash(b"abc"));
         assert!(record.stories.is_empty());
-        let again = serde_json::to_string(&record).unwrap();
-        assert!(
-            again.starts_with(&format!(r#"{{"hash":"{hex}","#)),
-            "{again}"
-        );
         let bad = json.replace("ba78", "zz78");
         let err = serde_json::from_str::<FileRecord>(&bad).unwrap_err();
         assert!(err.to_string().contains("not 64 hex digits"), "{err}");
+        // With stories, in the object form.
+        let old = serde_json::json!({
+            "hash": hex, "articles": 2, "passages": 5,
+            "stories": [{"story": u64::MAX, "bands": vec![u32::MAX; crate::stories::BANDS]},
+                        {"story": 3, "bands": vec![7u32; crate::stories::BANDS]}],
+        });
+        let old_len = old.to_string().len();
+        let record: FileRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(record.stories[0].story, u64::MAX);
+        assert_eq!(record.stories[1].bands, [7; crate::stories::BANDS]);
+
+        // Written compactly, and read back the same.
+        let compact = serde_json::to_string(&record).unwrap();
+        assert!(compact.starts_with("[2,5,\""), "{compact}");
+        assert!(compact.len() < old_len, "{compact} against {old_len} bytes");
+        assert_eq!(
+            serde_json::from_str::<FileRecord>(&compact).unwrap(),
+            record
+        );
+    }
+
+    #[test]
+    fn damaged_compact_records_are_errors() {
+        let bad = |json: &str| {
+            serde_json::from_str::<FileRecord>(json)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad(r#"[1,2,"!!"]"#).contains("not base64"));
+        // 33 bytes: a hash and one stray byte.
+        let odd = format!(r#"[1,2,"{}"]"#, "A".repeat(44));
+        assert!(bad(&odd).contains("whole stories"), "{}", bad(&odd));
+        assert!(bad(r#"[1,2]"#).contains("invalid length"));
+        let hash = "A".repeat(43) + "=";
+        // A fourth element is a stamp, and nothing may follow it.
+        let not_stamp = format!(r#"[1,2,"{hash}",4]"#);
+        assert!(
+            bad(&not_stamp).contains("invalid type"),
+            "{}",
+            bad(&not_stamp)
+        );
+        let extra = format!(r#"[1,2,"{hash}",[3,4,5],6]"#);
+        assert!(bad(&extra).contains("invalid length"), "{}", bad(&extra));
+        let stamped = format!(r#"[1,2,"{hash}",[3,-4,5]]"#);
+        let stamp = serde_json::from_str::<FileRecord>(&stamped).unwrap().stamp;
+        assert_eq!(
+            stamp,
+            Some(crate::corpus::Stamp {
+                size: 3,
+                secs: -4,
+                nanos: 5
+            })
+        );
+        let ok = format!(r#"[1,2,"{hash}"]"#);
+        assert!(serde_json::from_str::<FileRecord>(&ok).is_ok());
     }
 
     fn record(n: u32) -> FileRecord {

@@ -22,7 +22,7 @@ use tantivy::{IndexReader, ReloadPolicy};
 use crate::error::{Error, Result};
 use crate::facets::{self, ArticleFacetCollector, FacetCounts, FacetField, Interval};
 use crate::gazetteer::Gazetteer;
-use crate::generation::{GenerationId, Manifest, Store};
+use crate::generation::{GenerationId, Manifest, ManifestHead, ManifestSummary, Store};
 use crate::indexer::{self, BuildOptions, BuildSummary, NoProgress, Progress};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::search::{self, Query, SearchResults};
@@ -39,6 +39,10 @@ pub struct Index {
     generation: GenerationId,
     /// Parsed on first use (see [`Store::schema_version`]).
     manifest: OnceLock<Manifest>,
+    /// Read on first use, streamed (see [`Store::manifest_summary`]).
+    summary: OnceLock<ManifestSummary>,
+    /// Read on first use, streamed (see [`Store::manifest_head`]).
+    head: OnceLock<ManifestHead>,
     tantivy: tantivy::Index,
     reader: IndexReader,
     fields: Fields,
@@ -146,6 +150,8 @@ impl Index {
             store,
             generation,
             manifest: OnceLock::new(),
+            summary: OnceLock::new(),
+            head: OnceLock::new(),
             tantivy,
             reader,
             fields,
@@ -190,13 +196,100 @@ impl Index {
         self.generation
     }
 
-    /// The generation's manifest (files, gazetteer fingerprint, learned places).
+    /// The generation's whole manifest (files, gazetteer fingerprint,
+    /// learned places), parsed on first use and kept.
+    ///
+    /// This loads every file record with its story bands: at a million
+    /// articles that is ~300 MB of JSON and more than twice that on the
+    /// heap. For the head fields and the totals use
+    /// [`Index::manifest_head`] or [`Index::manifest_summary`], which keep
+    /// no record.
     pub fn manifest(&self) -> Result<&Manifest> {
         if let Some(m) = self.manifest.get() {
             return Ok(m);
         }
         let loaded = self.store.manifest(self.generation)?;
         Ok(self.manifest.get_or_init(|| loaded))
+    }
+
+    /// The generation manifest's head fields (corpus, creation time,
+    /// gazetteer fingerprint, learned places, ...) without its file list:
+    /// read on first use in one streamed pass that keeps no file record
+    /// and, in a manifest that holds its head first, stops at the file
+    /// list (see [`Store::manifest_head`]).
+    ///
+    /// ```no_run
+    /// let index = frontline::Index::open("frontline-index")?;
+    /// let head = index.manifest_head()?;
+    /// println!("built from {} with {} learned places", head.corpus.display(), head.learned_places.len());
+    /// # Ok::<(), frontline::Error>(())
+    /// ```
+    pub fn manifest_head(&self) -> Result<&ManifestHead> {
+        if let Some(s) = self.summary.get() {
+            return Ok(&s.head);
+        }
+        if let Some(h) = self.head.get() {
+            return Ok(h);
+        }
+        let loaded = self.store.manifest_head(self.generation)?;
+        Ok(self.head.get_or_init(|| loaded))
+    }
+
+    /// The generation manifest's head with its files, articles and
+    /// passages counted (see [`Store::manifest_summary`]): read on first
+    /// use in one streamed pass, kept (it holds no file record). Cheap in
+    /// memory whatever the corpus size, unlike [`Index::manifest`].
+    ///
+    /// ```no_run
+    /// let index = frontline::Index::open("frontline-index")?;
+    /// let summary = index.manifest_summary()?;
+    /// println!("{} files, {} articles", summary.files, summary.articles);
+    /// # Ok::<(), frontline::Error>(())
+    /// ```
+    pub fn manifest_summary(&self) -> Result<&ManifestSummary> {
+        if let Some(s) = self.summary.get() {
+            return Ok(s);
+        }
+        let loaded = match self.manifest.get() {
+            // Already in memory: counted from there.
+            Some(m) => ManifestSummary {
+                head: ManifestHead {
+                    schema_version: m.schema_version,
+                    frontline_version: m.frontline_version.clone(),
+                    gazetteer: m.gazetteer.clone(),
+                    generation: m.generation,
+                    created: m.created,
+                    corpus: m.corpus.clone(),
+                    learned_places: m.learned_places.clone(),
+                    signature_version: m.signature_version,
+                },
+                files: m.files.len() as u64,
+                articles: m.articles(),
+                passages: m.passages(),
+            },
+            None => self.store.manifest_summary(self.generation)?,
+        };
+        Ok(self.summary.get_or_init(|| loaded))
+    }
+
+    /// Whether the generation indexed the corpus file `rel_path`: looked up
+    /// in the tantivy index (`source_path`), and only for a file with no
+    /// live passage (e.g. one with no article) in the manifest, streamed.
+    fn lists_file(&self, rel_path: &str) -> Result<bool> {
+        let term = tantivy::Term::from_field_text(self.fields.source_path, rel_path);
+        let query = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+        let passages = self
+            .reader
+            .searcher()
+            .search(&query, &tantivy::collector::Count)
+            .map_err(|e| self.damaged(e.into()))?;
+        if passages > 0 {
+            return Ok(true);
+        }
+        if let Some(m) = self.manifest.get() {
+            return Ok(m.files.contains_key(rel_path));
+        }
+        self.store.manifest_lists(self.generation, rel_path)
     }
 
     /// The underlying tantivy index (for benchmarks and advanced use).
@@ -285,13 +378,13 @@ impl Index {
     /// learned places, keeping every span and rule.
     pub fn explain(&self, article_id: &str) -> Result<Explanation> {
         let file = article_id.split('#').next().unwrap_or(article_id);
-        let manifest = self.manifest()?;
-        if !manifest.files.contains_key(file) {
+        if !self.lists_file(file)? {
             return Err(Error::Query(format!(
                 "no article {article_id:?} in this index (ids are paths relative to the corpus root, as `search` prints them)"
             )));
         }
-        let path = manifest.corpus.join(file);
+        let head = self.manifest_head()?;
+        let path = head.corpus.join(file);
         let (format, gzip) = crate::corpus::Format::from_name(file)
             .ok_or_else(|| Error::Query(format!("{file}: not an article file")))?;
         let source = crate::corpus::SourceFile {
@@ -315,8 +408,7 @@ impl Index {
                 path: path.clone(),
                 reason: format!("the file no longer holds article {article_id:?}"),
             })?;
-        let tagger =
-            crate::tagging::Tagger::with_learned(self.gazetteer()?, &manifest.learned_places)?;
+        let tagger = crate::tagging::Tagger::with_learned(self.gazetteer()?, &head.learned_places)?;
         let tags = tagger.tag(&article);
         Ok(Explanation { article, tags })
     }
@@ -374,28 +466,33 @@ impl Index {
         let all = Query::new("");
         let top_provinces = self.facets(&all, FacetField::Province, Interval::Month, Some(10))?;
         let top_groups = self.facets(&all, FacetField::Group, Interval::Month, Some(10))?;
-        let months = self.facets(
-            &all.clone().date_field(search::DateField::Published),
-            FacetField::Date,
-            Interval::Day,
-            None,
-        )?;
-        let date_span = match (months.counts.first(), months.counts.last()) {
-            (Some(a), Some(b)) => NaiveDate::parse_from_str(&a.value, "%Y-%m-%d")
-                .ok()
-                .zip(NaiveDate::parse_from_str(&b.value, "%Y-%m-%d").ok()),
-            _ => None,
+        // The first and last buckets of a day timeline of all articles,
+        // without counting them.
+        let published = all.clone().date_field(search::DateField::Published);
+        let compiled = search::compile(&published, &self.tantivy, &self.fields, self.gazetteer()?)?;
+        let span = facets::DaySpanCollector {
+            field: published.date_field_name().to_string(),
         };
+        let days = self
+            .reader
+            .searcher()
+            .search(compiled.query.as_ref(), &span)?;
+        let date_span = days.and_then(|(a, b)| {
+            NaiveDate::parse_from_str(&a, "%Y-%m-%d")
+                .ok()
+                .zip(NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok())
+        });
         let dir = self.store.generation_dir(self.generation);
-        let manifest = self.manifest()?;
+        let summary = self.manifest_summary()?;
+        let manifest = &summary.head;
         Ok(Stats {
             path: self.store.root().to_path_buf(),
             generation: self.generation,
             schema_version: manifest.schema_version,
             corpus: manifest.corpus.clone(),
             created: manifest.created,
-            files: manifest.files.len() as u64,
-            articles: manifest.articles(),
+            files: summary.files,
+            articles: summary.articles,
             passages: self.reader.searcher().num_docs(),
             date_span,
             top_provinces: top_provinces.counts,

@@ -530,7 +530,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Places(args) => {
             let index = frontline::Index::open(args.location.path())?;
-            let learned = &index.manifest()?.learned_places;
+            let learned = &index.manifest_head()?.learned_places;
             match args.format {
                 SummaryFormat::Text => cli::output::print_learned(learned)?,
                 SummaryFormat::Json => cli::output::print_json(learned)?,

@@ -513,13 +513,14 @@ pub fn generations(store: &Store) -> Result<Vec<GenerationRow>> {
     }
     let mut rows = Vec::new();
     for id in store.generations()? {
-        let manifest = store.manifest(id).ok();
+        // Streamed: counting a generation's files keeps none of them.
+        let summary = store.manifest_summary(id).ok();
         rows.push(GenerationRow {
             generation: id.0,
             live: Some(id) == current,
-            created: manifest.as_ref().map(|m| m.created),
-            articles: manifest.as_ref().map(|m| m.articles()),
-            files: manifest.as_ref().map(|m| m.files.len()),
+            created: summary.as_ref().map(|s| s.head.created),
+            articles: summary.as_ref().map(|s| s.articles),
+            files: summary.as_ref().map(|s| s.files as usize),
         });
     }
     Ok(rows)

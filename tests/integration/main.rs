@@ -3,6 +3,7 @@
 
 mod cli;
 mod hostile;
+mod inspection;
 mod query_features;
 mod rebuild;
 mod relevance;
