@@ -41,6 +41,8 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult, Term, TERMIN
 use crate::error::Result;
 use crate::search::TotalHits;
 
+mod phrase_walk;
+
 /// A ranking feature added to the score of a passage that matches the
 /// required part of a query.
 pub(crate) struct Bonus {
@@ -1178,12 +1180,18 @@ pub(crate) fn top_by_score(
                 _ => false,
             };
             let mut rest_from = None;
-            let mut doc = scorer.doc();
             if prunable && total >= count_up_to {
                 capped = true;
                 rest_from = Some(0);
-                doc = TERMINATED;
+            } else if let Some(walk) = phrase_walk::PhraseWalk::open(searcher, required, reader)? {
+                // The same matches and scores, their positions read for less.
+                scorer = Box::new(walk);
             }
+            let mut doc = if rest_from.is_some() {
+                TERMINATED
+            } else {
+                scorer.doc()
+            };
             while doc != TERMINATED {
                 if is_alive(doc) {
                     if prunable && total >= count_up_to {
