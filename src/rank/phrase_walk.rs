@@ -22,8 +22,6 @@ use tantivy::query::{Bm25Weight, PhraseQuery, Scorer};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Directory, DocId, DocSet, Score, Searcher, TantivyError, TERMINATED};
 
-use crate::error::Result;
-
 /// One term of the phrase: its postings, a block at a time, and its
 /// positions.
 struct TermBlocks {
@@ -106,15 +104,28 @@ pub(super) struct PhraseWalk {
 impl PhraseWalk {
     /// For a required part that is exactly `PhraseQuery::new(terms)` (each
     /// term at its index, no slop) with distinct terms, all present in the
-    /// segment; `None` otherwise (tantivy's scorer is used).
+    /// segment, scored as tantivy scores it from `searcher`'s statistics;
+    /// `None` otherwise (tantivy's scorer is used).
     pub(super) fn open(
         searcher: &Searcher,
         required: &dyn tantivy::query::Query,
         reader: &tantivy::SegmentReader,
-    ) -> Result<Option<PhraseWalk>> {
+    ) -> tantivy::Result<Option<PhraseWalk>> {
         let Some(phrase) = required.downcast_ref::<PhraseQuery>() else {
             return Ok(None);
         };
+        let weight = Bm25Weight::for_terms(searcher, &phrase.phrase_terms())?.boost_by(1.0);
+        PhraseWalk::with_weight(searcher, phrase, reader, weight)
+    }
+
+    /// As [`Self::open`], scored with `weight` (what tantivy's phrase
+    /// scorer would get: its statistics, boosts applied).
+    pub(super) fn with_weight(
+        searcher: &Searcher,
+        phrase: &PhraseQuery,
+        reader: &tantivy::SegmentReader,
+        weight: Bm25Weight,
+    ) -> tantivy::Result<Option<PhraseWalk>> {
         let terms = phrase.phrase_terms();
         // tantivy exposes neither the offsets nor the slop: a phrase built
         // from the terms alone must print the same.
@@ -172,7 +183,7 @@ impl PhraseWalk {
                 Some(norms) => norms,
                 None => FieldNormReader::constant(reader.max_doc(), 1),
             },
-            weight: Bm25Weight::for_terms(searcher, &terms)?.boost_by(1.0),
+            weight,
             left: Vec::new(),
             right: Vec::new(),
         };
