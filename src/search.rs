@@ -524,6 +524,7 @@ pub(crate) fn compile_with(
                 cap: Cap::Const(PASSAGE_FACET_BONUS),
                 per_article: false,
                 seekable: true,
+                phrase: None,
             });
         }
     };
@@ -808,11 +809,15 @@ fn parse_text(
         let title = crate::exclusion::guard_exclusions(title);
         let cap = Cap::bm25(title.as_ref(), TITLE_BOOST);
         let seekable = title.is::<TermQuery>() || title.is::<PhraseQuery>();
+        let phrase = title
+            .downcast_ref::<PhraseQuery>()
+            .map(|p| (p.clone(), TITLE_BOOST));
         bonuses.push(Bonus {
             query: Box::new(BoostQuery::new(title, TITLE_BOOST)),
             cap,
             per_article: true,
             seekable,
+            phrase,
         });
     }
     if ranking.proximity && is_plain(text) {
@@ -829,6 +834,7 @@ fn parse_text(
                 query: Box::new(BoostQuery::new(Box::new(near), PROXIMITY_BOOST)),
                 per_article: false,
                 seekable: true,
+                phrase: None,
             });
         }
     }
