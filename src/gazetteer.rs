@@ -1032,7 +1032,7 @@ fn cell<'a>(row: &[&'a str], col: usize) -> &'a str {
 
 /// `s.trim()`, answered from two bytes when `s` starts and ends with
 /// printable ASCII (a million cells and names are trimmed per load).
-pub(crate) fn trim(s: &str) -> &str {
+fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
         _ => s.trim(),

@@ -220,9 +220,8 @@ impl<'de> serde::de::Visitor<'de> for RecordVisitor {
         mut seq: A,
     ) -> std::result::Result<FileRecord, A::Error> {
         use serde::de::Error as _;
+        let FileCounts { articles, passages } = seq_counts(&mut seq)?;
         let missing = || A::Error::invalid_length(0, &"[articles, passages, \"base64\"]");
-        let articles: u32 = seq.next_element()?.ok_or_else(missing)?;
-        let passages: u32 = seq.next_element()?.ok_or_else(missing)?;
         let blob: std::borrow::Cow<'de, str> = seq.next_element()?.ok_or_else(missing)?;
         let stamp: Option<(u64, i64, u32)> = seq.next_element()?;
         if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
@@ -350,6 +349,17 @@ struct FileCounts {
     passages: u32,
 }
 
+/// The first two elements of a compact file record: its counts.
+fn seq_counts<'de, A: serde::de::SeqAccess<'de>>(
+    seq: &mut A,
+) -> std::result::Result<FileCounts, A::Error> {
+    use serde::de::Error as _;
+    let missing = || A::Error::invalid_length(0, &"[articles, passages, \"base64\"]");
+    let articles: u32 = seq.next_element()?.ok_or_else(missing)?;
+    let passages: u32 = seq.next_element()?.ok_or_else(missing)?;
+    Ok(FileCounts { articles, passages })
+}
+
 /// The counts of a file record, read from either form.
 struct AnyCounts(FileCounts);
 
@@ -373,12 +383,9 @@ impl<'de> serde::de::Visitor<'de> for CountsVisitor {
         self,
         mut seq: A,
     ) -> std::result::Result<AnyCounts, A::Error> {
-        use serde::de::Error as _;
-        let missing = || A::Error::invalid_length(0, &"[articles, passages, \"base64\"]");
-        let articles: u32 = seq.next_element()?.ok_or_else(missing)?;
-        let passages: u32 = seq.next_element()?.ok_or_else(missing)?;
+        let counts = seq_counts(&mut seq)?;
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(AnyCounts(FileCounts { articles, passages }))
+        Ok(AnyCounts(counts))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(

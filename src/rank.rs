@@ -1600,6 +1600,15 @@ struct PhraseBound {
     weight: Bm25Weight,
 }
 
+/// Whether no term of a phrase is repeated (the phrase scorers here
+/// handle only such phrases).
+fn all_distinct(terms: &[Term]) -> bool {
+    let mut distinct = terms.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    distinct.len() == terms.len()
+}
+
 impl PhraseBound {
     /// For a required part that is one phrase of distinct terms (what
     /// the ranking scores is then the phrase alone).
@@ -1612,10 +1621,7 @@ impl PhraseBound {
             return Ok(None);
         };
         let terms = phrase.phrase_terms();
-        let mut distinct = terms.clone();
-        distinct.sort();
-        distinct.dedup();
-        if distinct.len() != terms.len() {
+        if !all_distinct(&terms) {
             return Ok(None);
         }
         let field = phrase.field();

@@ -132,10 +132,7 @@ impl PhraseWalk {
         if format!("{phrase:?}") != format!("{:?}", PhraseQuery::new(terms.clone())) {
             return Ok(None);
         }
-        let mut distinct = terms.clone();
-        distinct.sort();
-        distinct.dedup();
-        if distinct.len() != terms.len() {
+        if !super::all_distinct(&terms) {
             return Ok(None);
         }
         let field = phrase.field();

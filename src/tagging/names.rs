@@ -329,31 +329,34 @@ pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
 /// [`word_spans`] into `spans` (cleared first).
 fn word_spans_into(text: &str, spans: &mut Vec<(usize, usize)>) {
     spans.clear();
+    // Byte by byte when it can be: every name is split once per table
+    // build (for an ASCII char the two tests agree).
     if text.is_ascii() {
-        // Byte by byte: every name is split once per table build.
-        let mut start = None;
-        for (i, b) in text.bytes().enumerate() {
-            match (b.is_ascii_alphanumeric(), start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    spans.push((s, i));
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(s) = start {
-            spans.push((s, text.len()));
-        }
-        return;
+        runs_into(
+            text.bytes()
+                .enumerate()
+                .map(|(i, b)| (i, b.is_ascii_alphanumeric())),
+            text.len(),
+            spans,
+        );
+    } else {
+        runs_into(
+            text.char_indices().map(|(i, c)| (i, c.is_alphanumeric())),
+            text.len(),
+            spans,
+        );
     }
+}
+
+/// The spans of the maximal runs of `true` in `marks` (offset, is a word
+/// char), the text being `len` bytes long.
+fn runs_into(
+    marks: impl Iterator<Item = (usize, bool)>,
+    len: usize,
+    spans: &mut Vec<(usize, usize)>,
+) {
     let mut start = None;
-    for (i, c) in text.char_indices() {
-        let word = if c.is_ascii() {
-            c.is_ascii_alphanumeric()
-        } else {
-            c.is_alphanumeric()
-        };
+    for (i, word) in marks {
         match (word, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
@@ -364,7 +367,7 @@ fn word_spans_into(text: &str, spans: &mut Vec<(usize, usize)>) {
         }
     }
     if let Some(s) = start {
-        spans.push((s, text.len()));
+        spans.push((s, len));
     }
 }
 
