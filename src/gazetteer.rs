@@ -921,6 +921,138 @@ impl Folding {
     }
 }
 
+/// Whether the ASCII byte `b` is a letter or digit: part of a word of the
+/// fold.
+#[inline]
+pub(crate) fn is_ascii_word_byte(b: u8) -> bool {
+    ASCII_CLASS[usize::from(b)] == AsciiClass::Word
+}
+
+/// Where the word of the fold that starts at `start` of the ASCII `bytes`
+/// ends in `bytes` (after its last letter or digit), and how many
+/// apostrophes inside it the fold drops. A word goes on across those
+/// apostrophes (`Ma'rib` is one word) but not across a possessive
+/// (`Idlib's` is two). This is [`Folding::run_ascii`]'s rule, applied to
+/// one word, so that the tagger can fold only the words that may start a
+/// name instead of every paragraph whole.
+#[inline]
+pub(crate) fn ascii_word_end(bytes: &[u8], start: usize) -> (usize, usize) {
+    let mut i = start;
+    let mut dropped = 0;
+    loop {
+        i = ascii_run_end(bytes, i, false);
+        let mut k = i;
+        while let Some(&(b'\'' | b'`')) = bytes.get(k) {
+            k += 1;
+        }
+        // Only the last apostrophe of a run can be possessive: the others
+        // are followed by an apostrophe.
+        let continues = k > i
+            && bytes.get(k).is_some_and(|&b| is_ascii_word_byte(b))
+            && !is_ascii_possessive_s(&bytes[k..]);
+        if !continues {
+            return (i, dropped);
+        }
+        dropped += k - i;
+        i = k;
+    }
+}
+
+/// The high bit of each byte of `chunk` (eight ASCII bytes) that is a
+/// letter or digit: range tests on all eight bytes at once, which cannot
+/// carry from byte to byte since every byte is below 0x80.
+#[inline]
+fn word_bytes_mask(chunk: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Each byte's high bit: whether the byte is in `lo..=hi`.
+    let in_range = |x: u64, lo: u8, hi: u8| {
+        (x + ONES * u64::from(0x80 - lo)) & !(x + ONES * u64::from(0x7f - hi)) & HIGH
+    };
+    // Setting bit 0x20 maps capitals onto small letters (and no other
+    // byte onto one).
+    in_range(chunk | (ONES * 0x20), b'a', b'z') | in_range(chunk, b'0', b'9')
+}
+
+/// The first offset from `from` of the ASCII `bytes` whose byte is a
+/// letter or digit if `word` (the next word), is not one otherwise (the
+/// end of this word's run), or `bytes.len()`. Eight bytes at a time: the
+/// tagger steps over every word of a paragraph this way.
+#[inline]
+pub(crate) fn ascii_run_end(bytes: &[u8], from: usize, word: bool) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut arr = [0u8; 8];
+        arr.copy_from_slice(chunk);
+        let words = word_bytes_mask(u64::from_le_bytes(arr));
+        let stop = if word { words } else { !words & HIGH };
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while bytes.get(i).is_some_and(|&b| is_ascii_word_byte(b) != word) {
+        i += 1;
+    }
+    i
+}
+
+/// Appends the folded form of the word `bytes[start..end]` (see
+/// [`ascii_word_end`]): its letters and digits, lower-cased, without the
+/// apostrophes inside it.
+#[inline]
+pub(crate) fn push_folded_ascii_word(bytes: &[u8], start: usize, end: usize, out: &mut Vec<u8>) {
+    for &b in &bytes[start..end] {
+        let lower = WORD_LOWER[usize::from(b)];
+        if lower != 0 {
+            out.push(lower);
+        }
+    }
+}
+
+/// What the fold of the ASCII `bytes` writes between the word that ends at
+/// `end` (see [`ascii_word_end`]) and the next word: appended to `out` (the
+/// space standing for separators, and other punctuation as it is). Returns
+/// the offset of the first byte after the word that the fold writes out
+/// (the word's end offset in [`FoldedText::word_offsets`]), and the start of
+/// the next word, if any.
+pub(crate) fn push_folded_ascii_gap(
+    bytes: &[u8],
+    end: usize,
+    out: &mut Vec<u8>,
+) -> (usize, Option<usize>) {
+    let mut next = None;
+    // A word was just written, so a separator always leaves a space.
+    let mut pending_space = false;
+    let mut i = end;
+    while let Some(&b) = bytes.get(i) {
+        match ASCII_CLASS[usize::from(b)] {
+            AsciiClass::Separator => pending_space = true,
+            AsciiClass::Apostrophe => pending_space |= is_ascii_possessive_s(&bytes[i + 1..]),
+            class => {
+                let first = *next.get_or_insert(i);
+                if pending_space {
+                    pending_space = false;
+                    out.push(b' ');
+                }
+                if class == AsciiClass::Word {
+                    return (first, Some(i));
+                }
+                out.push(b);
+            }
+        }
+        i += 1;
+    }
+    (next.unwrap_or(bytes.len()), None)
+}
+
+/// [`is_possessive_s`] of ASCII bytes.
+#[inline]
+fn is_ascii_possessive_s(rest: &[u8]) -> bool {
+    matches!(rest.first(), Some(b's' | b'S')) && !rest.get(1).is_some_and(u8::is_ascii_alphanumeric)
+}
+
 /// Whether `rest`, the text after an apostrophe, starts with a lone `s`.
 fn is_possessive_s(rest: &str) -> bool {
     let mut chars = rest.chars();

@@ -53,7 +53,7 @@ use crate::gazetteer::{fold, FoldedText, Gazetteer, PlaceEntry, Province};
 
 pub(crate) mod names;
 mod twin;
-use names::NameTable;
+use names::{LowerStarts, NameTable};
 pub(crate) use twin::Twin;
 
 /// The rule that produced a tag, shown by `frontline explain`.
@@ -186,8 +186,9 @@ pub struct Matcher {
     /// Folded first words that a name may start with when written in lower
     /// case (`al` of "al-Shabaab", a group alias such as "ex-Seleka"). Any
     /// other lower-case word cannot start a match that [`Tagger::case_ok`]
-    /// would keep, so it is not looked up at all.
-    lower_starts: Arc<rustc_hash::FxHashSet<String>>,
+    /// would keep, so it is not looked up at all (in an ASCII paragraph,
+    /// not even folded: see [`names::LowerStarts::candidates`]).
+    lower_starts: LowerStarts,
     entries: EntryLists,
     /// Case-sensitive spellings of short acronyms (`IS`, `RSF`).
     exact: Vec<String>,
@@ -320,7 +321,7 @@ impl Matcher {
         Ok(Matcher {
             entries: EntryLists::new(&found, patterns.len()),
             names: NameTable::new(&patterns).with_lower_starts(Arc::clone(&lower_starts)),
-            lower_starts,
+            lower_starts: LowerStarts::new(lower_starts),
             exact,
             regions,
         })
@@ -833,7 +834,7 @@ impl<'g> Tagger<'g> {
         }
         let names: Vec<String> = display.iter().map(|name| fold(name)).collect();
         self.learned_table =
-            NameTable::new(&names).with_lower_starts(Arc::clone(&self.m.lower_starts));
+            NameTable::new(&names).with_lower_starts(Arc::clone(self.m.lower_starts.set()));
         self.learned = provinces;
         self.learned_names = display;
         Ok(true)
@@ -926,9 +927,7 @@ impl<'g> Tagger<'g> {
                     background: OnceCell::new(),
                 });
             });
-            scratch.folded.refill(&p.text);
-            let Scratch { folded, hashes } = &mut *scratch;
-            names::hash_words(&folded.text, &folded.words, hashes);
+            self.find_spans(&p.text, scratch);
             self.find_names(
                 p.ordinal,
                 &p.text,
@@ -978,33 +977,56 @@ impl<'g> Tagger<'g> {
         tags
     }
 
-    fn find_names<'t>(
-        &'t self,
-        paragraph: u32,
-        text: &'t str,
-        scratch: &Scratch,
-        first_sentence: usize,
-        sentences: &[Sentence],
-        hits: &mut Vec<Hit<'t>>,
-    ) {
+    /// The gazetteer's names and the learned places in `text`, as spans of
+    /// `text` with their ids, into `scratch.names` and `scratch.learned`.
+    ///
+    /// An ASCII paragraph (nearly all of them) is not folded whole: only the
+    /// words that may start a name are (capitalised, a digit, or one of the
+    /// lower-case starts), with the words after them while the span still
+    /// begins a name. Any other paragraph is folded whole and every word
+    /// looked up. Both find the same names: the words a candidate scan
+    /// skips are those [`NameTable::find_all`] would skip unhashed.
+    fn find_spans(&self, text: &str, scratch: &mut Scratch) {
+        let starts = &self.m.lower_starts;
         let Scratch {
-            folded:
-                FoldedText {
-                    text: folded,
-                    words,
-                    word_offsets,
-                    ..
-                },
+            folded,
             hashes,
+            candidates,
+            buf,
+            found,
+            names: name_spans,
+            learned: learned_spans,
         } = scratch;
-        let sentence_of = |start: usize| {
-            sentences[first_sentence..]
-                .iter()
-                .position(|s| start < s.end)
-                .map_or(sentences.len().saturating_sub(1), |i| first_sentence + i)
-        };
-        let cues = settlement_cues(text);
-        let mut taken: Vec<(usize, usize)> = Vec::new();
+        name_spans.clear();
+        learned_spans.clear();
+        let bytes = text.as_bytes();
+        if text.is_ascii()
+            && self.m.names.uses_lower_starts(starts)
+            && self.learned_table.uses_lower_starts(starts)
+        {
+            starts.candidates(bytes, candidates, buf);
+            // The name ends at its last letter or digit before what follows.
+            let span = |f: &names::FoundAt| {
+                let end = bytes[..f.next]
+                    .iter()
+                    .rposition(u8::is_ascii_alphanumeric)
+                    .map_or(f.next, |i| i + 1);
+                (f.start, end, f.id)
+            };
+            self.m.names.find_ascii(bytes, candidates, buf, found);
+            name_spans.extend(found.iter().map(span));
+            self.learned_table.find_ascii(bytes, candidates, buf, found);
+            learned_spans.extend(found.iter().map(span));
+            return;
+        }
+        folded.refill(text);
+        names::hash_words(&folded.text, &folded.words, hashes);
+        let FoldedText {
+            text: folded,
+            words,
+            word_offsets,
+            ..
+        } = &*folded;
         // Whether word `k` is written in lower case: then it may start a
         // name only if it is one of the matcher's `lower_starts`.
         let written_lower = |k: usize| {
@@ -1014,10 +1036,39 @@ impl<'g> Tagger<'g> {
                 .and_then(|w| w.chars().next())
                 .is_some_and(char::is_lowercase)
         };
-        for m in self.m.names.find_all(folded, words, hashes, written_lower) {
-            let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
-                continue;
-            };
+        for (table, spans) in [
+            (&self.m.names, name_spans),
+            (&self.learned_table, learned_spans),
+        ] {
+            spans.extend(
+                table
+                    .find_all(folded, words, hashes, written_lower)
+                    .into_iter()
+                    .filter_map(|m| {
+                        original_span(folded, word_offsets, text, m).map(|(s, e)| (s, e, m.id))
+                    }),
+            );
+        }
+    }
+
+    fn find_names<'t>(
+        &'t self,
+        paragraph: u32,
+        text: &'t str,
+        scratch: &Scratch,
+        first_sentence: usize,
+        sentences: &[Sentence],
+        hits: &mut Vec<Hit<'t>>,
+    ) {
+        let sentence_of = |start: usize| {
+            sentences[first_sentence..]
+                .iter()
+                .position(|s| start < s.end)
+                .map_or(sentences.len().saturating_sub(1), |i| first_sentence + i)
+        };
+        let cues = settlement_cues(text);
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for &(start, end, id) in &scratch.names {
             let written = &text[start..end];
             // A name in the possessive is an owner, not the scene or the
             // actor of the event ("Russia's defence ministry", "once
@@ -1029,7 +1080,7 @@ impl<'g> Tagger<'g> {
             }
             // Borrowed from the matcher when every entry passes, as for
             // most names: a `Vec` only when the case drops some.
-            let all = self.m.entries.get(m.id);
+            let all = self.m.entries.get(id);
             let entries: Cow<'t, [Entry]> = if all.iter().all(|e| self.case_ok(e, written)) {
                 Cow::Borrowed(all)
             } else {
@@ -1061,13 +1112,7 @@ impl<'g> Tagger<'g> {
                 cued: Vec::new(),
             });
         }
-        for m in self
-            .learned_table
-            .find_all(folded, words, hashes, written_lower)
-        {
-            let Some((start, end)) = original_span(folded, word_offsets, text, m) else {
-                continue;
-            };
+        for &(start, end, id) in &scratch.learned {
             if overlaps(&taken, start, end)
                 || !starts_capitalised(&text[start..end])
                 || is_possessive(&text[end..])
@@ -1076,7 +1121,7 @@ impl<'g> Tagger<'g> {
             }
             taken.push((start, end));
             hits.push(Hit {
-                learned: Some(self.learned[m.id as usize]),
+                learned: Some(self.learned[id as usize]),
                 ..Hit::plain(paragraph, sentence_of(start), text, (start, end))
             });
         }
@@ -1461,9 +1506,19 @@ impl<'g> Tagger<'g> {
 /// Buffers that [`Tagger::tag`] reuses from article to article.
 #[derive(Default)]
 struct Scratch {
+    /// A paragraph that is not ASCII, folded whole.
     folded: FoldedText,
     /// The hash of each word of `folded`.
     hashes: Vec<u64>,
+    /// The words of an ASCII paragraph that may start a name.
+    candidates: Vec<names::Candidate>,
+    /// Folded spans being looked up.
+    buf: Vec<u8>,
+    found: Vec<names::FoundAt>,
+    /// The paragraph's gazetteer names: start, end, name id.
+    names: Vec<(usize, usize, u32)>,
+    /// The paragraph's learned places: start, end, index in `learned`.
+    learned: Vec<(usize, usize, u32)>,
 }
 
 thread_local! {
@@ -2102,6 +2157,147 @@ mod tests {
                     text_lower_ends_with(text, p, true),
                     format!(" {}", text.to_lowercase()).ends_with(p),
                     "' {text:?}' ends with {p:?} (fast path)"
+                );
+            }
+        }
+    }
+
+    /// The names of a small table in `text`, found both ways: folding the
+    /// whole text and looking up every word (as for any paragraph that is
+    /// not ASCII), and from the candidate words of an ASCII text.
+    type Spans = Vec<(usize, usize, u32)>;
+
+    fn both_ways(names: &[&str], lower: &[&str], text: &str) -> (Spans, Spans) {
+        let set: Arc<rustc_hash::FxHashSet<String>> =
+            Arc::new(lower.iter().map(|w| w.to_string()).collect());
+        let table = NameTable::new(names).with_lower_starts(Arc::clone(&set));
+        let starts = LowerStarts::new(set);
+        assert!(table.uses_lower_starts(&starts));
+        let folded = FoldedText::new(text);
+        let mut hashes = Vec::new();
+        names::hash_words(&folded.text, &folded.words, &mut hashes);
+        let written_lower = |k: usize| {
+            folded.word_offsets[k].0 < text.len()
+                && text[folded.word_offsets[k].0..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_lowercase)
+        };
+        let whole: Spans = table
+            .find_all(&folded.text, &folded.words, &hashes, written_lower)
+            .into_iter()
+            .filter_map(|m| {
+                original_span(&folded.text, &folded.word_offsets, text, m)
+                    .map(|(s, e)| (s, e, m.id))
+            })
+            .collect();
+        let (mut candidates, mut buf, mut found) = (Vec::new(), Vec::new(), Vec::new());
+        starts.candidates(text.as_bytes(), &mut candidates, &mut buf);
+        // Every word the whole fold would look up is a candidate, with the
+        // same start and hash, and no other word is.
+        let looked_up: Vec<(usize, u64)> = folded
+            .words
+            .iter()
+            .zip(&folded.word_offsets)
+            .zip(&hashes)
+            .enumerate()
+            .filter(|&(k, ((&(s, e), _), _))| {
+                !written_lower(k) || lower.contains(&&folded.text[s..e])
+            })
+            .map(|(_, ((_, &(o, _)), &h))| (o, h))
+            .collect();
+        let scanned: Vec<(usize, u64)> = candidates.iter().map(|c| (c.start, c.hash)).collect();
+        assert_eq!(scanned, looked_up, "candidates of {text:?}");
+        table.find_ascii(text.as_bytes(), &candidates, &mut buf, &mut found);
+        let bytes = text.as_bytes();
+        let by_candidates: Spans = found
+            .iter()
+            .map(|f| {
+                let end = bytes[..f.next]
+                    .iter()
+                    .rposition(u8::is_ascii_alphanumeric)
+                    .map_or(f.next, |i| i + 1);
+                (f.start, end, f.id)
+            })
+            .collect();
+        (whole, by_candidates)
+    }
+
+    const TEST_NAMES: &[&str] = &[
+        "idlib",
+        "deir ez zor",
+        "deir",
+        "al bab",
+        "al shabaab",
+        "islamic state",
+        "the islamic state",
+        "is",
+        "marib",
+        "kilinochchi (town)",
+        "homs, syria",
+        "s",
+        "m23",
+        "2nd division",
+        "bab",
+    ];
+    const TEST_LOWER: &[&str] = &["al", "the", "s", "islamic", "m23"];
+
+    #[test]
+    fn candidate_words_find_what_the_whole_fold_finds() {
+        for text in [
+            "",
+            "Idlib",
+            "idlib and Idlib, (Idlib) Idlib's.",
+            "al-Shabaab fighters near al-Bab and Al Bab; al bab",
+            "the Islamic State, The Islamic State and IS; is it? islamic state",
+            "Ma'rib, Ma`rib, Ma''rib, Ma' rib, Ma'-rib, 'Marib', Marib's",
+            "Deir ez-Zor. Deir ez Zor, deir ez zor, Deir-ez. Deir",
+            "near Kilinochchi (town) and Kilinochchi (town, Homs, Syria",
+            "M23 rebels, m23, 2nd Division, 2nd division",
+            "x's s S 's 'S Idlib's's",
+            "  -- Idlib --  ",
+            "Idlib\tand\nDeir\r\nez\u{b}Zor",
+        ] {
+            let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, text);
+            assert_eq!(by_candidates, whole, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn candidate_words_agree_on_any_ascii_text(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Idlib", "idlib", "IDLIB", "Deir", "deir", "ez", "Ez", "Zor", "zor", "al",
+                    "Al", "AL", "Bab", "bab", "Shabaab", "Islamic", "islamic", "State",
+                    "state", "the", "The", "IS", "is", "Is", "Ma", "rib", "Marib", "s", "S",
+                    "Kilinochchi", "(town)", "(", ")", "Homs", "Syria", "M23", "m23", "2nd",
+                    "Division", "division", "x", "1", "'", "`", "''", "'s", "'S", " ", " ",
+                    "  ", "-", ".", ",", ", ", ";", "\t", "\n", "_", "&", "\"",
+                ]),
+                0..24,
+            )
+        ) {
+            let text: String = pieces.concat();
+            let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, &text);
+            proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
+        }
+
+        #[test]
+        fn ascii_runs_end_where_the_bytes_say(
+            text in "[ -~]{0,40}",
+            from in 0usize..40,
+        ) {
+            let bytes = text.as_bytes();
+            let from = from.min(bytes.len());
+            for word in [false, true] {
+                let expected = bytes[from..]
+                    .iter()
+                    .position(|b| b.is_ascii_alphanumeric() == word)
+                    .map_or(bytes.len(), |n| from + n);
+                proptest::prop_assert_eq!(
+                    crate::gazetteer::ascii_run_end(bytes, from, word),
+                    expected
                 );
             }
         }

@@ -14,6 +14,10 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashSet, FxHasher};
 
+use crate::gazetteer::{
+    ascii_run_end, ascii_word_end, push_folded_ascii_gap, push_folded_ascii_word,
+};
+
 /// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
 /// its position in the list it was built from.
 ///
@@ -130,9 +134,14 @@ impl NameTable {
 
     /// What `span` is: `None` (begins no name), `Some(PREFIX)` or a name id.
     fn lookup(&self, span: &str) -> Option<u32> {
-        match self.spans.get(hash(span)) {
+        self.lookup_hashed(hash(span), span.as_bytes())
+    }
+
+    /// [`NameTable::lookup`] of a span whose hash is `h`.
+    fn lookup_hashed(&self, h: u64, span: &[u8]) -> Option<u32> {
+        match self.spans.get(h) {
             Some(PREFIX) => Some(PREFIX),
-            Some(id) => (self.name(id) == Some(span)).then_some(id),
+            Some(id) => (self.name(id).map(str::as_bytes) == Some(span)).then_some(id),
             None => None,
         }
     }
@@ -215,6 +224,201 @@ impl NameTable {
             }
         }
         found
+    }
+}
+
+/// A word of an ASCII paragraph that may start a name (see
+/// [`LowerStarts::candidates`]): where it starts and ends in the text, and
+/// the hash of its folded form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    pub start: usize,
+    pub end: usize,
+    pub hash: u64,
+}
+
+/// A name found in an ASCII text by [`NameTable::find_ascii`]: where it
+/// starts in the text, where the word after it starts (or what follows its
+/// last word: [`FoldedText::word_offsets`](crate::gazetteer::FoldedText)'s
+/// end offset), and the name's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FoundAt {
+    pub start: usize,
+    pub next: usize,
+    pub id: u32,
+}
+
+/// The folded words that may start a name when written in lower case
+/// (shared by the tables searched in the same text), with a filter on a
+/// word's length and first, second and last bytes that rejects nearly every
+/// other lower-case word before it is folded or hashed.
+#[derive(Debug, Default)]
+pub(crate) struct LowerStarts {
+    set: Arc<FxHashSet<String>>,
+    /// The words of `set`, as bytes (looked up without a UTF-8 check).
+    bytes: FxHashSet<Box<[u8]>>,
+    /// One bit per [`sketch`] of a word: clear means no word of `set` has
+    /// that sketch. The set has a few hundred words: a 64 Kibit filter
+    /// passes about one word in a hundred that is not in it.
+    sketches: Vec<u64>,
+}
+
+/// A folded word's length with its first, second and last bytes, mixed
+/// into 16 bits.
+#[inline]
+fn sketch(len: usize, first: u8, second: u8, last: u8) -> usize {
+    let key =
+        (len as u64) << 24 | u64::from(first) << 16 | u64::from(second) << 8 | u64::from(last);
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+impl LowerStarts {
+    /// The filter for `set`.
+    pub fn new(set: Arc<FxHashSet<String>>) -> LowerStarts {
+        let mut sketches = vec![0u64; (1 << 16) / 64];
+        for word in set.iter().map(|w| w.as_bytes()) {
+            if let (Some(&first), Some(&last)) = (word.first(), word.last()) {
+                let second = word.get(1).copied().unwrap_or(first);
+                let bit = sketch(word.len(), first, second, last);
+                sketches[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        let bytes = set.iter().map(|w| w.as_bytes().into()).collect();
+        LowerStarts {
+            set,
+            bytes,
+            sketches,
+        }
+    }
+
+    /// Whether the lower-case word `text[start..end]`, which has no
+    /// apostrophe inside, may be in the set (a cheap test before the set).
+    #[inline]
+    fn may_hold(&self, text: &[u8], start: usize, end: usize) -> bool {
+        let word = &text[start..end];
+        let (Some(&first), Some(&last)) = (word.first(), word.last()) else {
+            return false;
+        };
+        let second = word.get(1).copied().unwrap_or(first);
+        let bit = sketch(
+            word.len(),
+            first,
+            second.to_ascii_lowercase(),
+            last.to_ascii_lowercase(),
+        );
+        self.sketches
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+    }
+
+    /// The set itself.
+    pub fn set(&self) -> &Arc<FxHashSet<String>> {
+        &self.set
+    }
+
+    /// Every word of the ASCII `text` that [`NameTable::find_all`] would
+    /// look up with this set as its lower-case starts, in text order, into
+    /// `out` (cleared first): words written with a capital or a digit first,
+    /// and the lower-case words in the set. Most words of news text are
+    /// lower-case and in no name, so they are stepped over without being
+    /// folded or hashed. `buf` is scratch.
+    pub fn candidates(&self, text: &[u8], out: &mut Vec<Candidate>, buf: &mut Vec<u8>) {
+        out.clear();
+        let mut i = 0;
+        while i < text.len() {
+            let start = ascii_run_end(text, i, true);
+            if start >= text.len() {
+                break;
+            }
+            let (end, dropped) = ascii_word_end(text, start);
+            i = end;
+            let first = text[start];
+            if first.is_ascii_lowercase() {
+                // The sketch of a word with apostrophes inside would need
+                // its folded form: such words go straight to the set.
+                if dropped == 0 && !self.may_hold(text, start, end) {
+                    continue;
+                }
+                buf.clear();
+                push_folded_ascii_word(text, start, end, buf);
+                if !self.bytes.contains(buf.as_slice()) {
+                    continue;
+                }
+            } else {
+                buf.clear();
+                push_folded_ascii_word(text, start, end, buf);
+            }
+            out.push(Candidate {
+                start,
+                end,
+                hash: hash_bytes(buf),
+            });
+        }
+    }
+}
+
+impl NameTable {
+    /// Whether this table's lower-case starts are `starts` (or it holds no
+    /// name): then [`NameTable::find_ascii`] over `starts`' candidates finds
+    /// what [`NameTable::find_all`] finds.
+    pub fn uses_lower_starts(&self, starts: &LowerStarts) -> bool {
+        self.name_ends.is_empty()
+            || self
+                .lower_starts
+                .as_ref()
+                .is_some_and(|set| Arc::ptr_eq(set, starts.set()))
+    }
+
+    /// [`NameTable::find_all`] for an ASCII `text`, trying only the words
+    /// that may start a name (`candidates`, from
+    /// [`LowerStarts::candidates`] with this table's lower-case starts), and
+    /// folding only the words of the spans it looks up: the same names, as
+    /// offsets in `text`, into `found` (cleared first). `buf` is scratch.
+    pub fn find_ascii(
+        &self,
+        text: &[u8],
+        candidates: &[Candidate],
+        buf: &mut Vec<u8>,
+        found: &mut Vec<FoundAt>,
+    ) {
+        found.clear();
+        if self.name_ends.is_empty() {
+            return;
+        }
+        // Words up to here are inside the last name found.
+        let mut resume = 0;
+        for c in candidates {
+            if c.start < resume || !self.may_be_first_word(c.hash) {
+                continue;
+            }
+            buf.clear();
+            push_folded_ascii_word(text, c.start, c.end, buf);
+            let mut end = c.end;
+            let mut hash = c.hash;
+            let mut longest = None;
+            loop {
+                let kind = self.lookup_hashed(hash, buf);
+                if kind.is_none() {
+                    break;
+                }
+                let (next, following) = push_folded_ascii_gap(text, end, buf);
+                if let Some(id) = kind.filter(|&id| id != PREFIX) {
+                    longest = Some(FoundAt {
+                        start: c.start,
+                        next,
+                        id,
+                    });
+                }
+                let Some(word) = following else { break };
+                end = ascii_word_end(text, word).0;
+                push_folded_ascii_word(text, word, end, buf);
+                hash = hash_bytes(buf);
+            }
+            if let Some(hit) = longest {
+                found.push(hit);
+                resume = hit.next;
+            }
+        }
     }
 }
 
@@ -303,8 +507,12 @@ pub(crate) fn hash_words(folded: &str, words: &[(usize, usize)], out: &mut Vec<u
 }
 
 fn hash(span: &str) -> u64 {
+    hash_bytes(span.as_bytes())
+}
+
+fn hash_bytes(span: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(span.as_bytes());
+    h.write(span);
     h.finish()
 }
 
