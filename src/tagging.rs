@@ -1640,11 +1640,33 @@ fn is_metonym(before: &str, after: &str) -> bool {
     ];
     const GOVERNMENT: &[&str] = &["government in", "leadership in"];
     let before = before.trim_end();
-    SPEECH_VERBS.iter().any(|v| after.starts_with(v))
-        || AUXILIARIES.iter().any(|v| after.starts_with(v))
-        || GOVERNMENT
-            .iter()
-            .any(|g| text_lower_ends_with(before, g, false))
+    starts_with_any(after, SPEECH_VERBS)
+        || starts_with_any(after, AUXILIARIES)
+        || (may_end_with(before, b"n")
+            && GOVERNMENT
+                .iter()
+                .any(|g| text_lower_ends_with(before, g, false)))
+}
+
+/// Whether `after` starts with one of `words` (each at least two bytes
+/// long). Asked of every name, nearly always in vain: the second byte
+/// rejects most words before a full comparison.
+fn starts_with_any(after: &str, words: &[&str]) -> bool {
+    let second = after.as_bytes().get(1);
+    words
+        .iter()
+        .any(|w| w.as_bytes().get(1) == second && after.starts_with(w))
+}
+
+/// Whether `text` may end, once lower-cased, with a suffix whose last byte
+/// is one of `lasts`: false only when its last byte is ASCII and none of
+/// them (as [`text_lower_ends_with`] decides first). The context checks ask
+/// this once for a list of suffixes that share few last bytes.
+fn may_end_with(text: &str, lasts: &[u8]) -> bool {
+    match text.as_bytes().last() {
+        Some(&b) if b.is_ascii() => lasts.contains(&b.to_ascii_lowercase()),
+        _ => true,
+    }
 }
 
 /// A place name that names a geographic feature ("the Juba valley") or is
@@ -1664,9 +1686,21 @@ fn is_feature_or_person(before: &str, after: &str) -> bool {
         " plain",
         " dam",
     ];
-    // Every feature word follows a space: most names are not followed by one.
-    if after.starts_with(' ') && FEATURES.iter().any(|f| lower_starts_with(after, f)) {
-        return true;
+    // Every feature word follows a space: most names are not followed by
+    // one. The next byte, when ASCII, rejects most of them at once.
+    if after.starts_with(' ') {
+        let second = after.as_bytes().get(1).copied();
+        let may_start = |f: &str| match second {
+            Some(b) if b.is_ascii() => f.as_bytes().get(1) == Some(&b.to_ascii_lowercase()),
+            _ => true,
+        };
+        if FEATURES
+            .iter()
+            .filter(|f| may_start(f))
+            .any(|f| lower_starts_with(after, f))
+        {
+            return true;
+        }
     }
     let trimmed = before.trim_end_matches(' ');
     if trimmed.len() == before.len() {
@@ -1774,19 +1808,21 @@ fn is_descriptive(before: &str, after: &str) -> bool {
         "inspired by",
     ];
     let before = before.trim_end();
-    SUFFIXES.iter().any(|s| after.starts_with(s))
-        || PREFIXES
-            .iter()
-            .any(|p| text_lower_ends_with(before, p, false))
+    starts_with_any(after, SUFFIXES)
+        || (may_end_with(before, b"oey")
+            && PREFIXES
+                .iter()
+                .any(|p| text_lower_ends_with(before, p, false)))
 }
 
 fn is_located(before: &str) -> bool {
     const PREPOSITIONS: &[&str] = &[" in", " across", " inside", " into", " throughout"];
     let before = before.trim_end();
     // As if the text before began with a space: " in" matches "In" alone.
-    PREPOSITIONS
-        .iter()
-        .any(|p| text_lower_ends_with(before, p, true))
+    may_end_with(before, b"nseot")
+        && PREPOSITIONS
+            .iter()
+            .any(|p| text_lower_ends_with(before, p, true))
 }
 
 /// Whether `text`, with a space before it if `spaced`, ends with `suffix`
@@ -1908,15 +1944,16 @@ fn followed_by_type_word(after: &str) -> bool {
 
 fn preceded_by_type_of(before: &str) -> bool {
     let before = before.trim_end();
-    [
-        "province of",
-        "governorate of",
-        "state of",
-        "region of",
-        "oblast of",
-    ]
-    .iter()
-    .any(|p| text_lower_ends_with(before, p, false))
+    may_end_with(before, b"f")
+        && [
+            "province of",
+            "governorate of",
+            "state of",
+            "region of",
+            "oblast of",
+        ]
+        .iter()
+        .any(|p| text_lower_ends_with(before, p, false))
 }
 
 /// Sentence byte ranges of a paragraph, each given to `out` in order.
