@@ -974,6 +974,57 @@ fn word_bytes_mask(chunk: u64) -> u64 {
     in_range(chunk | (ONES * 0x20), b'a', b'z') | in_range(chunk, b'0', b'9')
 }
 
+/// One bit per byte of the ASCII `bytes`, bit `i % 64` of `out[i / 64]`:
+/// whether it is a letter or digit (into `out`, cleared first). Eight bytes
+/// at a time, so that the tagger can step from word to word of a
+/// paragraph with a few bit operations per word instead of a test per byte.
+pub(crate) fn ascii_word_bits(bytes: &[u8], out: &mut Vec<u64>) {
+    out.clear();
+    for block in bytes.chunks(64) {
+        let mut bits = 0u64;
+        let mut chunks = block.chunks_exact(8);
+        let mut shift = 0;
+        for chunk in &mut chunks {
+            let mut arr = [0u8; 8];
+            arr.copy_from_slice(chunk);
+            let high = word_bytes_mask(u64::from_le_bytes(arr));
+            // Byte k's high bit to bit k: the products of the eight bits
+            // land on distinct bits of the top byte.
+            let packed = ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+            bits |= packed << shift;
+            shift += 8;
+        }
+        for (k, &b) in chunks.remainder().iter().enumerate() {
+            if is_ascii_word_byte(b) {
+                bits |= 1 << (shift + k);
+            }
+        }
+        out.push(bits);
+    }
+}
+
+/// The first offset from `from` whose bit in `bits` (see [`ascii_word_bits`]
+/// of a text `len` bytes long) is `set`, or `len`.
+#[inline]
+pub(crate) fn next_bit(bits: &[u64], from: usize, len: usize, set: bool) -> usize {
+    let flip = if set { 0 } else { u64::MAX };
+    let mut k = from / 64;
+    let Some(&first) = bits.get(k) else {
+        return len;
+    };
+    let mut word = (first ^ flip) & (u64::MAX << (from % 64));
+    loop {
+        if word != 0 {
+            return (k * 64 + word.trailing_zeros() as usize).min(len);
+        }
+        k += 1;
+        match bits.get(k) {
+            Some(&w) => word = w ^ flip,
+            None => return len,
+        }
+    }
+}
+
 /// The first offset from `from` of the ASCII `bytes` whose byte is a
 /// letter or digit if `word` (the next word), is not one otherwise (the
 /// end of this word's run), or `bytes.len()`. Eight bytes at a time: the

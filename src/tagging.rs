@@ -993,6 +993,7 @@ impl<'g> Tagger<'g> {
             hashes,
             candidates,
             buf,
+            bits,
             found,
             names: name_spans,
             learned: learned_spans,
@@ -1004,7 +1005,7 @@ impl<'g> Tagger<'g> {
             && self.m.names.uses_lower_starts(starts)
             && self.learned_table.uses_lower_starts(starts)
         {
-            starts.candidates(bytes, candidates, buf);
+            starts.candidates(bytes, candidates, buf, bits);
             // The name ends at its last letter or digit before what follows.
             let span = |f: &names::FoundAt| {
                 let end = bytes[..f.next]
@@ -1514,6 +1515,8 @@ struct Scratch {
     candidates: Vec<names::Candidate>,
     /// Folded spans being looked up.
     buf: Vec<u8>,
+    /// Which bytes of an ASCII paragraph are letters or digits.
+    bits: Vec<u64>,
     found: Vec<names::FoundAt>,
     /// The paragraph's gazetteer names: start, end, name id.
     names: Vec<(usize, usize, u32)>,
@@ -2228,8 +2231,9 @@ mod tests {
                     .map(|(s, e)| (s, e, m.id))
             })
             .collect();
-        let (mut candidates, mut buf, mut found) = (Vec::new(), Vec::new(), Vec::new());
-        starts.candidates(text.as_bytes(), &mut candidates, &mut buf);
+        let (mut candidates, mut buf, mut bits, mut found) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        starts.candidates(text.as_bytes(), &mut candidates, &mut buf, &mut bits);
         // Every word the whole fold would look up is a candidate, with the
         // same start and hash, and no other word is.
         let looked_up: Vec<(usize, u64)> = folded
@@ -2312,7 +2316,7 @@ mod tests {
                     "Division", "division", "x", "1", "'", "`", "''", "'s", "'S", " ", " ",
                     "  ", "-", ".", ",", ", ", ";", "\t", "\n", "_", "&", "\"",
                 ]),
-                0..24,
+                0..64,
             )
         ) {
             let text: String = pieces.concat();
@@ -2334,6 +2338,31 @@ mod tests {
                     .map_or(bytes.len(), |n| from + n);
                 proptest::prop_assert_eq!(
                     crate::gazetteer::ascii_run_end(bytes, from, word),
+                    expected
+                );
+            }
+        }
+
+        #[test]
+        fn word_bits_mark_the_letters_and_digits(text in "[\\x00-\\x7f]{0,200}", from in 0usize..200) {
+            let bytes = text.as_bytes();
+            let mut bits = Vec::new();
+            crate::gazetteer::ascii_word_bits(bytes, &mut bits);
+            for (i, b) in bytes.iter().enumerate() {
+                proptest::prop_assert_eq!(
+                    bits[i / 64] >> (i % 64) & 1 == 1,
+                    b.is_ascii_alphanumeric(),
+                    "byte {} of {:?}", i, text
+                );
+            }
+            let from = from.min(bytes.len());
+            for set in [false, true] {
+                let expected = bytes[from..]
+                    .iter()
+                    .position(|b| b.is_ascii_alphanumeric() == set)
+                    .map_or(bytes.len(), |n| from + n);
+                proptest::prop_assert_eq!(
+                    crate::gazetteer::next_bit(&bits, from, bytes.len(), set),
                     expected
                 );
             }

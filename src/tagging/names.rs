@@ -15,7 +15,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashSet, FxHasher};
 
 use crate::gazetteer::{
-    ascii_run_end, ascii_word_end, push_folded_ascii_gap, push_folded_ascii_word,
+    ascii_word_bits, ascii_word_end, next_bit, push_folded_ascii_gap, push_folded_ascii_word,
 };
 
 /// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
@@ -322,15 +322,27 @@ impl LowerStarts {
     /// and the lower-case words in the set. Most words of news text are
     /// lower-case and in no name, so they are stepped over without being
     /// folded or hashed. `buf` is scratch.
-    pub fn candidates(&self, text: &[u8], out: &mut Vec<Candidate>, buf: &mut Vec<u8>) {
+    pub fn candidates(
+        &self,
+        text: &[u8],
+        out: &mut Vec<Candidate>,
+        buf: &mut Vec<u8>,
+        bits: &mut Vec<u64>,
+    ) {
         out.clear();
+        ascii_word_bits(text, bits);
         let mut i = 0;
-        while i < text.len() {
-            let start = ascii_run_end(text, i, true);
+        loop {
+            let start = next_bit(bits, i, text.len(), true);
             if start >= text.len() {
                 break;
             }
-            let (end, dropped) = ascii_word_end(text, start);
+            let mut end = next_bit(bits, start, text.len(), false);
+            let mut dropped = 0;
+            // An apostrophe may go on with the word (rarely).
+            if let Some(b'\'' | b'`') = text.get(end) {
+                (end, dropped) = ascii_word_end(text, start);
+            }
             i = end;
             let first = text[start];
             if first.is_ascii_lowercase() {
