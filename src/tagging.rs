@@ -2314,6 +2314,7 @@ mod tests {
                     "state", "the", "The", "IS", "is", "Is", "Ma", "rib", "Marib", "s", "S",
                     "Kilinochchi", "(town)", "(", ")", "Homs", "Syria", "M23", "m23", "2nd",
                     "Division", "division", "x", "1", "'", "`", "''", "'s", "'S", " ", " ",
+                    "ma", "tHe", "th", "d", "Ivoire", "alS", "a",
                     "  ", "-", ".", ",", ", ", ";", "\t", "\n", "_", "&", "\"",
                 ]),
                 0..64,
