@@ -3,9 +3,14 @@
 //! One table of every name of the gazetteer (province variants, places,
 //! countries, group aliases) is matched, word by word, against the folded
 //! text of each paragraph (the longest name starting at each word; see
-//! `names.rs`); each match is then checked against the original text
-//! (proper names start with a capital; short acronyms such as `IS` match
-//! only as written) and resolved:
+//! `names.rs`). Matching is candidate-driven: only a word written with a
+//! capital or a digit, or one of the few lower-case words a name may start
+//! with (`al`, `the`), can start a name that is kept, so in an ASCII
+//! paragraph only those words, and the words after them while the span
+//! still begins a name, are folded and hashed; any other paragraph is
+//! folded whole (both find the same names). Each match is then checked
+//! against the original text (proper names start with a capital; short
+//! acronyms such as `IS` match only as written) and resolved:
 //!
 //! - **groups**: an alias gives its canonical group;
 //! - **provinces**: a variant gives its province, unless the gazetteer marks

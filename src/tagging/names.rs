@@ -8,6 +8,12 @@
 //! name, and the longest span that is a name wins: the leftmost-longest
 //! match at word granularity. Most words begin no name and cost one bitset
 //! test. There is no automaton to build.
+//!
+//! In an ASCII text the words need not even be folded: [`LowerStarts`]
+//! finds the words that may start a name that the tagger keeps (written
+//! with a capital or a digit, or a lower-case start such as `al`), and
+//! [`NameTable::find_ascii`] folds only those and the words after them
+//! while the span grows, finding what [`NameTable::find_all`] finds.
 
 use std::hash::Hasher;
 use std::sync::Arc;
