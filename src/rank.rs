@@ -918,79 +918,68 @@ impl SeekUnion {
     }
 }
 
-/// A facet filter: the passages any of its clauses (facet terms) match,
-/// unscored (it stands under a `ConstScoreQuery`). In a segment where
-/// its postings together are no longer than the rarest of `rivals` (the
-/// query's scored words), it leads the intersection, which steps through
-/// every doc it holds and seeks the words there: its docs are then read
-/// once into a bitset, which steps for much less than either union
-/// scorer (`fighters [province Central Darfur]`: 179k union docs per
-/// query, 31M instructions in [`SeekUnion`]'s seeks). Otherwise the words
-/// lead and seek into it sparsely: a [`SeekUnion`].
+/// A facet filter: the passages holding any of its facet terms, unscored
+/// (it stands under a `ConstScoreQuery`, which sets the score). Its scorer
+/// reads the terms' block postings itself, docs only: a union of term
+/// scorers ([`SeekUnion`], tantivy's buffered union) pays a dynamic call
+/// and a term scorer's bookkeeping per doc, and a filter that leads its
+/// intersection steps through every doc it holds (`fighters [province
+/// Central Darfur]`: 179k per query).
 #[derive(Debug, Clone)]
 pub(crate) struct FacetFilter {
-    union: SeekUnion,
-    /// The facet terms, one per clause.
     terms: Vec<Term>,
-    rivals: Vec<Term>,
 }
 
 impl FacetFilter {
-    /// A filter on `terms` in a query whose scored words are `rivals`
-    /// (none: always a [`SeekUnion`]).
-    pub(crate) fn new(terms: Vec<Term>, rivals: Vec<Term>) -> FacetFilter {
-        let clauses = terms
-            .iter()
-            .map(|term| {
-                let q: Box<dyn Query> =
-                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic));
-                q
-            })
-            .collect();
-        FacetFilter {
-            union: SeekUnion::new(clauses),
-            terms,
-            rivals,
-        }
+    /// Passages holding any of `terms`.
+    pub(crate) fn new(terms: Vec<Term>) -> FacetFilter {
+        FacetFilter { terms }
     }
 }
 
 impl Query for FacetFilter {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let weights = self
-            .union
-            .clauses
-            .iter()
-            .map(|q| q.weight(scoring))
-            .collect::<tantivy::Result<_>>()?;
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(FacetFilterWeight {
-            union: SeekUnionWeight { weights },
             terms: self.terms.clone(),
-            rivals: self.rivals.clone(),
         }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        self.union.query_terms(visitor);
+        for term in &self.terms {
+            visitor(term, false);
+        }
     }
 }
 
 struct FacetFilterWeight {
-    union: SeekUnionWeight,
     terms: Vec<Term>,
-    rivals: Vec<Term>,
 }
 
 impl FacetFilterWeight {
-    /// The fewest passages any rival word is in, in this segment (none:
-    /// no rival).
-    fn rival_len(&self, reader: &tantivy::SegmentReader) -> tantivy::Result<Option<u64>> {
-        let mut least: Option<u64> = None;
-        for term in &self.rivals {
-            let n = u64::from(reader.inverted_index(term.field())?.doc_freq(term)?);
-            least = Some(least.map_or(n, |l| l.min(n)));
+    fn docs(&self, reader: &tantivy::SegmentReader) -> tantivy::Result<FacetDocs> {
+        let mut cursors = Vec::with_capacity(self.terms.len());
+        for term in &self.terms {
+            let field = reader.inverted_index(term.field())?;
+            if let Some(block) = field.read_block_postings(term, IndexRecordOption::Basic)? {
+                cursors.push(Cursor::new(block));
+            }
         }
-        Ok(least)
+        // The cost and size hint of a union of the terms' scorers (their
+        // postings' lengths summed), which order an intersection's
+        // clauses: the same order, so the same sums in the same order.
+        let cost: u64 = cursors.iter().map(|c| u64::from(c.block.doc_freq())).sum();
+        let size_hint = cursors
+            .iter()
+            .map(|c| c.block.doc_freq())
+            .fold(0u32, u32::saturating_add);
+        let mut docs = FacetDocs {
+            cursors,
+            doc: 0,
+            cost,
+            size_hint,
+        };
+        docs.settle();
+        Ok(docs)
     }
 }
 
@@ -998,47 +987,9 @@ impl Weight for FacetFilterWeight {
     fn scorer(
         &self,
         reader: &tantivy::SegmentReader,
-        boost: Score,
+        _boost: Score,
     ) -> tantivy::Result<Box<dyn Scorer>> {
-        let children: Vec<Box<dyn Scorer>> = self
-            .union
-            .weights
-            .iter()
-            .map(|w| w.scorer(reader, boost))
-            .collect::<tantivy::Result<_>>()?;
-        // The cost the intersection orders its clauses by: the union's, so
-        // that the order (and the order its scores are added in) is the
-        // same whichever scorer serves it.
-        let cost: u64 = children.iter().map(|c| c.cost()).sum();
-        let leads = self.rival_len(reader)?.is_some_and(|rival| cost <= rival);
-        if !leads {
-            let doc = children.iter().map(|c| c.doc()).min().unwrap_or(TERMINATED);
-            return Ok(Box::new(SeekUnionScorer { children, doc }));
-        }
-        let mut docs: Vec<DocId> = Vec::new();
-        for term in &self.terms {
-            let field = reader.inverted_index(term.field())?;
-            let Some(mut block) = field.read_block_postings(term, IndexRecordOption::Basic)? else {
-                continue;
-            };
-            // Decoded a block at a time, without a scorer's per-doc calls.
-            let mut postings = Vec::with_capacity(block.doc_freq() as usize);
-            while !block.docs().is_empty() {
-                postings.extend_from_slice(block.docs());
-                block.advance();
-            }
-            docs = merge_sorted(docs, postings);
-        }
-        let size_hint = children
-            .iter()
-            .map(|c| c.size_hint())
-            .fold(0u32, u32::saturating_add);
-        Ok(Box::new(FilterDocs {
-            docs,
-            at: 0,
-            cost,
-            size_hint,
-        }))
+        Ok(Box::new(self.docs(reader)?))
     }
 
     fn explain(
@@ -1046,65 +997,135 @@ impl Weight for FacetFilterWeight {
         reader: &tantivy::SegmentReader,
         doc: DocId,
     ) -> tantivy::Result<tantivy::query::Explanation> {
-        self.union.explain(reader, doc)
+        use tantivy::DocSet;
+        if self.docs(reader)?.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document #({doc}) does not match"
+            )));
+        }
+        Ok(tantivy::query::Explanation::new("facet filter", 0.0))
     }
 }
 
-/// The union of two sorted lists of distinct docs, sorted and distinct.
-fn merge_sorted(a: Vec<DocId>, b: Vec<DocId>) -> Vec<DocId> {
-    if a.is_empty() {
-        return b;
-    }
-    if b.is_empty() {
-        return a;
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    // Without a branch on which list is ahead: the two lists of a filter
-    // (the article's province and the passage's own) interleave, which a
-    // branch would mispredict about once in two.
-    while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
-        out.push(x.min(y));
-        i += usize::from(x <= y);
-        j += usize::from(y <= x);
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
-}
-
-/// A [`FacetFilter`]'s docs read into a sorted list, with the union's
-/// cost and size hint. Its score is 0: the filter's `ConstScoreQuery`
-/// sets it.
-struct FilterDocs {
-    docs: Vec<DocId>,
+/// One facet term's postings, docs only, read a block at a time.
+struct Cursor {
+    block: tantivy::postings::BlockSegmentPostings,
+    /// The current doc's index in the block.
     at: usize,
+    /// The current doc: `TERMINATED` past the last one.
+    doc: DocId,
+}
+
+impl Cursor {
+    fn new(block: tantivy::postings::BlockSegmentPostings) -> Cursor {
+        let doc = block.docs().first().copied().unwrap_or(TERMINATED);
+        Cursor { block, at: 0, doc }
+    }
+
+    /// The doc at `at`, or in the next block when `at` is past this one
+    /// (`TERMINATED` past the last block, whose docs are then empty).
+    fn settle(&mut self) {
+        if self.at >= self.block.docs().len() {
+            self.block.advance();
+            self.at = 0;
+        }
+        self.doc = self
+            .block
+            .docs()
+            .get(self.at)
+            .copied()
+            .unwrap_or(TERMINATED);
+    }
+
+    fn advance(&mut self) {
+        self.at += 1;
+        self.settle();
+    }
+
+    fn seek(&mut self, target: DocId) {
+        // A few steps within the block, else a search of the block or the
+        // skip list and a search of the block it finds.
+        let docs = self.block.docs();
+        let near = (self.at + 8).min(docs.len());
+        while self.at < near && docs[self.at] < target {
+            self.at += 1;
+        }
+        if self.at == near {
+            if docs.last().is_some_and(|&last| last >= target) {
+                self.at += docs[self.at..].partition_point(|&d| d < target);
+            } else {
+                // On the padding of the last block when every doc is
+                // smaller: `doc` is then `TERMINATED`.
+                self.at = self.block.seek(target);
+                self.doc = self
+                    .block
+                    .docs()
+                    .get(self.at)
+                    .copied()
+                    .unwrap_or(TERMINATED);
+                return;
+            }
+        }
+        self.doc = self.block.docs()[self.at];
+    }
+}
+
+/// A [`FacetFilter`]'s union read straight from its terms' block postings:
+/// docs only, no term frequencies, no dynamic calls per doc. Its score is
+/// 0: the filter's `ConstScoreQuery` sets it.
+struct FacetDocs {
+    cursors: Vec<Cursor>,
+    doc: DocId,
+    /// The union's cost and size hint as [`SeekUnion`] gives them.
     cost: u64,
     size_hint: u32,
 }
 
-impl tantivy::DocSet for FilterDocs {
+impl FacetDocs {
+    fn settle(&mut self) -> DocId {
+        self.doc = self
+            .cursors
+            .iter()
+            .map(|c| c.doc)
+            .min()
+            .unwrap_or(TERMINATED);
+        self.doc
+    }
+}
+
+impl tantivy::DocSet for FacetDocs {
     fn advance(&mut self) -> DocId {
-        self.at = (self.at + 1).min(self.docs.len());
-        self.doc()
+        let current = self.doc;
+        if current == TERMINATED {
+            return TERMINATED;
+        }
+        for cursor in &mut self.cursors {
+            if cursor.doc == current {
+                cursor.advance();
+            }
+        }
+        self.settle()
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        // The intersection it leads seeks it to the next doc or a few
-        // ahead, mostly: a few steps, then a binary search.
-        let near = (self.at + 8).min(self.docs.len());
-        while self.at < near && self.docs[self.at] < target {
-            self.at += 1;
+        if self.doc >= target {
+            return self.doc;
         }
-        if self.at == near {
-            self.at += self.docs[self.at..].partition_point(|&d| d < target);
+        // An intersection this leads moves it by `seek(doc + 1)`: the
+        // cursors below the target are then those on `doc`, one step each.
+        if target == self.doc + 1 {
+            return self.advance();
         }
-        self.doc()
+        for cursor in &mut self.cursors {
+            if cursor.doc < target {
+                cursor.seek(target);
+            }
+        }
+        self.settle()
     }
 
     fn doc(&self) -> DocId {
-        self.docs.get(self.at).copied().unwrap_or(TERMINATED)
+        self.doc
     }
 
     fn size_hint(&self) -> u32 {
@@ -1116,7 +1137,7 @@ impl tantivy::DocSet for FilterDocs {
     }
 }
 
-impl Scorer for FilterDocs {
+impl Scorer for FacetDocs {
     fn score(&mut self) -> Score {
         0.0
     }
@@ -1901,21 +1922,6 @@ pub(crate) fn upper_bound(text: &[&dyn Query]) -> Option<Box<dyn Query>> {
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// The distinct terms the text clauses `text` score, if they are built as
-/// [`upper_bound`] needs (terms, phrases, conjunctions, exclusions); none
-/// otherwise.
-pub(crate) fn scored_terms(text: &[&dyn Query]) -> Vec<Term> {
-    let mut terms = Vec::new();
-    for query in text {
-        if !bound_terms(*query, &mut terms) {
-            return Vec::new();
-        }
-    }
-    terms.sort();
-    terms.dedup();
-    terms
-}
-
 /// Adds the terms `query` scores to `terms`, for [`upper_bound`]; false if
 /// it holds anything but terms, phrases, conjunctions and exclusions.
 fn bound_terms(query: &dyn Query, terms: &mut Vec<Term>) -> bool {
@@ -2268,25 +2274,49 @@ mod tests {
 
     #[test]
     fn facet_filter_matches_what_its_union_matches() {
-        let dir = tempfile::tempdir().unwrap();
-        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-corpus");
-        crate::Index::build(&crate::BuildOptions::new(corpus, dir.path())).unwrap();
-        let index = crate::Index::open(dir.path()).unwrap();
-        let searcher = index.tantivy().reader().unwrap().searcher();
-        let text = index.fields().text;
-        let word = |w: &str| Term::from_field_text(text, w);
-        let docs = |found: Vec<(DocId, Score)>| -> Vec<DocId> {
-            found.into_iter().map(|(d, _)| d).collect()
+        use tantivy::schema::{Schema, STRING};
+        use tantivy::DocSet;
+        // Postings of many blocks (128 docs each), dense and sparse,
+        // overlapping, in two segments.
+        let mut schema = Schema::builder();
+        let tag = schema.add_text_field("tag", STRING);
+        let index = tantivy::Index::create_in_ram(schema.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let tags = |d: u32| -> Vec<&'static str> {
+            let mut out = vec!["all"];
+            if d.is_multiple_of(3) {
+                out.push("three");
+            }
+            if d.is_multiple_of(7) || (2_000..2_600).contains(&d) {
+                out.push("seven");
+            }
+            if d % 401 == 5 {
+                out.push("rare");
+            }
+            out
         };
+        for segment in 0..2u32 {
+            for d in 0..6_000u32 {
+                let mut doc = tantivy::TantivyDocument::default();
+                for t in tags(d + segment) {
+                    doc.add_text(tag, t);
+                }
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let term = |w: &str| Term::from_field_text(tag, w);
         let filters = [
-            vec!["raid", "attack"],
-            vec!["villag"],
-            vec!["kill", "raid", "secur"],
+            vec!["three", "seven"],
+            vec!["rare"],
+            vec!["seven", "rare", "three", "absent"],
+            vec!["absent"],
         ];
-        // A rival as frequent as `kill` lets the filter lead (its docs
-        // read into a list); a rare or absent one keeps the seeking union.
-        for terms in filters {
-            let terms: Vec<Term> = terms.into_iter().map(word).collect();
+        for names in filters {
+            let terms: Vec<Term> = names.iter().map(|w| term(w)).collect();
             let union = SeekUnion::new(
                 terms
                     .iter()
@@ -2297,22 +2327,37 @@ mod tests {
                     })
                     .collect(),
             );
-            let expected = docs(matches(&searcher, &union, None));
-            assert!(expected.len() > 5);
-            for rivals in [
-                vec![],
-                vec![word("kill")],
-                vec![word("zzzz")],
-                vec![word("forc"), word("kill")],
-            ] {
-                let filter = FacetFilter::new(terms.clone(), rivals);
-                assert_eq!(docs(matches(&searcher, &filter, None)), expected);
-                for lead in ["villag", "kill", "forc"] {
-                    let lead = TermQuery::new(word(lead), IndexRecordOption::Basic);
-                    assert_eq!(
-                        docs(matches(&searcher, &filter, Some(&lead))),
-                        docs(matches(&searcher, &union, Some(&lead)))
-                    );
+            let filter = FacetFilter::new(terms);
+            let docs = |found: Vec<(DocId, Score)>| -> Vec<DocId> {
+                found.into_iter().map(|(d, _)| d).collect()
+            };
+            assert_eq!(
+                docs(matches(&searcher, &filter, None)),
+                docs(matches(&searcher, &union, None)),
+                "{names:?}"
+            );
+            for lead in ["all", "three", "seven", "rare"] {
+                let lead = TermQuery::new(term(lead), IndexRecordOption::Basic);
+                assert_eq!(
+                    docs(matches(&searcher, &filter, Some(&lead))),
+                    docs(matches(&searcher, &union, Some(&lead))),
+                    "{names:?}"
+                );
+            }
+            // Seeks by steps of every size, as intersections make them.
+            let scoring = EnableScoring::enabled_from_searcher(&searcher);
+            for reader in searcher.segment_readers() {
+                for step in [1u32, 2, 5, 64, 127, 128, 129, 300, 1_000, 4_000] {
+                    let mut a = filter.weight(scoring).unwrap().scorer(reader, 1.0).unwrap();
+                    let mut b = union.weight(scoring).unwrap().scorer(reader, 1.0).unwrap();
+                    assert_eq!(a.cost(), b.cost());
+                    assert_eq!(a.size_hint(), b.size_hint());
+                    let mut target = 0;
+                    while target < 6_010 {
+                        assert_eq!(a.seek(target), b.seek(target), "{names:?} {step} {target}");
+                        target += step;
+                    }
+                    assert_eq!(a.seek(TERMINATED), TERMINATED);
                 }
             }
         }

@@ -508,14 +508,6 @@ pub(crate) fn compile_with(
             ));
         }
     }
-    // The words a facet filter competes with to lead the intersection.
-    let rivals = bounded
-        .as_ref()
-        .map(|text| {
-            let text: Vec<&dyn tantivy::query::Query> = text.iter().map(|c| c.as_ref()).collect();
-            crate::rank::scored_terms(&text)
-        })
-        .unwrap_or_default();
     let bonus_on = has_text && q.ranking.facets;
     // Filters do not score; a passage that names a filtered province or
     // group itself gets a fixed bonus over one that only inherits it from its
@@ -523,10 +515,7 @@ pub(crate) fn compile_with(
     let mut filter = |all: &[Field], own: Field, facets: Vec<Facet>| {
         clauses.push((
             Occur::Must,
-            Box::new(ConstScoreQuery::new(
-                facet_filter(all, &facets, &rivals),
-                0.0,
-            )),
+            Box::new(ConstScoreQuery::new(facet_filter(all, &facets), 0.0)),
         ));
         if bonus_on {
             let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
@@ -569,7 +558,7 @@ pub(crate) fn compile_with(
         clauses.push((
             Occur::Must,
             Box::new(ConstScoreQuery::new(
-                facet_filter(&[fields.country], &facets, &rivals),
+                facet_filter(&[fields.country], &facets),
                 0.0,
             )),
         ));
@@ -946,18 +935,14 @@ pub(crate) fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::
 }
 
 /// Passages tagged with any of `facets` in any of `fields`, as a filter
-/// (unscored: under a `ConstScoreQuery`) in a query whose scored words
-/// are `rivals`: see [`FacetFilter`](crate::rank::FacetFilter).
-fn facet_filter(
-    fields: &[Field],
-    facets: &[Facet],
-    rivals: &[Term],
-) -> Box<dyn tantivy::query::Query> {
+/// (unscored: under a `ConstScoreQuery`): see
+/// [`FacetFilter`](crate::rank::FacetFilter).
+fn facet_filter(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
     let terms = fields
         .iter()
         .flat_map(|field| facets.iter().map(|facet| Term::from_facet(*field, facet)))
         .collect();
-    Box::new(crate::rank::FacetFilter::new(terms, rivals.to_vec()))
+    Box::new(crate::rank::FacetFilter::new(terms))
 }
 
 pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {
