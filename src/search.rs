@@ -515,7 +515,7 @@ pub(crate) fn compile_with(
     let mut filter = |all: &[Field], own: Field, facets: Vec<Facet>| {
         clauses.push((
             Occur::Must,
-            Box::new(ConstScoreQuery::new(facet_any(all, &facets), 0.0)),
+            Box::new(ConstScoreQuery::new(facet_filter(all, &facets), 0.0)),
         ));
         if bonus_on {
             let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
@@ -558,7 +558,7 @@ pub(crate) fn compile_with(
         clauses.push((
             Occur::Must,
             Box::new(ConstScoreQuery::new(
-                facet_any(&[fields.country], &facets),
+                facet_filter(&[fields.country], &facets),
                 0.0,
             )),
         ));
@@ -932,6 +932,17 @@ pub(crate) fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::
         }
     }
     Box::new(crate::rank::SeekUnion::new(should))
+}
+
+/// Passages tagged with any of `facets` in any of `fields`, as a filter
+/// (unscored: under a `ConstScoreQuery`): see
+/// [`FacetFilter`](crate::rank::FacetFilter).
+fn facet_filter(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
+    let terms = fields
+        .iter()
+        .flat_map(|field| facets.iter().map(|facet| Term::from_facet(*field, facet)))
+        .collect();
+    Box::new(crate::rank::FacetFilter::new(terms))
 }
 
 pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {
