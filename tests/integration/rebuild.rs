@@ -328,12 +328,27 @@ fn unchanged_corpus_publishes_nothing() {
 
 /// Sets a corpus file's modification time `ago` in the past.
 fn age(dir: &Dir, rel: &str, ago: Duration) {
+    set_modified(dir, rel, std::time::SystemTime::now() - ago);
+}
+
+/// Dates a file a minute ahead, as if it had just been written: it is
+/// never [settled](frontline::corpus::Stamp::settled) however slowly the
+/// next run starts (on a loaded machine a run may read a file written
+/// "just now" more than `Stamp::QUIET` later).
+fn just_written(dir: &Dir, rel: &str) {
+    set_modified(
+        dir,
+        rel,
+        std::time::SystemTime::now() + Duration::from_secs(60),
+    );
+}
+
+fn set_modified(dir: &Dir, rel: &str, when: std::time::SystemTime) {
     let file = std::fs::File::options()
         .write(true)
         .open(dir.corpus().join(rel))
         .unwrap();
-    file.set_modified(std::time::SystemTime::now() - ago)
-        .unwrap();
+    file.set_modified(when).unwrap();
 }
 
 /// The stamp the live manifest records for a file.
@@ -352,6 +367,7 @@ fn unchanged_stamps_skip_reading_and_rehash_reads_everything() {
     for i in 0..5 {
         age(&dir, &format!("batch{}/report-{i:04}.txt", i % 3), old);
     }
+    just_written(&dir, "batch2/report-0005.txt");
     dir.index_json(&[]);
     let recorded = stamp(&dir, "batch0/report-0000.txt").expect("an old file gets a stamp");
     // Written just now: its time may not be final, so no stamp is kept.
@@ -394,6 +410,7 @@ fn unchanged_stamps_skip_reading_and_rehash_reads_everything() {
         rel,
         report(1, "Borno", "Boko Haram") + "\nA third paragraph.\n",
     );
+    just_written(&dir, rel);
     let normal = dir.index_json(&[]);
     assert_eq!(normal["updated"], 1);
     assert_eq!(stamp(&dir, rel), None);
