@@ -552,7 +552,7 @@ pub(crate) fn word_spans(text: &str) -> Vec<(usize, usize)> {
     spans
 }
 
-/// [`word_spans`] into `spans` (cleared first).
+/// `word_spans` into `spans` (cleared first).
 fn word_spans_into(text: &str, spans: &mut Vec<(usize, usize)>) {
     spans.clear();
     // Byte by byte when it can be: every name is split once per table
