@@ -481,9 +481,8 @@ impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_, '_> {
                 "files" => {
                     files_seen = true;
                     match std::mem::replace(&mut self.files, FilesMode::Skip) {
-                        FilesMode::Records(on_file) => map.next_value_seed(FilesSeed(on_file))?,
-                        FilesMode::Counts(on_counts) => {
-                            map.next_value_seed(CountsSeed(on_counts))?
+                        mode @ (FilesMode::Records(_) | FilesMode::Counts(_)) => {
+                            map.next_value_seed(FilesSeed(mode))?
                         }
                         // A manifest written head first (learned places
                         // before the files) has nothing after the files
@@ -514,8 +513,9 @@ impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_, '_> {
     }
 }
 
-/// The `files` object of a manifest, handed record by record to a callback.
-struct FilesSeed<'f>(OnFile<'f>);
+/// The `files` object of a manifest, handed to the callback of its mode:
+/// record by record, or path and counts by path and counts.
+struct FilesSeed<'f>(FilesMode<'f>);
 
 impl<'de> serde::de::DeserializeSeed<'de> for FilesSeed<'_> {
     type Value = ();
@@ -537,40 +537,24 @@ impl<'de> serde::de::Visitor<'de> for FilesSeed<'_> {
         mut map: A,
     ) -> std::result::Result<(), A::Error> {
         use serde::de::Error as _;
-        while let Some((path, record)) = map.next_entry::<String, FileRecord>()? {
-            (self.0)(path, record).map_err(A::Error::custom)?;
-        }
-        Ok(())
-    }
-}
-
-/// The `files` object of a manifest, handed path and counts by path and
-/// counts to a callback.
-struct CountsSeed<'f>(OnCounts<'f>);
-
-impl<'de> serde::de::DeserializeSeed<'de> for CountsSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for CountsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a map of file records")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut map: A,
-    ) -> std::result::Result<(), A::Error> {
-        use serde::de::Error as _;
-        while let Some(path) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let AnyCounts(counts) = map.next_value()?;
-            (self.0)(&path, counts).map_err(A::Error::custom)?;
+        match self.0 {
+            FilesMode::Records(on_file) => {
+                while let Some((path, record)) = map.next_entry::<String, FileRecord>()? {
+                    on_file(path, record).map_err(A::Error::custom)?;
+                }
+            }
+            FilesMode::Counts(on_counts) => {
+                while let Some(path) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let AnyCounts(counts) = map.next_value()?;
+                    on_counts(&path, counts).map_err(A::Error::custom)?;
+                }
+            }
+            FilesMode::Skip => {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+            }
         }
         Ok(())
     }

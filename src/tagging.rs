@@ -2309,6 +2309,15 @@ mod tests {
         }
     }
 
+    /// The first offset from `from` whose byte is (`want`) or is not a
+    /// letter or digit, byte by byte: what the word scans must find.
+    fn first_alphanumeric_is(bytes: &[u8], from: usize, want: bool) -> usize {
+        bytes[from..]
+            .iter()
+            .position(|b| b.is_ascii_alphanumeric() == want)
+            .map_or(bytes.len(), |n| from + n)
+    }
+
     proptest::proptest! {
         #[test]
         fn candidate_words_agree_on_any_ascii_text(
@@ -2338,13 +2347,9 @@ mod tests {
             let bytes = text.as_bytes();
             let from = from.min(bytes.len());
             for word in [false, true] {
-                let expected = bytes[from..]
-                    .iter()
-                    .position(|b| b.is_ascii_alphanumeric() == word)
-                    .map_or(bytes.len(), |n| from + n);
                 proptest::prop_assert_eq!(
                     crate::gazetteer::ascii_run_end(bytes, from, word),
-                    expected
+                    first_alphanumeric_is(bytes, from, word)
                 );
             }
         }
@@ -2363,13 +2368,9 @@ mod tests {
             }
             let from = from.min(bytes.len());
             for set in [false, true] {
-                let expected = bytes[from..]
-                    .iter()
-                    .position(|b| b.is_ascii_alphanumeric() == set)
-                    .map_or(bytes.len(), |n| from + n);
                 proptest::prop_assert_eq!(
                     crate::gazetteer::next_bit(&bits, from, bytes.len(), set),
-                    expected
+                    first_alphanumeric_is(bytes, from, set)
                 );
             }
         }

@@ -105,8 +105,22 @@ struct Cursor {
 
 impl Cursor {
     fn new(block: tantivy::postings::BlockSegmentPostings) -> Cursor {
-        let doc = block.docs().first().copied().unwrap_or(TERMINATED);
-        Cursor { block, at: 0, doc }
+        let mut cursor = Cursor {
+            block,
+            at: 0,
+            doc: TERMINATED,
+        };
+        cursor.doc = cursor.at_doc();
+        cursor
+    }
+
+    /// The doc at `at` in the block, `TERMINATED` past its docs.
+    fn at_doc(&self) -> DocId {
+        self.block
+            .docs()
+            .get(self.at)
+            .copied()
+            .unwrap_or(TERMINATED)
     }
 
     /// The doc at `at`, or in the next block when `at` is past this one
@@ -116,12 +130,7 @@ impl Cursor {
             self.block.advance();
             self.at = 0;
         }
-        self.doc = self
-            .block
-            .docs()
-            .get(self.at)
-            .copied()
-            .unwrap_or(TERMINATED);
+        self.doc = self.at_doc();
     }
 
     fn advance(&mut self) {
@@ -144,12 +153,7 @@ impl Cursor {
                 // On the padding of the last block when every doc is
                 // smaller: `doc` is then `TERMINATED`.
                 self.at = self.block.seek(target);
-                self.doc = self
-                    .block
-                    .docs()
-                    .get(self.at)
-                    .copied()
-                    .unwrap_or(TERMINATED);
+                self.doc = self.at_doc();
                 return;
             }
         }
