@@ -143,6 +143,209 @@ pub struct Places {
     pub cued_by_name: HashMap<String, Vec<u32>>,
 }
 
+/// What tagging needs of a row of `places.tsv` (see
+/// [`Gazetteer::place_facts`]): not its names, which the name table holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlaceFact {
+    /// Index of its province in [`Gazetteer::provinces`].
+    pub province: u32,
+    /// Population (0 when unknown).
+    pub population: u64,
+    /// The name is also a lower-case English word: never tag it alone.
+    pub word: bool,
+    /// A bigger namesake exists elsewhere: needs the article's country.
+    pub elsewhere: bool,
+}
+
+impl PlaceFact {
+    fn of(row: &PlaceRow<'_>) -> PlaceFact {
+        PlaceFact {
+            province: row.province,
+            population: row.population,
+            word: row.word,
+            elsewhere: row.elsewhere,
+        }
+    }
+}
+
+/// The places tables as tagging uses them ([`Gazetteer::place_facts`]):
+/// [`Places`] without the names.
+#[derive(Debug, Default)]
+pub(crate) struct PlaceFacts {
+    /// The rows of `places.tsv`, in file order.
+    pub places: Vec<PlaceFact>,
+    /// The province of each row of `places-cued.tsv`, in file order.
+    pub cued: Vec<u32>,
+    /// Folded name → indexes into `cued` (as [`Places::cued_by_name`]).
+    pub cued_by_name: FoldedLists,
+}
+
+/// A row of a places file, borrowed from its text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlaceRow<'a> {
+    /// The name as GeoNames writes it (trimmed).
+    pub name: &'a str,
+    /// The `alternate_names` cell as written: see [`alternates`].
+    pub alternates: &'a str,
+    /// Index of its province in [`Gazetteer::provinces`].
+    pub province: u32,
+    /// Population (0 when unknown).
+    pub population: u64,
+    /// Flagged `word`.
+    pub word: bool,
+    /// Flagged `elsewhere`.
+    pub elsewhere: bool,
+}
+
+/// The names of a `|`-separated cell, trimmed, empty ones left out (what
+/// [`PlaceEntry::alternate_names`] holds), borrowed from the cell.
+pub(crate) fn alternates(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split('|').map(trim).filter(|s| !s.is_empty())
+}
+
+/// A map from folded names to lists of ids, each id at most once per name,
+/// in the order they were added: the names in one `String`, the lists in
+/// one `Vec`, found through an open-addressing table of name indexes (a
+/// `HashMap<String, Vec<u32>>` of the hundred thousand cued place names
+/// was two allocations per name).
+#[derive(Debug, Default)]
+pub(crate) struct FoldedLists {
+    names: String,
+    /// Where each name ends in `names` (it starts where the one before it
+    /// ends).
+    name_ends: Vec<u32>,
+    /// Index of a name + 1 at its hash's slot or after it; 0: empty.
+    slots: Vec<u32>,
+    /// Where the ids of each name start in `ids`; one more at the end.
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+/// [`FoldedLists`] being built.
+pub(crate) struct FoldedListsBuilder {
+    lists: FoldedLists,
+    /// `(name index, id)` in the order added.
+    pairs: Vec<(u32, u32)>,
+    /// The last id added to each name.
+    last: Vec<u32>,
+}
+
+impl FoldedLists {
+    /// An empty builder.
+    pub fn builder() -> FoldedListsBuilder {
+        FoldedListsBuilder {
+            lists: FoldedLists {
+                slots: vec![0; 1 << 10],
+                ..FoldedLists::default()
+            },
+            pairs: Vec::new(),
+            last: Vec::new(),
+        }
+    }
+
+    fn name(&self, index: usize) -> &str {
+        let end = self.name_ends.get(index).map_or(0, |&e| e as usize);
+        let start = match index {
+            0 => 0,
+            _ => self.name_ends.get(index - 1).map_or(0, |&e| e as usize),
+        };
+        self.names.get(start..end).unwrap_or_default()
+    }
+
+    /// The slot of `name` (hashed `h`): where it is, or the empty slot
+    /// where it would go. The table is never full (see `push`).
+    fn slot(&self, name: &str, h: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => return i,
+                n if self.name(n as usize - 1) == name => return i,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// The ids of a folded name, in the order they were added.
+    pub fn get(&self, name: &str) -> Option<&[u32]> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let n = self.slots[self.slot(name, fx_hash(name))] as usize;
+        let (&start, &end) = (self.starts.get(n.checked_sub(1)?)?, self.starts.get(n)?);
+        self.ids.get(start as usize..end as usize)
+    }
+}
+
+impl FoldedListsBuilder {
+    /// Adds `id` to the list of `name` (folded), unless it is already the
+    /// last one there. Ids are added in increasing order, so this keeps
+    /// each id once per name, as `Vec::contains` did.
+    pub fn push(&mut self, name: &str, id: u32) {
+        let t = &mut self.lists;
+        // At most half full, so probes stay short and one slot is always
+        // empty.
+        if (t.name_ends.len() + 1) * 2 > t.slots.len() {
+            let mut slots = vec![0; t.slots.len() * 2];
+            let mask = slots.len() - 1;
+            for n in 1..=t.name_ends.len() as u32 {
+                let mut i = fx_hash(t.name(n as usize - 1)) as usize & mask;
+                while slots[i] != 0 {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = n;
+            }
+            t.slots = slots;
+        }
+        let slot = t.slot(name, fx_hash(name));
+        let index = match t.slots[slot] {
+            0 => {
+                t.names.push_str(name);
+                t.name_ends.push(t.names.len() as u32);
+                t.slots[slot] = t.name_ends.len() as u32;
+                self.last.push(id);
+                self.pairs.push((t.name_ends.len() as u32 - 1, id));
+                return;
+            }
+            n => n as usize - 1,
+        };
+        if self.last[index] != id {
+            self.last[index] = id;
+            self.pairs.push((index as u32, id));
+        }
+    }
+
+    /// The map: lists grouped by name, in the order added (a stable
+    /// counting sort).
+    pub fn build(self) -> FoldedLists {
+        let mut lists = self.lists;
+        let mut starts = vec![0u32; lists.name_ends.len() + 1];
+        for &(name, _) in &self.pairs {
+            starts[name as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut ids = vec![0u32; self.pairs.len()];
+        for &(name, id) in &self.pairs {
+            let at = &mut next[name as usize];
+            ids[*at as usize] = id;
+            *at += 1;
+        }
+        lists.starts = starts;
+        lists.ids = ids;
+        lists
+    }
+}
+
+fn fx_hash(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
 /// Provinces, countries, groups and places, with name lookups.
 pub struct Gazetteer {
     provinces: Vec<ProvinceEntry>,
@@ -321,7 +524,9 @@ impl Gazetteer {
         }
     }
 
-    /// The places tables (parsed on first call).
+    /// The places tables (parsed on first call). Tagging does not use
+    /// them: the name table reads the places files itself
+    /// (`Gazetteer::place_facts`), without a `String` per name.
     pub fn places(&self) -> Result<&Places> {
         let loaded = self.places.get_or_init(|| self.load_places());
         loaded
@@ -334,12 +539,7 @@ impl Gazetteer {
     }
 
     fn load_places(&self) -> std::result::Result<Places, (String, usize, String)> {
-        let by_key: HashMap<(&str, String), u32> = self
-            .provinces
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.country_code.as_str(), fold(&p.province.name)), i as u32))
-            .collect();
+        let by_key = self.province_keys();
         let named = |file: &'static str| move |(line, reason)| (self.origin(file), line, reason);
         let (places, cued) = rayon::join(
             || parse_places(&self.sources[3].1, &by_key),
@@ -357,6 +557,67 @@ impl Gazetteer {
             }
         }
         Ok(Places {
+            places,
+            cued,
+            cued_by_name,
+        })
+    }
+
+    /// `(country code, folded province name)` → province index, the key
+    /// the places files name their province by.
+    fn province_keys(&self) -> HashMap<(&str, String), u32> {
+        self.provinces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.country_code.as_str(), fold(&p.province.name)), i as u32))
+            .collect()
+    }
+
+    /// What tagging needs of the places files, read straight from their
+    /// text: the facts of every place ([`PlaceFacts`]), and each row of
+    /// `places.tsv` passed to `each_place` (its index and its cells,
+    /// borrowed from the text) for the name table. The same rows and the
+    /// same errors as [`Gazetteer::places`], without its `String` of every
+    /// name and `Vec` of every row's alternate names, which a tagging run
+    /// never reads (the name table keeps the folded names): about half a
+    /// million allocations, and as many frees at exit.
+    pub(crate) fn place_facts<'s>(
+        &'s self,
+        mut each_place: impl FnMut(u32, &PlaceRow<'s>) + Send,
+    ) -> Result<PlaceFacts> {
+        let by_key = self.province_keys();
+        let by_key = &by_key;
+        let (places, cued) = rayon::join(
+            || {
+                let mut facts = Vec::new();
+                each_place_row(&self.sources[3].1, by_key, |row| {
+                    each_place(facts.len() as u32, &row);
+                    facts.push(PlaceFact::of(&row));
+                })
+                .map(|()| facts)
+            },
+            || {
+                let mut provinces = Vec::new();
+                let mut names = FoldedLists::builder();
+                let mut buf = String::new();
+                each_place_row(&self.sources[4].1, by_key, |row| {
+                    let i = provinces.len() as u32;
+                    provinces.push(row.province);
+                    for name in std::iter::once(row.name).chain(alternates(row.alternates)) {
+                        names.push(fold_reusing(name, &mut buf), i);
+                    }
+                })
+                .map(|()| (provinces, names.build()))
+            },
+        );
+        let bad_file = |file: &str, (line, reason)| Error::Gazetteer {
+            path: self.origin(file),
+            line,
+            reason,
+        };
+        let places = places.map_err(|e| bad_file("places.tsv", e))?;
+        let (cued, cued_by_name) = cued.map_err(|e| bad_file("places-cued.tsv", e))?;
+        Ok(PlaceFacts {
             places,
             cued,
             cued_by_name,
@@ -524,6 +785,27 @@ pub fn fold(name: &str) -> String {
 pub fn fold_with_offsets(text: &str) -> (String, Vec<usize>) {
     let folded = FoldedText::new(text);
     (folded.text, folded.offsets)
+}
+
+/// [`fold`] into `buf`, whose allocation is reused (cleared first): the
+/// tables fold a few hundred thousand names per build, and a `String` for
+/// each was as many allocations and frees.
+pub(crate) fn fold_reusing<'b>(name: &str, buf: &'b mut String) -> &'b str {
+    let mut out = std::mem::take(buf).into_bytes();
+    out.clear();
+    let f = Folding {
+        out,
+        offsets: Vec::new(),
+        words: Vec::new(),
+        word_offsets: Vec::new(),
+        want_words: false,
+        want_offsets: false,
+        word_start: None,
+        word_origin: 0,
+        pending_space: false,
+    };
+    *buf = f.run(name).text;
+    buf.as_str()
 }
 
 /// A text folded for name matching: [`fold_with_offsets`] plus the byte
@@ -1138,6 +1420,28 @@ struct Table<'a> {
 
 impl<'a> Table<'a> {
     fn parse(text: &'a str, required: &[&str]) -> std::result::Result<Table<'a>, (usize, String)> {
+        let (mut table, rows) = Table::header(text, required)?;
+        table.cells.reserve(text.len() / 8);
+        table.rows.reserve(text.len() / 40);
+        for (n, line) in rows {
+            let first = table.cells.len();
+            split_tabs(line, &mut table.cells);
+            let count = table.cells.len() - first;
+            table.rows.push((n, first as u32, count as u32));
+        }
+        Ok(table)
+    }
+
+    /// The table's header (a table without rows) and its data lines with
+    /// their line numbers, not yet split: a caller that reads each row once
+    /// splits it into a reused vector instead of keeping every cell (the
+    /// places files' cells were ~17 MB of short-lived memory per build).
+    #[allow(clippy::type_complexity)]
+    fn header(
+        text: &'a str,
+        required: &[&str],
+    ) -> std::result::Result<(Table<'a>, impl Iterator<Item = (usize, &'a str)>), (usize, String)>
+    {
         let mut lines = lines(text).enumerate();
         let (_, header) = lines.next().ok_or((1, "empty file".to_string()))?;
         let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
@@ -1146,18 +1450,15 @@ impl<'a> Table<'a> {
                 return Err((1, format!("missing column `{name}` in the header")));
             }
         }
-        let mut table = Table {
+        let table = Table {
             columns,
-            cells: Vec::with_capacity(text.len() / 8),
-            rows: Vec::with_capacity(text.len() / 40),
+            cells: Vec::new(),
+            rows: Vec::new(),
         };
-        for (n, line) in lines.filter(|(_, l)| !trim(l).is_empty() && !l.starts_with('#')) {
-            let first = table.cells.len();
-            split_tabs(line, &mut table.cells);
-            let count = table.cells.len() - first;
-            table.rows.push((n + 1, first as u32, count as u32));
-        }
-        Ok(table)
+        let rows = lines
+            .filter(|(_, l)| !trim(l).is_empty() && !l.starts_with('#'))
+            .map(|(n, line)| (n + 1, line));
+        Ok((table, rows))
     }
 
     /// Every row: its line number and its cells.
@@ -1315,7 +1616,28 @@ fn parse_places(
     text: &str,
     provinces: &HashMap<(&str, String), u32>,
 ) -> std::result::Result<Vec<PlaceEntry>, (usize, String)> {
-    let t = Table::parse(text, &["name", "country_code", "province"])?;
+    let mut out = Vec::new();
+    each_place_row(text, provinces, |row| {
+        out.push(PlaceEntry {
+            name: row.name.to_string(),
+            alternate_names: alternates(row.alternates).map(str::to_string).collect(),
+            province: row.province,
+            population: row.population,
+            word: row.word,
+            elsewhere: row.elsewhere,
+        });
+    })?;
+    Ok(out)
+}
+
+/// Every row of a places file, in order, to `each`; stops at the first row
+/// whose province is not in `provinces`.
+fn each_place_row<'a>(
+    text: &'a str,
+    provinces: &HashMap<(&str, String), u32>,
+    mut each: impl FnMut(PlaceRow<'a>),
+) -> std::result::Result<(), (usize, String)> {
+    let (t, lines) = Table::header(text, &["name", "country_code", "province"])?;
     let cols = [
         "name",
         "alternate_names",
@@ -1325,11 +1647,14 @@ fn parse_places(
         "flags",
     ]
     .map(|c| t.col(c));
-    let mut out = Vec::with_capacity(t.rows.len());
     // Thousands of rows share each province: fold its name once.
     let mut seen: rustc_hash::FxHashMap<(&str, &str), u32> = rustc_hash::FxHashMap::default();
-    for (line, row) in t.rows() {
-        let [name, alternates, code, province_name, population, flags] = cols.map(|c| cell(row, c));
+    let mut row = Vec::new();
+    for (line, cells) in lines {
+        row.clear();
+        split_tabs(cells, &mut row);
+        let [name, alternates, code, province_name, population, flags] =
+            cols.map(|c| cell(&row, c));
         let id = match seen.get(&(code, province_name)) {
             Some(&id) => Some(id),
             None => provinces.get(&(code, fold(province_name))).copied(),
@@ -1341,16 +1666,16 @@ fn parse_places(
             ));
         };
         seen.insert((code, province_name), province);
-        out.push(PlaceEntry {
-            name: name.to_string(),
-            alternate_names: list(alternates),
+        each(PlaceRow {
+            name,
+            alternates,
             province,
             population: population.parse().unwrap_or(0),
             word: flags.split('|').any(|f| f == "word"),
             elsewhere: flags.split('|').any(|f| f == "elsewhere"),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1493,6 +1818,71 @@ mod tests {
             names in prop::collection::vec("[abc]{1,12}", 1..40),
         ) {
             prop_assert_eq!(suggest(&name, names.iter()), suggest_scoring_all(&name, &names));
+        }
+    }
+
+    /// The facts tagging reads of the places files are those of
+    /// [`Gazetteer::places`], row for row, and the rows passed on for the
+    /// name table are its names.
+    #[test]
+    fn place_facts_are_the_places_tables_without_names() {
+        let g = Gazetteer::embedded().unwrap();
+        let places = g.places().unwrap();
+        let mut rows = Vec::new();
+        let facts = g
+            .place_facts(|i, row| rows.push((i, row.name, alternates(row.alternates).count())))
+            .unwrap();
+        assert_eq!(facts.places.len(), places.places.len());
+        assert_eq!(rows.len(), places.places.len());
+        for ((fact, p), (i, (at, name, alts))) in facts
+            .places
+            .iter()
+            .zip(&places.places)
+            .zip(rows.into_iter().enumerate())
+        {
+            assert_eq!(at as usize, i);
+            assert_eq!(name, p.name);
+            assert_eq!(alts, p.alternate_names.len());
+            assert_eq!(
+                (fact.province, fact.population, fact.word, fact.elsewhere),
+                (p.province, p.population, p.word, p.elsewhere)
+            );
+        }
+        let cued: Vec<u32> = places.cued.iter().map(|p| p.province).collect();
+        assert_eq!(facts.cued, cued);
+        assert_eq!(
+            facts.cued_by_name.name_ends.len(),
+            places.cued_by_name.len()
+        );
+        for (name, ids) in &places.cued_by_name {
+            assert_eq!(facts.cued_by_name.get(name), Some(ids.as_slice()), "{name}");
+        }
+        assert_eq!(facts.cued_by_name.get("no such place anywhere"), None);
+    }
+
+    proptest! {
+        /// [`FoldedLists`] answers as the `HashMap<String, Vec<u32>>` it
+        /// replaced, names and ids pushed the same way.
+        #[test]
+        fn folded_lists_answer_like_a_map_of_vecs(
+            rows in prop::collection::vec(prop::collection::vec("[ab ]{0,4}", 1..4), 0..300),
+            probes in prop::collection::vec("[ab ]{0,4}", 0..20),
+        ) {
+            let mut map: HashMap<String, Vec<u32>> = HashMap::default();
+            let mut lists = FoldedLists::builder();
+            for (i, names) in rows.iter().enumerate() {
+                for name in names {
+                    let ids = map.entry(name.clone()).or_default();
+                    if !ids.contains(&(i as u32)) {
+                        ids.push(i as u32);
+                    }
+                    lists.push(name, i as u32);
+                }
+            }
+            let lists = lists.build();
+            for name in map.keys().chain(&probes) {
+                prop_assert_eq!(lists.get(name), map.get(name).map(Vec::as_slice));
+            }
         }
     }
 

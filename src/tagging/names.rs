@@ -59,6 +59,97 @@ pub(crate) struct NameTable {
     lower_starts: Option<Arc<FxHashSet<String>>>,
 }
 
+/// A [`NameTable`] being built, a name at a time (see [`NameTable::new`]).
+#[derive(Debug)]
+pub(crate) struct NameTableBuilder {
+    table: NameTable,
+    /// The hash of each name's first word: the first-word bitset is sized
+    /// by the number of names, known only at the end.
+    first_words: Vec<u64>,
+    /// Scratch: the word spans of the name being added.
+    words: Vec<(usize, usize)>,
+}
+
+impl NameTableBuilder {
+    /// A builder sized for about `names` names.
+    pub fn with_capacity(names: usize) -> NameTableBuilder {
+        NameTableBuilder {
+            table: NameTable {
+                spans: SpanSlots::with_capacity(names * 3 / 2),
+                name_ends: Vec::with_capacity(names),
+                ..NameTable::default()
+            },
+            first_words: Vec::with_capacity(names),
+            words: Vec::new(),
+        }
+    }
+
+    /// Adds `name` with the next id (its position in the order added) and
+    /// returns that id. A name added twice keeps its first id in lookups.
+    pub fn push(&mut self, name: &str) -> u32 {
+        let key = trim_to_words(name);
+        self.push_hashed(key, hash(key))
+    }
+
+    /// The id of `name` if it was added already (the same text once
+    /// trimmed), or [`NameTableBuilder::push`]: one probe of the table the
+    /// lookups use instead of a map of every name beside it. (Were two
+    /// names' 64-bit hashes equal, the later could not be found in the
+    /// table either way; it gets a new id at each addition then.)
+    pub fn intern(&mut self, name: &str) -> u32 {
+        let key = trim_to_words(name);
+        let h = hash(key);
+        match self.table.lookup_hashed(h, key.as_bytes()) {
+            Some(id) if id != PREFIX => id,
+            _ => self.push_hashed(key, h),
+        }
+    }
+
+    /// How many names were added.
+    pub fn len(&self) -> usize {
+        self.table.name_ends.len()
+    }
+
+    /// [`NameTableBuilder::push`] of a trimmed `key` whose hash is `h`.
+    fn push_hashed(&mut self, key: &str, h: u64) -> u32 {
+        let table = &mut self.table;
+        let id = table.name_ends.len() as u32;
+        table.names.push_str(key);
+        table.name_ends.push(table.names.len() as u32);
+        word_spans_into(key, &mut self.words);
+        let (Some(&(_, first_end)), Some(&(_, last_end))) = (self.words.first(), self.words.last())
+        else {
+            return id;
+        };
+        self.first_words.push(hash(&key[..first_end]));
+        for &(_, end) in &self.words[..self.words.len() - 1] {
+            table.spans.insert(hash(&key[..end]), PREFIX, false);
+        }
+        // A name keeps the first id it was listed with, and replaces a
+        // prefix of a longer name.
+        let whole = if last_end == key.len() {
+            h
+        } else {
+            hash(&key[..last_end])
+        };
+        table.spans.insert(whole, id, true);
+        id
+    }
+
+    /// The table, its first-word bitset sized by the number of names.
+    pub fn build(self) -> NameTable {
+        let mut table = self.table;
+        // About 8 bits per name keeps the first-word bitset sparse.
+        let bits = (table.name_ends.len() * 8).next_power_of_two().max(1 << 10);
+        table.first_words = vec![0; bits / 64];
+        table.shift = 64 - bits.trailing_zeros();
+        for h in self.first_words {
+            table.set_first_word(h);
+        }
+        table
+    }
+}
+
 /// The id of a span that begins names but is not one itself.
 const PREFIX: u32 = u32::MAX;
 
@@ -79,37 +170,11 @@ impl NameTable {
     /// boundaries, so punctuation around it can never be part of a match).
     /// A name listed twice keeps its first id.
     pub fn new<S: AsRef<str>>(names: &[S]) -> NameTable {
-        // About 8 bits per name keeps the first-word bitset sparse.
-        let bits = (names.len() * 8).next_power_of_two().max(1 << 10);
-        let mut table = NameTable {
-            spans: SpanSlots::with_capacity(names.len() * 3 / 2),
-            names: String::new(),
-            name_ends: Vec::with_capacity(names.len()),
-            first_words: vec![0; bits / 64],
-            shift: 64 - bits.trailing_zeros(),
-            lower_starts: None,
-        };
-        // One buffer for every name's words, not a `Vec` for each of the
-        // hundreds of thousands of names.
-        let mut words = Vec::new();
-        for (id, name) in names.iter().enumerate() {
-            let key = trim_to_words(name.as_ref());
-            table.names.push_str(key);
-            table.name_ends.push(table.names.len() as u32);
-            word_spans_into(key, &mut words);
-            let (Some(&(_, first_end)), Some(&(_, last_end))) = (words.first(), words.last())
-            else {
-                continue;
-            };
-            table.set_first_word(hash(&key[..first_end]));
-            for &(_, end) in &words[..words.len() - 1] {
-                table.spans.insert(hash(&key[..end]), PREFIX, false);
-            }
-            // A name keeps the first id it was listed with, and replaces a
-            // prefix of a longer name.
-            table.spans.insert(hash(&key[..last_end]), id as u32, true);
+        let mut builder = NameTableBuilder::with_capacity(names.len());
+        for name in names {
+            builder.push(name.as_ref());
         }
-        table
+        builder.build()
     }
 
     /// The table where a word written in lower case may start a name only
