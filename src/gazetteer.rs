@@ -791,6 +791,11 @@ pub fn fold_with_offsets(text: &str) -> (String, Vec<usize>) {
 /// tables fold a few hundred thousand names per build, and a `String` for
 /// each was as many allocations and frees.
 pub(crate) fn fold_reusing<'b>(name: &str, buf: &'b mut String) -> &'b str {
+    if name.is_ascii() {
+        buf.clear();
+        fold_ascii_into(name.as_bytes(), buf);
+        return buf.as_str();
+    }
     let mut out = std::mem::take(buf).into_bytes();
     out.clear();
     let f = Folding {
@@ -806,6 +811,34 @@ pub(crate) fn fold_reusing<'b>(name: &str, buf: &'b mut String) -> &'b str {
     };
     *buf = f.run(name).text;
     buf.as_str()
+}
+
+/// [`Folding::run_ascii`]'s rules for the ASCII `bytes`, appended to `out`
+/// straight as chars: nearly every name of the gazetteer is ASCII, and the
+/// general fold's set-up, zero-filled buffer and UTF-8 check of its output
+/// cost more than folding a short name itself.
+fn fold_ascii_into(bytes: &[u8], out: &mut String) {
+    let start = out.len();
+    let mut pending_space = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match ASCII_CLASS[usize::from(b)] {
+            AsciiClass::Separator => pending_space = out.len() > start,
+            AsciiClass::Apostrophe => {
+                pending_space |= is_ascii_possessive_s(&bytes[i + 1..]) && out.len() > start;
+            }
+            class => {
+                if pending_space {
+                    pending_space = false;
+                    out.push(' ');
+                }
+                let folded = match class {
+                    AsciiClass::Word => WORD_LOWER[usize::from(b)],
+                    _ => b,
+                };
+                out.push(char::from(folded));
+            }
+        }
+    }
 }
 
 /// A text folded for name matching: [`fold_with_offsets`] plus the byte
@@ -1792,6 +1825,8 @@ mod tests {
             let f = FoldedText::new(&text);
             let (folded, offsets) = fold_char_by_char(&text);
             check_word_offsets_and_reuse(&text, &f, &folded, &offsets)?;
+            let mut buf = String::from("left over");
+            prop_assert_eq!(fold_reusing(&text, &mut buf), folded.as_str());
             // Buffers reused from a longer text leave no offsets behind.
             let mut reused = FoldedText::new("Dayr az-Zawr's  Ḩamāh, Ma'rib\u{2013}ISIS and more");
             reused.refill(&text);
@@ -1805,6 +1840,8 @@ mod tests {
             let (folded, offsets) = fold_char_by_char(&text);
             prop_assert_eq!(&f.text, &folded);
             prop_assert_eq!(&fold(&text), &folded);
+            let mut buf = String::from("left over");
+            prop_assert_eq!(fold_reusing(&text, &mut buf), folded.as_str());
             prop_assert_eq!(&f.offsets, &offsets);
             // The same word spans as the name table splits its names into.
             prop_assert_eq!(&f.words, &crate::tagging::names::word_spans(&folded));
