@@ -34,7 +34,7 @@ use crate::gazetteer::{
 /// name itself; two spans with equal 64-bit hashes (odds ~1e-8 for the
 /// whole gazetteer) would make the later one unfindable.
 ///
-/// The spans live in [`SpanSlots`], one 8-byte slot per span, where a probe
+/// The spans live in [`SpanSlots`], one 16-byte slot per span, where a probe
 /// reads one cache line: inside indexing, tantivy's own tables push the
 /// gazetteer out of the CPU caches, and a `HashMap` probe (control bytes,
 /// then the bucket) cost two misses.
