@@ -2,7 +2,7 @@
 //! [`FacetFilter`]), joining an article's facets, held by its first
 //! passage only, to all of its passages.
 
-use tantivy::columnar::Column;
+use tantivy::columnar::{Column, ColumnIndex};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score, Term, TERMINATED};
@@ -110,10 +110,12 @@ impl FacetFilterWeight {
             } else {
                 first_docs * u64::from(max_doc) / u64::from(first_passages)
             };
+            let passages = reader.fast_fields().u64(PASSAGE_FIELD)?;
             let articles = Articles {
                 doc: firsts.doc,
                 firsts,
-                passages: reader.fast_fields().u64(PASSAGE_FIELD)?,
+                full: matches!(passages.index, ColumnIndex::Full),
+                passages,
                 max_doc,
             };
             (Some(articles), docs)
@@ -289,6 +291,8 @@ struct Articles {
     firsts: Union,
     /// The `passage` column: a doc's position in its article.
     passages: Column<u64>,
+    /// Whether every doc has one value in `passages` (row = doc).
+    full: bool,
     max_doc: DocId,
     /// The current passage: `TERMINATED` past the last article.
     doc: DocId,
@@ -297,12 +301,16 @@ struct Articles {
 impl Articles {
     /// The position of `doc` in its article.
     fn ordinal(&self, doc: DocId) -> DocId {
+        // Every passage has one (a full column: row = doc), read without
+        // going through the column index and its iterator.
+        let ordinal = if self.full {
+            self.passages.values.get_val(doc)
+        } else {
+            self.passages.first(doc).unwrap_or(0)
+        };
         // Ordinals are small (an article has at most a few thousand
         // passages); one that does not fit makes the doc a first passage.
-        self.passages
-            .first(doc)
-            .and_then(|p| DocId::try_from(p).ok())
-            .unwrap_or(0)
+        DocId::try_from(ordinal).unwrap_or(0)
     }
 
     fn advance(&mut self) -> DocId {
