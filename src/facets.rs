@@ -146,6 +146,8 @@ pub(crate) struct ArticleFacetCollector {
 pub(crate) struct SegmentTally {
     source: Source,
     keys: Column<u64>,
+    /// The `passage` column: a passage's first passage is `doc - passage`.
+    passages: Column<u64>,
     stories: Column<u64>,
     /// Per facet ordinal (dense within a segment), what was seen.
     by_ord: Vec<Seen>,
@@ -170,6 +172,7 @@ impl Collector for ArticleFacetCollector {
     ) -> tantivy::Result<SegmentTally> {
         let keys = reader.fast_fields().u64("article_key")?;
         let stories = reader.fast_fields().u64("story")?;
+        let passages = reader.fast_fields().u64("passage")?;
         let source = match self.interval {
             Some(interval) => Source::Date(reader.fast_fields().date(&self.field)?, interval),
             None => Source::Facet(reader.facet_reader(&self.field)?),
@@ -178,6 +181,7 @@ impl Collector for ArticleFacetCollector {
             source,
             keys,
             stories,
+            passages,
             by_ord: Vec::new(),
             by_bucket: HashMap::new(),
             all: Seen::default(),
@@ -213,7 +217,14 @@ impl SegmentCollector for SegmentTally {
         self.all.add(key, story);
         match &self.source {
             Source::Facet(reader) => {
-                for ord in reader.facet_ords(doc) {
+                // The article's facets are on its first passage.
+                let ordinal = self
+                    .passages
+                    .first(doc)
+                    .and_then(|p| DocId::try_from(p).ok())
+                    .unwrap_or(0);
+                let first = doc - ordinal.min(doc);
+                for ord in reader.facet_ords(first) {
                     // Ordinals index the segment's facet dictionary; one
                     // that does not fit in memory cannot occur.
                     let Ok(i) = usize::try_from(ord) else {

@@ -643,8 +643,9 @@ impl<'a> Run<'a> {
             let story = record.story;
             // One batch per article: tantivy indexes a batch in one segment,
             // in order, so an article's passages stay contiguous and its
-            // first passage (which alone carries the title, outlet and url)
-            // is `doc - passage` (schema version 2).
+            // first passage (which alone carries the title, outlet, url and
+            // the article's facets) is `doc - passage` (schema version 2;
+            // facets since 3).
             let batch: Vec<UserOperation> = passage::split(article, &self.split)
                 .iter()
                 .map(|p| {
@@ -1272,19 +1273,23 @@ fn passage_document(
     if let Some(url) = article.url.as_ref().filter(|_| first) {
         doc.add_text(f.url, url);
     }
-    for province in &tags.provinces {
-        doc.add_facet(f.province, province.facet());
-    }
-    for province in &tags.mentions {
-        doc.add_facet(f.mention, province.facet());
-    }
-    for country in &tags.countries {
-        doc.add_facet(f.country, Facet::from_path([country.as_str()]));
-    }
-    for group in &tags.groups {
-        doc.add_facet(f.group, Facet::from_path([group.as_str()]));
-    }
     if first {
+        // The article's facets on its first passage only (schema version
+        // 3): filters and facet counts join them to the other passages
+        // (`doc - passage`), so tantivy indexes them once per article, not
+        // once per passage.
+        for province in &tags.provinces {
+            doc.add_facet(f.province, province.facet());
+        }
+        for province in &tags.mentions {
+            doc.add_facet(f.mention, province.facet());
+        }
+        for country in &tags.countries {
+            doc.add_facet(f.country, Facet::from_path([country.as_str()]));
+        }
+        for group in &tags.groups {
+            doc.add_facet(f.group, Facet::from_path([group.as_str()]));
+        }
         let record = schema::ArticleRecord {
             id: article.id.0.clone(),
             provinces: tags

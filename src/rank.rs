@@ -2105,7 +2105,7 @@ mod tests {
                     })
                     .collect(),
             );
-            let filter = FacetFilter::new(terms);
+            let filter = FacetFilter::new(Vec::new(), terms);
             let docs = |found: Vec<(DocId, Score)>| -> Vec<DocId> {
                 found.into_iter().map(|(d, _)| d).collect()
             };
@@ -2139,6 +2139,171 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// An article's facets on its first passage only (schema version 3):
+    /// the filter matches what a union over the same facets written on
+    /// every passage matches, walking or seeking by steps of every size,
+    /// with articles of one to a dozen passages over block boundaries, two
+    /// segments, deleted articles and a merge.
+    #[test]
+    fn facet_filter_joins_first_passages_to_their_articles() {
+        use tantivy::schema::{Field, NumericOptions, Schema, STRING};
+        use tantivy::DocSet;
+        let mut schema = Schema::builder();
+        let passage = schema.add_u64_field(
+            PASSAGE_FIELD,
+            NumericOptions::default().set_fast().set_indexed(),
+        );
+        let article = schema.add_text_field("article", STRING);
+        // The article's tags on its first passage, and on every passage
+        // (the reference), and the passage's own tags.
+        let first_tag = schema.add_text_field("first_tag", STRING);
+        let every_tag = schema.add_text_field("every_tag", STRING);
+        let own_tag = schema.add_text_field("own_tag", STRING);
+        let index = tantivy::Index::create_in_ram(schema.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let article_tags = |a: u32| -> Vec<&'static str> {
+            let mut out = Vec::new();
+            if a.is_multiple_of(3) {
+                out.push("three");
+            }
+            if a.is_multiple_of(5) || (300..340).contains(&a) {
+                out.push("five");
+            }
+            if a % 97 == 4 {
+                out.push("rare");
+            }
+            out
+        };
+        let mut articles = 0u32;
+        for _segment in 0..2 {
+            for _ in 0..700 {
+                let a = articles;
+                articles += 1;
+                let len = 1 + (a * 7 + a / 3) % 12;
+                let batch: Vec<_> = (0..len)
+                    .map(|p| {
+                        let mut doc = tantivy::TantivyDocument::default();
+                        doc.add_u64(passage, u64::from(p));
+                        doc.add_text(article, a.to_string());
+                        for t in article_tags(a) {
+                            if p == 0 {
+                                doc.add_text(first_tag, t);
+                            }
+                            doc.add_text(every_tag, t);
+                        }
+                        if (a + p).is_multiple_of(11) {
+                            doc.add_text(own_tag, "five");
+                        }
+                        tantivy::indexer::UserOperation::Add(doc)
+                    })
+                    .collect();
+                writer.run(batch).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let filters = [
+            vec!["three", "five"],
+            vec!["rare"],
+            vec!["five", "rare", "three", "absent"],
+            vec!["absent"],
+        ];
+        let check = |searcher: &Searcher| {
+            for names in &filters {
+                for own in [false, true] {
+                    let terms = |field: Field| -> Vec<Term> {
+                        names
+                            .iter()
+                            .map(|w| Term::from_field_text(field, w))
+                            .collect()
+                    };
+                    let own_terms = if own { terms(own_tag) } else { Vec::new() };
+                    let reference = SeekUnion::new(
+                        terms(every_tag)
+                            .into_iter()
+                            .chain(own_terms.clone())
+                            .map(|t| {
+                                let q: Box<dyn Query> =
+                                    Box::new(TermQuery::new(t, IndexRecordOption::Basic));
+                                q
+                            })
+                            .collect(),
+                    );
+                    let filter = FacetFilter::new(terms(first_tag), own_terms);
+                    let docs = |found: Vec<(DocId, Score)>| -> Vec<DocId> {
+                        found.into_iter().map(|(d, _)| d).collect()
+                    };
+                    let walked = docs(matches(searcher, &filter, None));
+                    assert_eq!(
+                        walked,
+                        docs(matches(searcher, &reference, None)),
+                        "{names:?}"
+                    );
+                    for lead in ["three", "five", "rare"] {
+                        let lead = TermQuery::new(
+                            Term::from_field_text(every_tag, lead),
+                            IndexRecordOption::Basic,
+                        );
+                        assert_eq!(
+                            docs(matches(searcher, &filter, Some(&lead))),
+                            docs(matches(searcher, &reference, Some(&lead))),
+                            "{names:?}"
+                        );
+                    }
+                    let scoring = EnableScoring::enabled_from_searcher(searcher);
+                    for reader in searcher.segment_readers() {
+                        for step in [1u32, 2, 3, 5, 11, 64, 127, 128, 129, 300, 1_000] {
+                            let mut a =
+                                filter.weight(scoring).unwrap().scorer(reader, 1.0).unwrap();
+                            let mut b = reference
+                                .weight(scoring)
+                                .unwrap()
+                                .scorer(reader, 1.0)
+                                .unwrap();
+                            let mut target = 0;
+                            while target < reader.max_doc() + 10 {
+                                assert_eq!(
+                                    a.seek(target),
+                                    b.seek(target),
+                                    "{names:?} {step} {target}"
+                                );
+                                target += step;
+                            }
+                            assert_eq!(a.seek(TERMINATED), TERMINATED);
+                        }
+                        // The cost of the union over every passage, up to
+                        // how long the matching articles are.
+                        let a = filter.weight(scoring).unwrap().scorer(reader, 1.0).unwrap();
+                        let b = reference
+                            .weight(scoring)
+                            .unwrap()
+                            .scorer(reader, 1.0)
+                            .unwrap();
+                        let (a, b) = (a.cost() as f64, b.cost() as f64);
+                        assert!(a >= b * 0.7 && a <= b * 1.3 + 12.0, "{names:?} {a} {b}");
+                    }
+                }
+            }
+        };
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        check(&searcher);
+        // Deleted articles (all their passages) and a merge.
+        for a in (0..articles).step_by(4) {
+            writer.delete_term(Term::from_field_text(article, &a.to_string()));
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().iter().all(|r| r.has_deletes()));
+        check(&searcher);
+        let segments = index.searchable_segment_ids().unwrap();
+        writer.merge(&segments).wait().unwrap();
+        writer.wait_merging_threads().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        check(&searcher);
     }
 
     #[test]

@@ -26,7 +26,12 @@ use crate::tokenizer::WordTokenizer;
 /// article's first passage only, an article's passages are contiguous in
 /// one segment (so the first passage is `doc - passage`), and values that
 /// fast columns hold (ids, dates, ordinals, story, facets) are not stored.
-pub const SCHEMA_VERSION: u32 = 2;
+///
+/// Version 3: the article's facets (`province`, `mention`, `group`,
+/// `country`) are on its first passage only, as the title is; search
+/// filters and facet counts ([`crate::facets`]) read them there for every
+/// passage of the article.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Name under which [`text_analyzer`] is registered in every index.
 pub const TEXT_TOKENIZER: &str = "frontline_en";
@@ -59,17 +64,21 @@ pub struct Fields {
     pub outlet: Field,
     /// Article URL (stored only), on the first passage only.
     pub url: Field,
-    /// The article's event provinces, `/Country/Province`.
+    /// The article's event provinces, `/Country/Province`, on the article's first passage only
+    /// (passage 0): the article's other passages inherit them from it.
     pub province: Field,
-    /// Every province the article names, `/Country/Province`.
+    /// Every province the article names, `/Country/Province`, on the article's first passage only
+    /// (passage 0): the article's other passages inherit them from it.
     pub mention: Field,
     /// Provinces the passage names itself.
     pub passage_province: Field,
-    /// The article's groups, `/Canonical Name`.
+    /// The article's groups, `/Canonical Name`, on the article's first passage only
+    /// (passage 0): the article's other passages inherit them from it.
     pub group: Field,
     /// Groups the passage names itself.
     pub passage_group: Field,
-    /// The article's countries, `/Country`.
+    /// The article's countries, `/Country`, on the article's first passage only
+    /// (passage 0): the article's other passages inherit them from it.
     pub country: Field,
     /// Near-duplicate story id: copies of one wire story share it.
     pub story: Field,

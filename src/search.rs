@@ -512,12 +512,15 @@ pub(crate) fn compile_with(
     // Filters do not score; a passage that names a filtered province or
     // group itself gets a fixed bonus over one that only inherits it from its
     // article.
-    let mut filter = |all: &[Field], own: Field, facets: Vec<Facet>| {
+    let mut filter = |article: Option<Field>, own: Option<Field>, facets: Vec<Facet>| {
         clauses.push((
             Occur::Must,
-            Box::new(ConstScoreQuery::new(facet_filter(all, &facets), 0.0)),
+            Box::new(ConstScoreQuery::new(
+                facet_filter(article, own, &facets),
+                0.0,
+            )),
         ));
-        if bonus_on {
+        if let Some(own) = own.filter(|_| bonus_on) {
             let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
             bonuses.push(Bonus {
                 query: Box::new(bonus),
@@ -533,35 +536,21 @@ pub(crate) fn compile_with(
         for name in &q.provinces {
             facets.extend(gazetteer.resolve_provinces(name)?.iter().map(|p| p.facet()));
         }
-        filter(
-            &[fields.province, fields.passage_province],
-            fields.passage_province,
-            facets,
-        );
+        filter(Some(fields.province), Some(fields.passage_province), facets);
     }
     if !q.groups.is_empty() {
         let mut facets = Vec::new();
         for name in &q.groups {
             facets.push(Facet::from_path([gazetteer.resolve_group(name)?]));
         }
-        filter(
-            &[fields.group, fields.passage_group],
-            fields.passage_group,
-            facets,
-        );
+        filter(Some(fields.group), Some(fields.passage_group), facets);
     }
     if !q.countries.is_empty() {
         let mut facets = Vec::new();
         for name in &q.countries {
             facets.push(Facet::from_path([gazetteer.resolve_country(name)?]));
         }
-        clauses.push((
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(
-                facet_filter(&[fields.country], &facets),
-                0.0,
-            )),
-        ));
+        filter(Some(fields.country), None, facets);
     }
     if let Some(range) = date_range(q)? {
         clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(range, 0.0))));
@@ -934,15 +923,25 @@ pub(crate) fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::
     Box::new(crate::rank::SeekUnion::new(should))
 }
 
-/// Passages tagged with any of `facets` in any of `fields`, as a filter
+/// Passages of the articles tagged with any of `facets` in the article
+/// facet field `article` (which only an article's first passage holds), or
+/// tagged with one in the passage's own facet field `own`, as a filter
 /// (unscored: under a `ConstScoreQuery`): see
 /// [`FacetFilter`](crate::rank::FacetFilter).
-fn facet_filter(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
-    let terms = fields
-        .iter()
-        .flat_map(|field| facets.iter().map(|facet| Term::from_facet(*field, facet)))
-        .collect();
-    Box::new(crate::rank::FacetFilter::new(terms))
+pub(crate) fn facet_filter(
+    article: Option<Field>,
+    own: Option<Field>,
+    facets: &[Facet],
+) -> Box<dyn tantivy::query::Query> {
+    let terms = |field: Option<Field>| -> Vec<Term> {
+        field.map_or_else(Vec::new, |field| {
+            facets
+                .iter()
+                .map(|facet| Term::from_facet(field, facet))
+                .collect()
+        })
+    };
+    Box::new(crate::rank::FacetFilter::new(terms(article), terms(own)))
 }
 
 pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {

@@ -34,7 +34,7 @@ use tantivy::{DocAddress, Searcher, Term};
 
 use crate::error::{Error, Result};
 use crate::schema::Fields;
-use crate::search::{day_start, facet_any, Hit, HitReader};
+use crate::search::{day_start, facet_filter, Hit, HitReader};
 
 /// Event dates at most this many days apart count as near.
 pub const NEAR_DAYS: i64 = 7;
@@ -247,10 +247,14 @@ fn build(
     };
     for p in &source.provinces {
         let facet = Facet::from_text(&format!("/{p}")).ok();
-        clauses.extend(facet.map(|f| bonus(facet_any(&[fields.province], &[f]))));
+        clauses.extend(facet.map(|f| bonus(facet_filter(Some(fields.province), None, &[f]))));
     }
     for g in &source.groups {
-        clauses.push(bonus(facet_any(&[fields.group], &[Facet::from_path([g])])));
+        clauses.push(bonus(facet_filter(
+            Some(fields.group),
+            None,
+            &[Facet::from_path([g])],
+        )));
     }
     if let Some(date) = source.event_date {
         let day = |offset: i64| {

@@ -1,66 +1,130 @@
 //! Facet filters read straight from their terms' block postings (see
-//! [`FacetFilter`]).
+//! [`FacetFilter`]), joining an article's facets, held by its first
+//! passage only, to all of its passages.
 
+use tantivy::columnar::{Column, ColumnIndex};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score, Term, TERMINATED};
 
-/// A facet filter: the passages holding any of its facet terms, unscored
-/// (it stands under a `ConstScoreQuery`, which sets the score). Its scorer
-/// reads the terms' block postings itself, docs only: a union of term
-/// scorers ([`SeekUnion`](super::SeekUnion), tantivy's buffered union) pays a dynamic call
-/// and a term scorer's bookkeeping per doc, and a filter that leads its
-/// intersection steps through every doc it holds (`fighters [province
-/// Central Darfur]`: 179k per query).
+use super::PASSAGE_FIELD;
+
+/// A facet filter: the passages of the articles holding any of its
+/// article facet terms, and the passages holding any of its passage facet
+/// terms themselves; unscored (it stands under a `ConstScoreQuery`, which
+/// sets the score).
+///
+/// An article's facets (`province`, `group`, `country`, `mention`) are
+/// indexed on its first passage only (schema version 3): an article's
+/// passages are contiguous in one segment, first passage first, so the
+/// first passage of doc `d` is `d - passage(d)`. The scorer walks the
+/// article terms' postings (first passages) and yields each matching
+/// article's passages, a block join.
+///
+/// Its scorer reads the terms' block postings itself, docs only: a union
+/// of term scorers ([`SeekUnion`](super::SeekUnion), tantivy's buffered
+/// union) pays a dynamic call and a term scorer's bookkeeping per doc, and
+/// a filter that leads its intersection steps through every doc it holds
+/// (`fighters [province Central Darfur]`: 179k per query).
 #[derive(Debug, Clone)]
 pub(crate) struct FacetFilter {
-    terms: Vec<Term>,
+    /// Terms of article facets, on articles' first passages.
+    article_terms: Vec<Term>,
+    /// Terms of the passage's own facets.
+    passage_terms: Vec<Term>,
 }
 
 impl FacetFilter {
-    /// Passages holding any of `terms`.
-    pub(crate) fn new(terms: Vec<Term>) -> FacetFilter {
-        FacetFilter { terms }
+    /// Passages of the articles holding any of `article_terms` (on their
+    /// first passage), and passages holding any of `passage_terms`.
+    pub(crate) fn new(article_terms: Vec<Term>, passage_terms: Vec<Term>) -> FacetFilter {
+        FacetFilter {
+            article_terms,
+            passage_terms,
+        }
     }
 }
 
 impl Query for FacetFilter {
     fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(FacetFilterWeight {
-            terms: self.terms.clone(),
+            article_terms: self.article_terms.clone(),
+            passage_terms: self.passage_terms.clone(),
         }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for term in &self.terms {
+        for term in self.article_terms.iter().chain(&self.passage_terms) {
             visitor(term, false);
         }
     }
 }
 
 struct FacetFilterWeight {
-    terms: Vec<Term>,
+    article_terms: Vec<Term>,
+    passage_terms: Vec<Term>,
+}
+
+/// The cursors of the terms that have postings in the segment.
+fn cursors(reader: &tantivy::SegmentReader, terms: &[Term]) -> tantivy::Result<Vec<Cursor>> {
+    let mut cursors = Vec::with_capacity(terms.len());
+    for term in terms {
+        let field = reader.inverted_index(term.field())?;
+        if let Some(block) = field.read_block_postings(term, IndexRecordOption::Basic)? {
+            cursors.push(Cursor::new(block));
+        }
+    }
+    Ok(cursors)
 }
 
 impl FacetFilterWeight {
     fn docs(&self, reader: &tantivy::SegmentReader) -> tantivy::Result<FacetDocs> {
-        let mut cursors = Vec::with_capacity(self.terms.len());
-        for term in &self.terms {
-            let field = reader.inverted_index(term.field())?;
-            if let Some(block) = field.read_block_postings(term, IndexRecordOption::Basic)? {
-                cursors.push(Cursor::new(block));
-            }
-        }
-        // The cost and size hint of a union of the terms' scorers (their
-        // postings' lengths summed), which order an intersection's
-        // clauses: the same order, so the same sums in the same order.
-        let cost: u64 = cursors.iter().map(|c| u64::from(c.block.doc_freq())).sum();
-        let size_hint = cursors
+        let own = Union::new(cursors(reader, &self.passage_terms)?);
+        let firsts = Union::new(cursors(reader, &self.article_terms)?);
+        // The cost and size hint of a union of term scorers over the
+        // passages (their postings' lengths summed), which order an
+        // intersection's clauses: an article term's postings count
+        // articles, so they count for the segment's mean passages per
+        // article (the same figure as when every passage held the
+        // article's facets, up to how long those articles are).
+        let own_docs: u64 = own
+            .cursors
             .iter()
-            .map(|c| c.block.doc_freq())
-            .fold(0u32, u32::saturating_add);
+            .map(|c| u64::from(c.block.doc_freq()))
+            .sum();
+        let first_docs: u64 = firsts
+            .cursors
+            .iter()
+            .map(|c| u64::from(c.block.doc_freq()))
+            .sum();
+        let (articles, article_docs) = if firsts.cursors.is_empty() {
+            (None, 0)
+        } else {
+            let passage = reader.schema().get_field(PASSAGE_FIELD)?;
+            let first_passages = reader
+                .inverted_index(passage)?
+                .doc_freq(&Term::from_field_u64(passage, 0))?;
+            let max_doc = reader.max_doc();
+            let docs = if first_passages == 0 {
+                first_docs
+            } else {
+                first_docs * u64::from(max_doc) / u64::from(first_passages)
+            };
+            let passages = reader.fast_fields().u64(PASSAGE_FIELD)?;
+            let articles = Articles {
+                doc: firsts.doc,
+                firsts,
+                full: matches!(passages.index, ColumnIndex::Full),
+                passages,
+                max_doc,
+            };
+            (Some(articles), docs)
+        };
+        let cost = own_docs + article_docs;
+        let size_hint = u32::try_from(cost).unwrap_or(u32::MAX);
         let mut docs = FacetDocs {
-            cursors,
+            own,
+            articles,
             doc: 0,
             cost,
             size_hint,
@@ -161,18 +225,23 @@ impl Cursor {
     }
 }
 
-/// A [`FacetFilter`]'s union read straight from its terms' block postings:
-/// docs only, no term frequencies, no dynamic calls per doc. Its score is
-/// 0: the filter's `ConstScoreQuery` sets it.
-struct FacetDocs {
+/// The union of some terms' postings, docs only.
+struct Union {
     cursors: Vec<Cursor>,
+    /// The smallest of the cursors' docs: `TERMINATED` past them all.
     doc: DocId,
-    /// The union's cost and size hint as [`SeekUnion`](super::SeekUnion) gives them.
-    cost: u64,
-    size_hint: u32,
 }
 
-impl FacetDocs {
+impl Union {
+    fn new(cursors: Vec<Cursor>) -> Union {
+        let mut union = Union {
+            cursors,
+            doc: TERMINATED,
+        };
+        union.settle();
+        union
+    }
+
     fn settle(&mut self) -> DocId {
         self.doc = self
             .cursors
@@ -182,9 +251,7 @@ impl FacetDocs {
             .unwrap_or(TERMINATED);
         self.doc
     }
-}
 
-impl tantivy::DocSet for FacetDocs {
     fn advance(&mut self) -> DocId {
         let current = self.doc;
         if current == TERMINATED {
@@ -211,6 +278,122 @@ impl tantivy::DocSet for FacetDocs {
             if cursor.doc < target {
                 cursor.seek(target);
             }
+        }
+        self.settle()
+    }
+}
+
+/// The passages of the articles whose first passage is in a union of
+/// article facet postings (a block join): an article's passages are the
+/// docs from its first passage (`passage` 0) to the next first passage.
+struct Articles {
+    /// The matching articles' first passages; on the current article's.
+    firsts: Union,
+    /// The `passage` column: a doc's position in its article.
+    passages: Column<u64>,
+    /// Whether every doc has one value in `passages` (row = doc).
+    full: bool,
+    max_doc: DocId,
+    /// The current passage: `TERMINATED` past the last article.
+    doc: DocId,
+}
+
+impl Articles {
+    /// The position of `doc` in its article.
+    fn ordinal(&self, doc: DocId) -> DocId {
+        // Every passage has one (a full column: row = doc), read without
+        // going through the column index and its iterator.
+        let ordinal = if self.full {
+            self.passages.values.get_val(doc)
+        } else {
+            self.passages.first(doc).unwrap_or(0)
+        };
+        // Ordinals are small (an article has at most a few thousand
+        // passages); one that does not fit makes the doc a first passage.
+        DocId::try_from(ordinal).unwrap_or(0)
+    }
+
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        let next = self.doc + 1;
+        if next < self.max_doc && self.ordinal(next) != 0 {
+            // The article's next passage.
+            self.doc = next;
+        } else {
+            // Past the article: the next matching article's first passage.
+            self.doc = self.firsts.seek(next);
+        }
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        if target >= self.max_doc {
+            self.doc = TERMINATED;
+            return TERMINATED;
+        }
+        let first = target - self.ordinal(target).min(target);
+        // `firsts` is on the current article's first passage, at or before
+        // `first`; seeking to `first` stays there when the target is in
+        // the current article.
+        let found = self.firsts.seek(first);
+        // The target's article matches, or the next matching one starts
+        // after the target.
+        self.doc = if found == first { target } else { found };
+        self.doc
+    }
+}
+
+/// A [`FacetFilter`]'s docs read straight from its terms' block postings:
+/// docs only, no term frequencies, no dynamic calls per doc. Its score is
+/// 0: the filter's `ConstScoreQuery` sets it.
+struct FacetDocs {
+    /// Passages holding a passage facet term themselves.
+    own: Union,
+    /// Passages of articles holding an article facet term, if any term.
+    articles: Option<Articles>,
+    doc: DocId,
+    /// The cost and size hint of a union of the terms' scorers as if
+    /// every passage held its article's facets (see
+    /// [`FacetFilterWeight::docs`]).
+    cost: u64,
+    size_hint: u32,
+}
+
+impl FacetDocs {
+    fn settle(&mut self) -> DocId {
+        let articles = self.articles.as_ref().map_or(TERMINATED, |a| a.doc);
+        self.doc = self.own.doc.min(articles);
+        self.doc
+    }
+}
+
+impl tantivy::DocSet for FacetDocs {
+    fn advance(&mut self) -> DocId {
+        let current = self.doc;
+        if current == TERMINATED {
+            return TERMINATED;
+        }
+        if self.own.doc == current {
+            self.own.advance();
+        }
+        if let Some(articles) = self.articles.as_mut().filter(|a| a.doc == current) {
+            articles.advance();
+        }
+        self.settle()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        self.own.seek(target);
+        if let Some(articles) = self.articles.as_mut() {
+            articles.seek(target);
         }
         self.settle()
     }
