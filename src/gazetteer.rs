@@ -210,10 +210,7 @@ pub(crate) fn alternates(cell: &str) -> impl Iterator<Item = &str> {
 /// was two allocations per name).
 #[derive(Debug, Default)]
 pub(crate) struct FoldedLists {
-    names: String,
-    /// Where each name ends in `names` (it starts where the one before it
-    /// ends).
-    name_ends: Vec<u32>,
+    names: StrList,
     /// Index of a name + 1 at its hash's slot or after it; 0: empty.
     slots: Vec<u32>,
     /// Where the ids of each name start in `ids`; one more at the end.
@@ -243,15 +240,6 @@ impl FoldedLists {
         }
     }
 
-    fn name(&self, index: usize) -> &str {
-        let end = self.name_ends.get(index).map_or(0, |&e| e as usize);
-        let start = match index {
-            0 => 0,
-            _ => self.name_ends.get(index - 1).map_or(0, |&e| e as usize),
-        };
-        self.names.get(start..end).unwrap_or_default()
-    }
-
     /// The slot of `name` (hashed `h`): where it is, or the empty slot
     /// where it would go. The table is never full (see `push`).
     fn slot(&self, name: &str, h: u64) -> usize {
@@ -260,7 +248,7 @@ impl FoldedLists {
         loop {
             match self.slots[i] {
                 0 => return i,
-                n if self.name(n as usize - 1) == name => return i,
+                n if self.names.get(n as usize - 1) == Some(name) => return i,
                 _ => i = (i + 1) & mask,
             }
         }
@@ -271,7 +259,7 @@ impl FoldedLists {
         if self.slots.is_empty() {
             return None;
         }
-        let n = self.slots[self.slot(name, fx_hash(name))] as usize;
+        let n = self.slots[self.slot(name, fx_hash(name.as_bytes()))] as usize;
         let (&start, &end) = (self.starts.get(n.checked_sub(1)?)?, self.starts.get(n)?);
         self.ids.get(start as usize..end as usize)
     }
@@ -285,11 +273,12 @@ impl FoldedListsBuilder {
         let t = &mut self.lists;
         // At most half full, so probes stay short and one slot is always
         // empty.
-        if (t.name_ends.len() + 1) * 2 > t.slots.len() {
+        if (t.names.len() + 1) * 2 > t.slots.len() {
             let mut slots = vec![0; t.slots.len() * 2];
             let mask = slots.len() - 1;
-            for n in 1..=t.name_ends.len() as u32 {
-                let mut i = fx_hash(t.name(n as usize - 1)) as usize & mask;
+            for n in 1..=t.names.len() as u32 {
+                let name = t.names.get(n as usize - 1).unwrap_or_default();
+                let mut i = fx_hash(name.as_bytes()) as usize & mask;
                 while slots[i] != 0 {
                     i = (i + 1) & mask;
                 }
@@ -297,14 +286,13 @@ impl FoldedListsBuilder {
             }
             t.slots = slots;
         }
-        let slot = t.slot(name, fx_hash(name));
+        let slot = t.slot(name, fx_hash(name.as_bytes()));
         let index = match t.slots[slot] {
             0 => {
-                t.names.push_str(name);
-                t.name_ends.push(t.names.len() as u32);
-                t.slots[slot] = t.name_ends.len() as u32;
+                let index = t.names.push(name);
+                t.slots[slot] = index + 1;
                 self.last.push(id);
-                self.pairs.push((t.name_ends.len() as u32 - 1, id));
+                self.pairs.push((index, id));
                 return;
             }
             n => n as usize - 1,
@@ -319,7 +307,7 @@ impl FoldedListsBuilder {
     /// counting sort).
     pub fn build(self) -> FoldedLists {
         let mut lists = self.lists;
-        let mut starts = vec![0u32; lists.name_ends.len() + 1];
+        let mut starts = vec![0u32; lists.names.len() + 1];
         for &(name, _) in &self.pairs {
             starts[name as usize + 1] += 1;
         }
@@ -339,11 +327,60 @@ impl FoldedListsBuilder {
     }
 }
 
-fn fx_hash(s: &str) -> u64 {
+/// The 64-bit Fx hash of `bytes`, which the name tables key spans by.
+pub(crate) fn fx_hash(bytes: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = rustc_hash::FxHasher::default();
-    h.write(s.as_bytes());
+    h.write(bytes);
     h.finish()
+}
+
+/// Strings one after the other in one `String`, found by index: the name
+/// tables keep a few hundred thousand names, and a `String` for each was as
+/// many allocations (and frees at exit).
+#[derive(Debug, Default)]
+pub(crate) struct StrList {
+    text: String,
+    /// Where each string ends in `text` (it starts where the one before it
+    /// ends).
+    ends: Vec<u32>,
+}
+
+impl StrList {
+    /// An empty list with room for `n` strings.
+    pub fn with_capacity(n: usize) -> StrList {
+        StrList {
+            text: String::new(),
+            ends: Vec::with_capacity(n),
+        }
+    }
+
+    /// Appends `s`; returns its index.
+    pub fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+        self.ends.len() as u32 - 1
+    }
+
+    /// The string at `index`.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)? as usize;
+        let start = match index {
+            0 => 0,
+            _ => *self.ends.get(index - 1)? as usize,
+        };
+        self.text.get(start..end)
+    }
+
+    /// How many strings it holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
 }
 
 /// Provinces, countries, groups and places, with name lookups.
@@ -1887,10 +1924,7 @@ mod tests {
         }
         let cued: Vec<u32> = places.cued.iter().map(|p| p.province).collect();
         assert_eq!(facts.cued, cued);
-        assert_eq!(
-            facts.cued_by_name.name_ends.len(),
-            places.cued_by_name.len()
-        );
+        assert_eq!(facts.cued_by_name.names.len(), places.cued_by_name.len());
         for (name, ids) in &places.cued_by_name {
             assert_eq!(facts.cued_by_name.get(name), Some(ids.as_slice()), "{name}");
         }

@@ -15,13 +15,13 @@
 //! [`NameTable::find_ascii`] folds only those and the words after them
 //! while the span grows, finding what [`NameTable::find_all`] finds.
 
-use std::hash::Hasher;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashSet, FxHasher};
+use rustc_hash::FxHashSet;
 
 use crate::gazetteer::{
-    ascii_word_bits, ascii_word_end, next_bit, push_folded_ascii_gap, push_folded_ascii_word,
+    ascii_word_bits, ascii_word_end, fx_hash, next_bit, push_folded_ascii_gap,
+    push_folded_ascii_word, StrList,
 };
 
 /// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
@@ -44,12 +44,8 @@ pub(crate) struct NameTable {
     /// ("deir", "deir ez" for "deir ez zor") → the id of the name it is, or
     /// [`PREFIX`].
     spans: SpanSlots,
-    /// Every name, as keyed, one after the other (one allocation for the
-    /// hundreds of thousands of names, not one each).
-    names: String,
-    /// Where each name ends in `names`, by id (it starts where the one
-    /// before it ends).
-    name_ends: Vec<u32>,
+    /// Every name, as keyed, by id.
+    names: StrList,
     /// One bit per first-word hash (`hash >> shift`): clear means no name
     /// starts with that word.
     first_words: Vec<u64>,
@@ -76,7 +72,7 @@ impl NameTableBuilder {
         NameTableBuilder {
             table: NameTable {
                 spans: SpanSlots::with_capacity(names * 3 / 2),
-                name_ends: Vec::with_capacity(names),
+                names: StrList::with_capacity(names),
                 ..NameTable::default()
             },
             first_words: Vec::with_capacity(names),
@@ -107,15 +103,13 @@ impl NameTableBuilder {
 
     /// How many names were added.
     pub fn len(&self) -> usize {
-        self.table.name_ends.len()
+        self.table.names.len()
     }
 
     /// [`NameTableBuilder::push`] of a trimmed `key` whose hash is `h`.
     fn push_hashed(&mut self, key: &str, h: u64) -> u32 {
         let table = &mut self.table;
-        let id = table.name_ends.len() as u32;
-        table.names.push_str(key);
-        table.name_ends.push(table.names.len() as u32);
+        let id = table.names.push(key);
         word_spans_into(key, &mut self.words);
         let (Some(&(_, first_end)), Some(&(_, last_end))) = (self.words.first(), self.words.last())
         else {
@@ -140,7 +134,7 @@ impl NameTableBuilder {
     pub fn build(self) -> NameTable {
         let mut table = self.table;
         // About 8 bits per name keeps the first-word bitset sparse.
-        let bits = (table.name_ends.len() * 8).next_power_of_two().max(1 << 10);
+        let bits = (table.names.len() * 8).next_power_of_two().max(1 << 10);
         table.first_words = vec![0; bits / 64];
         table.shift = 64 - bits.trailing_zeros();
         for h in self.first_words {
@@ -219,13 +213,7 @@ impl NameTable {
 
     /// The name with id `id`, as keyed.
     fn name(&self, id: u32) -> Option<&str> {
-        let id = id as usize;
-        let end = *self.name_ends.get(id)? as usize;
-        let start = match id {
-            0 => 0,
-            _ => *self.name_ends.get(id - 1)? as usize,
-        };
-        self.names.get(start..end)
+        self.names.get(id as usize)
     }
 
     /// The id of a name given whole (already folded).
@@ -250,7 +238,7 @@ impl NameTable {
         written_lower: impl Fn(usize) -> bool,
     ) -> Vec<Found> {
         let mut found = Vec::new();
-        if self.name_ends.is_empty() {
+        if self.names.is_empty() {
             return found;
         }
         let mut i = 0;
@@ -434,7 +422,7 @@ impl LowerStarts {
             out.push(Candidate {
                 start,
                 end,
-                hash: hash_bytes(buf),
+                hash: fx_hash(buf),
             });
         }
     }
@@ -445,7 +433,7 @@ impl NameTable {
     /// name): then [`NameTable::find_ascii`] over `starts`' candidates finds
     /// what [`NameTable::find_all`] finds.
     pub fn uses_lower_starts(&self, starts: &LowerStarts) -> bool {
-        self.name_ends.is_empty()
+        self.names.is_empty()
             || self
                 .lower_starts
                 .as_ref()
@@ -465,7 +453,7 @@ impl NameTable {
         found: &mut Vec<FoundAt>,
     ) {
         found.clear();
-        if self.name_ends.is_empty() {
+        if self.names.is_empty() {
             return;
         }
         // Words up to here are inside the last name found.
@@ -495,7 +483,7 @@ impl NameTable {
                 let Some(word) = following else { break };
                 end = ascii_word_end(text, word).0;
                 push_folded_ascii_word(text, word, end, buf);
-                hash = hash_bytes(buf);
+                hash = fx_hash(buf);
             }
             if let Some(hit) = longest {
                 found.push(hit);
@@ -590,13 +578,7 @@ pub(crate) fn hash_words(folded: &str, words: &[(usize, usize)], out: &mut Vec<u
 }
 
 fn hash(span: &str) -> u64 {
-    hash_bytes(span.as_bytes())
-}
-
-fn hash_bytes(span: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(span);
-    h.finish()
+    fx_hash(span.as_bytes())
 }
 
 /// `name` without the punctuation before its first and after its last
