@@ -17,6 +17,7 @@ use tantivy::schema::Facet;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::error::{Error, Result};
+use crate::rank::Positions;
 
 /// What to count matching articles by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -146,8 +147,8 @@ pub(crate) struct ArticleFacetCollector {
 pub(crate) struct SegmentTally {
     source: Source,
     keys: Column<u64>,
-    /// The `passage` column: a passage's first passage is `doc - passage`.
-    passages: Column<u64>,
+    /// Where each passage's article starts: its facets are there.
+    positions: Positions,
     stories: Column<u64>,
     /// Per facet ordinal (dense within a segment), what was seen.
     by_ord: Vec<Seen>,
@@ -172,7 +173,7 @@ impl Collector for ArticleFacetCollector {
     ) -> tantivy::Result<SegmentTally> {
         let keys = reader.fast_fields().u64("article_key")?;
         let stories = reader.fast_fields().u64("story")?;
-        let passages = reader.fast_fields().u64("passage")?;
+        let positions = Positions::open(reader)?;
         let source = match self.interval {
             Some(interval) => Source::Date(reader.fast_fields().date(&self.field)?, interval),
             None => Source::Facet(reader.facet_reader(&self.field)?),
@@ -181,7 +182,7 @@ impl Collector for ArticleFacetCollector {
             source,
             keys,
             stories,
-            passages,
+            positions,
             by_ord: Vec::new(),
             by_bucket: HashMap::new(),
             all: Seen::default(),
@@ -218,13 +219,7 @@ impl SegmentCollector for SegmentTally {
         match &self.source {
             Source::Facet(reader) => {
                 // The article's facets are on its first passage.
-                let ordinal = self
-                    .passages
-                    .first(doc)
-                    .and_then(|p| DocId::try_from(p).ok())
-                    .unwrap_or(0);
-                let first = doc - ordinal.min(doc);
-                for ord in reader.facet_ords(first) {
+                for ord in reader.facet_ords(self.positions.first(doc)) {
                     // Ordinals index the segment's facet dictionary; one
                     // that does not fit in memory cannot occur.
                     let Ok(i) = usize::try_from(ord) else {

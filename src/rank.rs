@@ -44,7 +44,7 @@ use crate::search::TotalHits;
 mod facet_filter;
 mod phrase_walk;
 
-pub(crate) use facet_filter::FacetFilter;
+pub(crate) use facet_filter::{FacetFilter, Positions};
 
 /// A ranking feature added to the score of a passage that matches the
 /// required part of a query.

@@ -110,12 +110,10 @@ impl FacetFilterWeight {
             } else {
                 first_docs * u64::from(max_doc) / u64::from(first_passages)
             };
-            let passages = reader.fast_fields().u64(PASSAGE_FIELD)?;
             let articles = Articles {
                 doc: firsts.doc,
                 firsts,
-                full: matches!(passages.index, ColumnIndex::Full),
-                passages,
+                positions: Positions::open(reader)?,
                 max_doc,
             };
             (Some(articles), docs)
@@ -289,36 +287,57 @@ impl Union {
 struct Articles {
     /// The matching articles' first passages; on the current article's.
     firsts: Union,
-    /// The `passage` column: a doc's position in its article.
-    passages: Column<u64>,
-    /// Whether every doc has one value in `passages` (row = doc).
-    full: bool,
+    positions: Positions,
     max_doc: DocId,
     /// The current passage: `TERMINATED` past the last article.
     doc: DocId,
 }
 
-impl Articles {
+/// A segment's `passage` column: where each passage stands in its article,
+/// and so where its article starts (`doc - passage`).
+pub(crate) struct Positions {
+    column: Column<u64>,
+    /// Whether every doc has one value (row = doc).
+    full: bool,
+}
+
+impl Positions {
+    /// The `passage` column of `reader`'s segment.
+    pub(crate) fn open(reader: &tantivy::SegmentReader) -> tantivy::Result<Positions> {
+        let column = reader.fast_fields().u64(PASSAGE_FIELD)?;
+        Ok(Positions {
+            full: matches!(column.index, ColumnIndex::Full),
+            column,
+        })
+    }
+
     /// The position of `doc` in its article.
-    fn ordinal(&self, doc: DocId) -> DocId {
+    pub(crate) fn ordinal(&self, doc: DocId) -> DocId {
         // Every passage has one (a full column: row = doc), read without
         // going through the column index and its iterator.
         let ordinal = if self.full {
-            self.passages.values.get_val(doc)
+            self.column.values.get_val(doc)
         } else {
-            self.passages.first(doc).unwrap_or(0)
+            self.column.first(doc).unwrap_or(0)
         };
         // Ordinals are small (an article has at most a few thousand
         // passages); one that does not fit makes the doc a first passage.
         DocId::try_from(ordinal).unwrap_or(0)
     }
 
+    /// The first passage of `doc`'s article, which holds its facets.
+    pub(crate) fn first(&self, doc: DocId) -> DocId {
+        doc - self.ordinal(doc).min(doc)
+    }
+}
+
+impl Articles {
     fn advance(&mut self) -> DocId {
         if self.doc == TERMINATED {
             return TERMINATED;
         }
         let next = self.doc + 1;
-        if next < self.max_doc && self.ordinal(next) != 0 {
+        if next < self.max_doc && self.positions.ordinal(next) != 0 {
             // The article's next passage.
             self.doc = next;
         } else {
@@ -336,7 +355,7 @@ impl Articles {
             self.doc = TERMINATED;
             return TERMINATED;
         }
-        let first = target - self.ordinal(target).min(target);
+        let first = self.positions.first(target);
         // `firsts` is on the current article's first passage, at or before
         // `first`; seeking to `first` stays there when the target is in
         // the current article.
