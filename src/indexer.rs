@@ -43,7 +43,7 @@ use crate::generation::{
 use crate::passage::{self, Passage, SplitOptions};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::stories::{self, StoryIndex, StoryRecord};
-use crate::tagging::{ArticleTags, LearnedPlaces, PlaceCandidate, Tagger};
+use crate::tagging::{IdTags, LearnedPlaces, PlaceCandidate, Tagger};
 
 pub use crate::corpus::Skipped;
 
@@ -377,6 +377,8 @@ struct Run<'a> {
     /// Read every file, trusting no stamp ([`BuildOptions::rehash`]).
     rehash: bool,
     split: SplitOptions,
+    /// Facets of the gazetteer's provinces and groups (empty untagged).
+    facets: TagFacets,
     skipped: Vec<Skipped>,
     warnings: Vec<Skipped>,
     added: u64,
@@ -461,6 +463,10 @@ impl<'a> Run<'a> {
             tagging: opts.tagging,
             rehash: opts.rehash,
             split: SplitOptions::default(),
+            facets: match opts.tagging {
+                true => TagFacets::new(gazetteer),
+                false => TagFacets::default(),
+            },
             skipped: Vec::new(),
             warnings: Vec::new(),
             added: 0,
@@ -639,7 +645,7 @@ impl<'a> Run<'a> {
         }
         let mut passages = 0u32;
         for (article, record) in articles.iter().zip(stories) {
-            let tags = tagger.map_or_else(ArticleTags::default, |t| t.tag(article));
+            let tags = tagger.map(|t| t.tag_ids(article));
             let story = record.story;
             // One batch per article: tantivy indexes a batch in one segment,
             // in order, so an article's passages stay contiguous and its
@@ -649,7 +655,14 @@ impl<'a> Run<'a> {
             let batch: Vec<UserOperation> = passage::split(article, &self.split)
                 .iter()
                 .map(|p| {
-                    UserOperation::Add(passage_document(&self.fields, article, &tags, p, story))
+                    UserOperation::Add(passage_document(
+                        &self.fields,
+                        &self.facets,
+                        article,
+                        tags.as_ref(),
+                        p,
+                        story,
+                    ))
                 })
                 .collect();
             passages += batch.len() as u32;
@@ -1237,11 +1250,45 @@ fn to_tantivy_date(date: NaiveDate) -> tantivy::DateTime {
     schema::tantivy_date_from_secs(secs)
 }
 
-/// Maps one tagged passage to its tantivy document.
+/// The facets of every province and group of a gazetteer, made once per
+/// run: a tagged passage clones its facets instead of building each from
+/// the tag's strings.
+#[derive(Debug, Default)]
+struct TagFacets {
+    /// By index into [`Gazetteer::provinces`].
+    provinces: Vec<Facet>,
+    /// By index into [`Gazetteer::groups`].
+    groups: Vec<Facet>,
+}
+
+impl TagFacets {
+    fn new(g: &Gazetteer) -> TagFacets {
+        TagFacets {
+            provinces: g.provinces().iter().map(|p| p.province.facet()).collect(),
+            groups: g
+                .groups()
+                .iter()
+                .map(|e| Facet::from_path([e.name.as_str()]))
+                .collect(),
+        }
+    }
+
+    fn provinces<'f>(&'f self, ids: &'f [u32]) -> impl Iterator<Item = &'f Facet> + 'f {
+        ids.iter().filter_map(|&id| self.provinces.get(id as usize))
+    }
+
+    fn groups<'f>(&'f self, ids: &'f [u32]) -> impl Iterator<Item = &'f Facet> + 'f {
+        ids.iter().filter_map(|&id| self.groups.get(id as usize))
+    }
+}
+
+/// Maps one passage and its article's tags (none when the run does not
+/// tag) to its tantivy document.
 fn passage_document(
     f: &Fields,
+    facets: &TagFacets,
     article: &Article,
-    tags: &ArticleTags,
+    tags: Option<&IdTags>,
     p: &Passage,
     story: u64,
 ) -> TantivyDocument {
@@ -1264,7 +1311,7 @@ fn passage_document(
             schema::tantivy_date_from_secs(date.timestamp()),
         );
     }
-    if let Some(date) = tags.event_date.or(published) {
+    if let Some(date) = tags.and_then(IdTags::event_date).or(published) {
         doc.add_date(f.event_date, to_tantivy_date(date));
     }
     if let Some(outlet) = article.outlet.as_ref().filter(|_| first) {
@@ -1273,49 +1320,49 @@ fn passage_document(
     if let Some(url) = article.url.as_ref().filter(|_| first) {
         doc.add_text(f.url, url);
     }
+    let none: &[u32] = &[];
+    let (provinces, mentions, groups) = tags.map_or((none, none, none), |t| {
+        (t.province_ids(), t.mention_ids(), t.group_ids())
+    });
+    let countries: &[&str] = tags.map_or(&[], IdTags::countries);
     if first {
         // The article's facets on its first passage only (schema version
         // 3): filters and facet counts join them to the other passages
         // (`doc - passage`), so tantivy indexes them once per article, not
         // once per passage.
-        for province in &tags.provinces {
-            doc.add_facet(f.province, province.facet());
+        for facet in facets.provinces(provinces) {
+            doc.add_facet(f.province, facet.clone());
         }
-        for province in &tags.mentions {
-            doc.add_facet(f.mention, province.facet());
+        for facet in facets.provinces(mentions) {
+            doc.add_facet(f.mention, facet.clone());
         }
-        for country in &tags.countries {
-            doc.add_facet(f.country, Facet::from_path([country.as_str()]));
+        for country in countries {
+            doc.add_facet(f.country, Facet::from_path([*country]));
         }
-        for group in &tags.groups {
-            doc.add_facet(f.group, Facet::from_path([group.as_str()]));
+        for facet in facets.groups(groups) {
+            doc.add_facet(f.group, facet.clone());
         }
+        let display = |ids| facets.provinces(ids).map(schema::facet_display).collect();
         let record = schema::ArticleRecord {
             id: article.id.0.clone(),
-            provinces: tags
-                .provinces
-                .iter()
-                .map(|p| schema::facet_display(&p.facet()))
-                .collect(),
-            mentions: tags
-                .mentions
-                .iter()
-                .map(|p| schema::facet_display(&p.facet()))
-                .collect(),
-            groups: tags.groups.clone(),
-            countries: tags.countries.clone(),
+            provinces: display(provinces),
+            mentions: display(mentions),
+            groups: facets.groups(groups).map(schema::facet_display).collect(),
+            countries: countries.iter().map(|c| c.to_string()).collect(),
         };
         // Serializing strings to JSON cannot fail.
         if let Ok(json) = serde_json::to_string(&record) {
             doc.add_text(f.article, json);
         }
     }
-    let own = tags.passage_tags(p.paragraph, p.last_paragraph);
-    for province in &own.provinces {
-        doc.add_facet(f.passage_province, province.facet());
-    }
-    for group in &own.groups {
-        doc.add_facet(f.passage_group, Facet::from_path([group.as_str()]));
+    if let Some(tags) = tags {
+        let (provinces, groups) = tags.passage_ids(p.paragraph, p.last_paragraph);
+        for facet in facets.provinces(&provinces) {
+            doc.add_facet(f.passage_province, facet.clone());
+        }
+        for facet in facets.groups(&groups) {
+            doc.add_facet(f.passage_group, facet.clone());
+        }
     }
     doc
 }

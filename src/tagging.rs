@@ -58,8 +58,11 @@ use crate::gazetteer::{
     alternates, fold, fold_reusing, FoldedText, Gazetteer, PlaceFact, PlaceFacts, Province,
 };
 
+mod ids;
 pub(crate) mod names;
 mod twin;
+pub use ids::IdTags;
+use ids::{IdEvidence, TagId};
 use names::{LowerStarts, NameTable, NameTableBuilder};
 pub(crate) use twin::Twin;
 
@@ -922,6 +925,12 @@ impl<'g> Tagger<'g> {
 
     /// Tags one article.
     pub fn tag(&self, article: &Article) -> ArticleTags {
+        self.tag_ids(article).to_article_tags()
+    }
+
+    /// Tags one article, as indexes into the gazetteer: the same tags as
+    /// [`Tagger::tag`] without their strings, which is what indexing uses.
+    pub fn tag_ids<'a>(&'a self, article: &'a Article) -> IdTags<'a> {
         // The fold's buffers are the thread's, reused from article to
         // article (allocating them per article cost more than their use).
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
@@ -930,7 +939,7 @@ impl<'g> Tagger<'g> {
         })
     }
 
-    fn tag_with(&self, article: &Article, scratch: &mut Scratch) -> ArticleTags {
+    fn tag_with<'a>(&'a self, article: &'a Article, scratch: &mut Scratch) -> IdTags<'a> {
         let published = article.published.map(|d| d.date_naive());
         let mut hits = Vec::new();
         let mut sentences = Vec::new();
@@ -970,26 +979,23 @@ impl<'g> Tagger<'g> {
                     .get(hit.sentence)
                     .is_some_and(is_background_sentence);
                 let tag = match tag {
-                    TagValue::Province(p) if background => TagValue::Mention(p),
+                    TagId::Province(p) if background => TagId::Mention(p),
                     other => other,
                 };
-                evidence.push((
+                evidence.push(IdEvidence {
+                    tag,
+                    rule,
+                    paragraph: hit.paragraph,
+                    span: hit.span,
+                    text: hit.text,
                     background,
-                    hit.located,
-                    Evidence {
-                        tag,
-                        rule,
-                        paragraph: hit.paragraph,
-                        span: hit.span,
-                        text: hit.text.to_string(),
-                    },
-                ));
+                    located: hit.located,
+                });
             }
         }
-        let mut tags = self.aggregate(evidence);
+        let mut tags = IdTags::aggregate(self.g, evidence);
         if let Some((date, ev)) = self.event_date(article, published) {
-            tags.event_date = Some(date);
-            tags.evidence.push(ev);
+            tags.set_event_date(date, ev);
         }
         tags
     }
@@ -1260,19 +1266,15 @@ impl<'g> Tagger<'g> {
         &self.g.provinces()[province as usize].country_code
     }
 
-    fn province(&self, id: u32) -> Province {
-        self.g.provinces()[id as usize].province.clone()
-    }
-
     /// Decides what one match denotes, by priority: group, province,
     /// country, place.
-    fn resolve(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<(TagValue, Rule)> {
+    fn resolve(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<(TagId, Rule)> {
         if let Some(p) = hit.learned {
-            return Some((TagValue::Province(self.province(p)), Rule::LearnedPlace));
+            return Some((TagId::Province(p), Rule::LearnedPlace));
         }
         if !hit.cued.is_empty() {
             let p = self.pick_by_context(&hit.cued, context)?;
-            return Some((TagValue::Province(self.province(p)), Rule::PlaceToProvince));
+            return Some((TagId::Province(p), Rule::PlaceToProvince));
         }
         if hit.descriptive {
             return None;
@@ -1282,23 +1284,17 @@ impl<'g> Tagger<'g> {
             .iter()
             .find(|e| matches!(e, Entry::Group { .. }))
         {
-            return Some((
-                TagValue::Group(self.g.groups()[*id as usize].name.clone()),
-                Rule::AliasToGroup,
-            ));
+            return Some((TagId::Group(*id), Rule::AliasToGroup));
         }
         if let Some(p) = self.resolve_province(hit, context) {
-            return Some((TagValue::Province(self.province(p)), Rule::ExplicitProvince));
+            return Some((TagId::Province(p), Rule::ExplicitProvince));
         }
         if let Some(Entry::Country(i)) = hit.entries.iter().find(|e| matches!(e, Entry::Country(_)))
         {
-            return Some((
-                TagValue::Country(self.g.countries()[*i as usize].name.clone()),
-                Rule::ExplicitCountry,
-            ));
+            return Some((TagId::Country(*i), Rule::ExplicitCountry));
         }
         let p = self.resolve_place(hit, context)?;
-        Some((TagValue::Province(self.province(p)), Rule::PlaceToProvince))
+        Some((TagId::Province(p), Rule::PlaceToProvince))
     }
 
     fn resolve_province(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<u32> {
@@ -1410,45 +1406,6 @@ impl<'g> Tagger<'g> {
         match (in_context.as_slice(), unique.as_slice()) {
             ([p], _) | ([], [p]) => Some(*p),
             _ => None,
-        }
-    }
-
-    fn aggregate(&self, evidence: Vec<(bool, bool, Evidence)>) -> ArticleTags {
-        // Sets of references: each distinct value is cloned once, at the end.
-        let mut events: BTreeSet<&Province> = BTreeSet::new();
-        let mut mentions: BTreeSet<&Province> = BTreeSet::new();
-        let mut groups: BTreeSet<&str> = BTreeSet::new();
-        let mut countries: BTreeSet<&str> = BTreeSet::new();
-        for (background, located, e) in &evidence {
-            match &e.tag {
-                TagValue::Province(p) => {
-                    events.insert(p);
-                }
-                TagValue::Mention(p) => {
-                    mentions.insert(p);
-                }
-                TagValue::Group(g) if !background => {
-                    groups.insert(g);
-                }
-                TagValue::Country(c) if !background && *located => {
-                    countries.insert(c);
-                }
-                _ => {}
-            }
-        }
-        let mentions: Vec<Province> = mentions.difference(&events).map(|&p| p.clone()).collect();
-        countries.extend(events.iter().map(|p| p.country.as_str()));
-        let tags = ArticleTags {
-            provinces: events.into_iter().cloned().collect(),
-            mentions,
-            countries: countries.into_iter().map(str::to_string).collect(),
-            groups: groups.into_iter().map(str::to_string).collect(),
-            event_date: None,
-            evidence: Vec::new(),
-        };
-        ArticleTags {
-            evidence: evidence.into_iter().map(|(_, _, e)| e).collect(),
-            ..tags
         }
     }
 
