@@ -2396,6 +2396,36 @@ mod tests {
             proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
         }
 
+        /// Tables of random names, many of them starting others ("ab",
+        /// "ab cd", "ab cd ef"), so that growing a span past a name, past a
+        /// prefix and into a span no name starts with is each exercised:
+        /// the candidate path, which stops growing where the table says no
+        /// longer name starts and skips spans the span bitset rejects,
+        /// finds what the whole fold finds probing every step.
+        #[test]
+        fn random_tables_find_the_same_names_both_ways(
+            names in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec!["ab", "cd", "ef", "Gh", "the", "al", "x1"]),
+                    1..5,
+                ),
+                0..24,
+            ),
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "ab", "Ab", "AB", "cd", "Cd", "ef", "EF", "gh", "Gh", "the", "The",
+                    "al", "Al", "x1", "X1", "zz", "'s", "'", " ", " ", " ", "-", ", ", ".",
+                ]),
+                0..48,
+            ),
+        ) {
+            let names: Vec<String> = names.iter().map(|n| n.join(" ")).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let text: String = pieces.concat();
+            let (whole, by_candidates) = both_ways(&names, &["the", "al", "ab"], &text);
+            proptest::prop_assert_eq!(by_candidates, whole, "{:?} in {:?}", names, text);
+        }
+
         #[test]
         fn ascii_runs_end_where_the_bytes_say(
             text in "[ -~]{0,40}",
