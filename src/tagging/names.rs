@@ -77,7 +77,11 @@ impl NameTableBuilder {
     pub fn with_capacity(names: usize) -> NameTableBuilder {
         NameTableBuilder {
             table: NameTable {
-                spans: SpanSlots::with_capacity(names * 3 / 2),
+                // Names have ~1.2 spans each, most of them their own: the
+                // table is sized for as many spans as names and grows if it
+                // must (the embedded gazetteer's 229k spans fit the 512k
+                // slots of its ~290k names' entries).
+                spans: SpanSlots::with_capacity(names),
                 names: StrList::with_capacity(names),
                 ..NameTable::default()
             },
@@ -543,8 +547,13 @@ struct Slot {
 const EMPTY: u32 = u32::MAX - 1;
 
 impl SpanSlots {
+    /// How many slots hold `spans` spans at most three quarters full.
+    fn slots_for(spans: usize) -> usize {
+        (spans * 4 / 3 + 1).next_power_of_two().max(16)
+    }
+
     fn with_capacity(spans: usize) -> SpanSlots {
-        let len = (spans * 4 / 3 + 1).next_power_of_two().max(16);
+        let len = SpanSlots::slots_for(spans);
         SpanSlots {
             slots: vec![
                 Slot {
@@ -613,7 +622,9 @@ impl SpanSlots {
 
     /// The same spans in a table sized for them alone.
     fn compacted(mut self) -> SpanSlots {
-        self.rehash(self.len);
+        if SpanSlots::slots_for(self.len) < self.slots.len() {
+            self.rehash(self.len);
+        }
         self
     }
 
