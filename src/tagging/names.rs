@@ -7,7 +7,9 @@
 //! each word the span grows a word at a time while it still begins some
 //! name, and the longest span that is a name wins: the leftmost-longest
 //! match at word granularity. Most words begin no name and cost one bitset
-//! test. There is no automaton to build.
+//! test; a span stops growing without a probe when its slot says no longer
+//! name starts with it or when the bitset (of every span) rejects the
+//! longer span. There is no automaton to build.
 //!
 //! In an ASCII text the words need not even be folded: [`LowerStarts`]
 //! finds the words that may start a name that the tagger keeps (written
