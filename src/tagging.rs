@@ -772,22 +772,116 @@ fn has_comma_article(text: &str) -> bool {
     })
 }
 
-static LEARN: LazyLock<Vec<Twin>> = LazyLock::new(|| {
+/// Whether ASCII `before` ends with white space after a word written with
+/// a capital, as it does before the type word of every match of [`LEARN`]
+/// patterns 0, 2 and 3: the province's last word (`\p{Lu}[\p{L}'’-]+`,
+/// with white space before it) and `\s+`. White space is `\s` of the
+/// ASCII twins (with the vertical tab, which `u8::is_ascii_whitespace`
+/// leaves out).
+fn capital_word_before(before: &[u8]) -> bool {
+    let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let Some(last) = before.iter().rposition(|b| !space(b)) else {
+        return false;
+    };
+    if last + 1 == before.len() {
+        return false;
+    }
+    let start = before[..last].iter().rposition(space).map_or(0, |i| i + 1);
+    before[start].is_ascii_uppercase()
+}
+
+/// The groups (place, province) of the matches of [`LEARN`] patterns 0, 2
+/// and 3 in `text`, per pattern in text order: the same as each pattern's
+/// `captures_iter` over the whole text (the tests check it), found by
+/// asking at each type word whether a match ends there.
+///
+/// Every match ends with white space and a type word (`TYPE_WORD`, case
+/// sensitive; no two of the five words can overlap, so `find_iter` finds
+/// every one) after a capitalised word (which [`capital_word_before`] checks first). At each
+/// such type word, [`TYPED_CUE_AT_END`] on the text cut after it finds the
+/// leftmost start, at or after the end of the pattern's last match, of a
+/// match ending there (nothing in the patterns looks past the type word,
+/// and `\b` at their start sees the text before). Why these are exactly the
+/// matches of a whole-text search, for one pattern: let `N` (from `s` to
+/// `e`) be the next match a whole-text search finds after the last one.
+/// (a) No match ends before `e` and starts at or after `s`: it would hold
+/// a type word right after white space inside `N`, but the words after
+/// white space inside a match are the patterns' own (`of`, `in`, `near`,
+/// `the`, directions, Arabic articles, capitalised names), none of which
+/// starts with a type word. So nothing is found at the type words before
+/// `e`: a match found there would start at or after `s` (`N` is the
+/// leftmost) and end before `e`. (b) At `e`, `N` ends there and nothing
+/// starts earlier, so the leftmost start is `s`; the groups are read with
+/// the pattern itself from `s` on the cut text, where `N`, the match a
+/// whole-text search prefers from `s`, is still there and preferred.
+fn typed_cues(text: &str) -> [Vec<(&str, &str)>; 3] {
+    let mut out: [Vec<(&str, &str)>; 3] = Default::default();
+    let ascii = text.is_ascii();
+    let ending = TYPED_CUE_AT_END.each_ref().map(|twin| twin.get(ascii));
+    let patterns = [0, 2, 3].map(|k| LEARN[k].get(ascii));
+    // Where each pattern's next match may start (the end of its last one).
+    let mut next = [0; 3];
+    for word in TYPE_WORD.find_iter(text) {
+        // (Only ASCII text is checked before asking the regexes.)
+        if ascii && !capital_word_before(&text.as_bytes()[..word.start()]) {
+            continue;
+        }
+        let upto = &text[..word.end()];
+        for i in 0..3 {
+            // A match ending here holds the white space before the word.
+            if next[i] >= word.start() {
+                continue;
+            }
+            let Some(m) = ending[i].find_at(upto, next[i]) else {
+                continue;
+            };
+            next[i] = m.end();
+            let groups = if i == 0 {
+                // Read from the match's text: asking the regex for them
+                // ran its backtracker over every match (the common cue).
+                town_of_groups(m.as_str())
+            } else {
+                patterns[i]
+                    .captures_at(upto, m.start())
+                    .and_then(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
+            };
+            out[i].extend(groups);
+        }
+    }
+    out
+}
+
+/// Place learning's cues, as patterns (see [`LEARN`]).
+fn learn_patterns() -> [String; 4] {
     let prov = r"(\p{Lu}[\p{L}'’-]+(?:\s\p{Lu}[\p{L}'’-]+)?)";
     let types = r"(?:province|governorate|state|region|oblast)";
     let kinds = r"(?:town|village|city|hamlet|settlement|camp|district|border town|market town)";
     [
         // the town of Atmeh, in Idlib province / the village of X in northern Y governorate
-        format!(r"\b{kinds}\s+of\s+({NAME}),?\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"),
+        format!(
+            r"\b{kinds}\s+of\s+({NAME}),?\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"
+        ),
         // Sarmada, a town in northern Idlib (province)
-        format!(r"\b({NAME}),\s+an?\s+(?:small\s+|large\s+|frontline\s+|rebel-held\s+|government-held\s+)?{kinds}\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}(?:\s+{types})?"),
+        format!(
+            r"\b({NAME}),\s+an?\s+(?:small\s+|large\s+|frontline\s+|rebel-held\s+|government-held\s+)?{kinds}\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}(?:\s+{types})?"
+        ),
         // in Barisha in Idlib province / in X, Y governorate
         format!(r"\bin\s+({NAME}),?\s+in\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"),
         format!(r"\bin\s+({NAME}),\s+{prov}\s+{types}"),
     ]
-    .into_iter()
-    .map(|p| Twin::new(&p))
-    .collect()
+}
+
+static LEARN: LazyLock<Vec<Twin>> =
+    LazyLock::new(|| learn_patterns().iter().map(|p| Twin::new(p)).collect());
+
+/// [`LEARN`] patterns 0, 2 and 3 anchored at the end of the text (`$`),
+/// which the regex crate searches backwards from the end (its "reverse
+/// anchored" strategy): asked whether a match ends at a type word, it
+/// reads back from the type word only as far as a match could reach,
+/// usually a word or two.
+static TYPED_CUE_AT_END: LazyLock<[Twin; 3]> = LazyLock::new(|| {
+    let [p0, _, p2, p3] = learn_patterns();
+    [p0, p2, p3].map(|p| Twin::new(&format!("(?:{p})$")))
 });
 
 static BACKGROUND_CUE: LazyLock<Twin> = LazyLock::new(|| {
@@ -869,42 +963,34 @@ impl<'g> Tagger<'g> {
     pub(crate) fn place_candidates(g: &Gazetteer, article: &Article) -> Vec<PlaceCandidate> {
         let mut out = Vec::new();
         for p in &article.paragraphs {
-            // Cheap checks for what each pattern cannot do without, so that
-            // most paragraphs skip the patterns altogether.
-            let typed = TYPE_WORD.is_match(&p.text);
-            let appositive = has_comma_article(&p.text);
-            for (k, re) in LEARN.iter().map(|twin| twin.for_text(&p.text)).enumerate() {
-                if !(if k == 1 { appositive } else { typed }) {
+            // Patterns 0, 2 and 3 end with a type word: they are searched
+            // only before the type words (see `typed_cues`).
+            let [town_of, in_in, in_comma] = typed_cues(&p.text);
+            // Pattern 1 needs ", a " or ", an ": most paragraphs have none.
+            let appositive: Vec<(&str, &str)> = if has_comma_article(&p.text) {
+                LEARN[1]
+                    .for_text(&p.text)
+                    .captures_iter(&p.text)
+                    .filter_map(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for (name, prov) in [town_of, appositive, in_in, in_comma].into_iter().flatten() {
+                let name = name.trim();
+                let ids = g.province_ids(&fold(prov));
+                let [id] = ids else { continue };
+                if !g.province_ids(&fold(name)).is_empty() {
                     continue;
                 }
-                let groups: Vec<(&str, &str)> = if k == 0 {
-                    // Groups from the match's text: asking the regex for
-                    // them ran its backtracker over every match, half of
-                    // place learning's cost (this is the common cue).
-                    re.find_iter(&p.text)
-                        .filter_map(|m| town_of_groups(m.as_str()))
-                        .collect()
-                } else {
-                    re.captures_iter(&p.text)
-                        .filter_map(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
-                        .collect()
-                };
-                for (name, prov) in groups {
-                    let name = name.trim();
-                    let ids = g.province_ids(&fold(prov));
-                    let [id] = ids else { continue };
-                    if !g.province_ids(&fold(name)).is_empty() {
-                        continue;
-                    }
-                    out.push(PlaceCandidate {
-                        province_id: *id,
-                        place: Learned {
-                            name: name.to_string(),
-                            province: g.provinces()[*id as usize].province.clone(),
-                            article: article.id.clone(),
-                        },
-                    });
-                }
+                out.push(PlaceCandidate {
+                    province_id: *id,
+                    place: Learned {
+                        name: name.to_string(),
+                        province: g.provinces()[*id as usize].province.clone(),
+                        article: article.id.clone(),
+                    },
+                });
             }
         }
         out
@@ -2120,7 +2206,11 @@ mod tests {
             &*SAID_BEFORE,
             &*SAID_AFTER,
         ];
-        for twin in twins.into_iter().chain(LEARN.iter()) {
+        for twin in twins
+            .into_iter()
+            .chain(LEARN.iter())
+            .chain(TYPED_CUE_AT_END.iter())
+        {
             assert!(!twin.unicode().is_match(""));
             assert!(!twin.for_text("").is_match(""));
         }
@@ -2197,6 +2287,94 @@ mod tests {
             }
         }
         assert!(checked > 1000, "only {checked} matches checked");
+    }
+
+    /// What `typed_cues` must find: each pattern's matches over the whole
+    /// text, with their groups read as `place_candidates` read them before.
+    fn typed_cues_by_whole_search(text: &str) -> [Vec<(&str, &str)>; 3] {
+        let groups = |k: usize| -> Vec<(&str, &str)> {
+            let re = LEARN[k].for_text(text);
+            if k == 0 {
+                re.find_iter(text)
+                    .filter_map(|m| town_of_groups(m.as_str()))
+                    .collect()
+            } else {
+                re.captures_iter(text)
+                    .filter_map(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
+                    .collect()
+            }
+        };
+        [groups(0), groups(2), groups(3)]
+    }
+
+    #[test]
+    fn type_words_cannot_overlap() {
+        // `typed_cues` finds type words with `find_iter`, which would skip
+        // one that overlaps another.
+        let words = ["province", "governorate", "state", "region", "oblast"];
+        for a in words {
+            for b in words {
+                for k in 1..a.len() {
+                    assert!(!b.starts_with(&a[k..]), "{a} {b}");
+                }
+                assert!(a == b || !a.contains(b), "{a} {b}");
+            }
+        }
+        assert_eq!(TYPE_WORD.find_iter("provinceregionstate").count(), 3);
+    }
+
+    #[test]
+    fn typed_cues_are_the_whole_text_matches() {
+        for text in [
+            "Fighters entered the town of Atmeh, in Idlib province on Monday.",
+            "the village of Kafr Nabl in northern Idlib governorate, in Barisha in Idlib province",
+            "in Sarmada, Idlib province and in Tal Abyad, Raqqa governorate.",
+            "the camp of al-Hol near the rural Al Hasakah region statement",
+            "the town of Kregion in Idlib Province region in X, Y state",
+            "in Ḥama, Ḥama governorate; the city of Éloka in Lagunes  state",
+            "town of A in B C province in D in E oblast",
+            "",
+            "province",
+            " province",
+        ] {
+            assert_eq!(
+                typed_cues(text),
+                typed_cues_by_whole_search(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn typed_cues_agree_with_whole_text_searches(
+            pieces in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "the", "town", "border town", "of", "village", "city", "camp", "in",
+                        "near", "Idlib", "Aleppo", "Deir", "ez", "Zor", "al", "Al", "Hol",
+                        "Jisr", "Shughur", "province", "governorate", "state", "region",
+                        "oblast", "Province", "provinces", "statement", "Kregion", "northern",
+                        "north-east", "rural", "a", "an", "Atmeh", "Barisha", "Dar'a", "said",
+                        "Ḥama", "Raqqa’s", "Upper", "Nile", "IN", "in-", "x1",
+                        "the town of Atmeh", "in Idlib province", "in Barisha", "Idlib state",
+                        "village of Deir ez-Zor", "near the north-east", "in al-Bab,",
+                    ]),
+                    proptest::sample::select(vec![
+                        " ", " ", " ", "  ", ", ", ",", "-", "\n", ". ", "\u{a0}", " (", "’",
+                        "",
+                    ]),
+                ),
+                0..40,
+            )
+        ) {
+            let text: String = pieces.iter().flat_map(|(w, s)| [*w, *s]).collect();
+            proptest::prop_assert_eq!(typed_cues(&text), typed_cues_by_whole_search(&text), "{:?}", text);
+            // The same text without its non-ASCII characters (ASCII twins,
+            // and the capital check before the type word).
+            let ascii: String = text.chars().filter(char::is_ascii).collect();
+            proptest::prop_assert_eq!(typed_cues(&ascii), typed_cues_by_whole_search(&ascii), "{:?}", ascii);
+        }
     }
 
     #[test]
