@@ -892,6 +892,68 @@ static BACKGROUND_CUE: LazyLock<Twin> = LazyLock::new(|| {
 
 static YEAR: LazyLock<Twin> = LazyLock::new(|| Twin::new(r"\b(?:19|20)\d\d\b"));
 
+/// Four digits that start with 19 or 20, which every match of [`YEAR`] and
+/// of [`BACKGROUND_CUE`]'s alternatives with digits (`since 1990`, `in
+/// 2019`, `1990s`) holds: most sentences have none, and this search (a
+/// literal prefilter, no word boundaries) is cheaper than either.
+static YEAR_DIGITS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:19|20)\d\d").expect("built-in regex"));
+
+/// Words that every match of [`BACKGROUND_CUE`]'s alternatives without
+/// digits holds, in lower case: `last ` (last year, month, week),
+/// `ious` (previous, previously), `past` (in the past), `ago` (years,
+/// months, a year ago), `earlier` (earlier this year), `recent ` (in recent
+/// years, months), `originat`, `after losing`, `after the fall of`,
+/// `similar `. Searched (Teddy) in the lower-cased text of an ASCII
+/// sentence, where the cue's `(?i)` is ASCII case folding: a sentence with
+/// none of them (and no [`YEAR_DIGITS`]) needs no search for the cue,
+/// whose automaton reads every byte. `None` where Teddy is not available
+/// (then the cue is always searched).
+static BACKGROUND_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
+    aho_corasick::packed::Config::new()
+        .builder()
+        .extend([
+            "last ",
+            "ious",
+            "past",
+            "ago",
+            "earlier",
+            "recent ",
+            "originat",
+            "after losing",
+            "after the fall of",
+            "similar ",
+        ])
+        .build()
+});
+
+thread_local! {
+    /// The lower-cased sentence [`may_hold_background_cue`] searches,
+    /// reused from sentence to sentence.
+    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether [`BACKGROUND_CUE`] may match `sentence`, given whether it holds
+/// [`YEAR_DIGITS`]: false only when the cue cannot match (an ASCII
+/// sentence with neither the digits nor one of [`BACKGROUND_WORDS`]).
+fn may_hold_background_cue(sentence: &str, year_digits: bool) -> bool {
+    if year_digits || !sentence.is_ascii() {
+        return true;
+    }
+    let Some(words) = &*BACKGROUND_WORDS else {
+        return true;
+    };
+    let search = |buf: &mut Vec<u8>| {
+        buf.clear();
+        buf.extend(sentence.bytes().map(|b| b.to_ascii_lowercase()));
+        words.find(&buf[..]).is_some()
+    };
+    LOWERED.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => search(&mut buf),
+        Err(_) => search(&mut Vec::new()),
+    })
+}
+
 static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
     Twin::new(
         r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b",
@@ -2092,18 +2154,26 @@ fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
 }
 
 /// Whether a sentence is about another time than the reported events.
+///
+/// Most sentences name no year and none of the cue's words, which two
+/// literal searches show ([`may_hold_background_cue`]) before the regexes
+/// read every byte.
 fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
-    if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
+    let year_digits = YEAR_DIGITS.is_match(sentence);
+    if may_hold_background_cue(sentence, year_digits)
+        && BACKGROUND_CUE.for_text(sentence).is_match(sentence)
+    {
         return true;
     }
     let Some(published) = published else {
         return false;
     };
-    if YEAR
-        .for_text(sentence)
-        .find_iter(sentence)
-        .filter_map(|m| m.as_str().parse::<i32>().ok())
-        .any(|y| y < published.year())
+    if year_digits
+        && YEAR
+            .for_text(sentence)
+            .find_iter(sentence)
+            .filter_map(|m| m.as_str().parse::<i32>().ok())
+            .any(|y| y < published.year())
     {
         return true;
     }
@@ -2345,6 +2415,85 @@ mod tests {
         }
     }
 
+    /// `is_background` as it was before its literal searches: every regex
+    /// on every sentence.
+    fn is_background_by_regexes(sentence: &str, published: Option<NaiveDate>) -> bool {
+        if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
+            return true;
+        }
+        let Some(published) = published else {
+            return false;
+        };
+        if YEAR
+            .for_text(sentence)
+            .find_iter(sentence)
+            .filter_map(|m| m.as_str().parse::<i32>().ok())
+            .any(|y| y < published.year())
+        {
+            return true;
+        }
+        MONTH_NAME
+            .for_text(sentence)
+            .captures_iter(sentence)
+            .any(|c| {
+                let month = c.get(1).map_or("", |m| m.as_str());
+                month_number(month).is_some_and(|m| m != published.month())
+            })
+    }
+
+    fn month_number(name: &str) -> Option<u32> {
+        let names = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        names.iter().position(|n| *n == name).map(|i| i as u32 + 1)
+    }
+
+    #[test]
+    fn background_literals_are_in_every_cue() {
+        for sentence in [
+            "Last year the group attacked.",
+            "It had PREVIOUSLY been shelled.",
+            "as in the Past",
+            "two years ago",
+            "Months Ago",
+            "a year ago",
+            "earlier this year",
+            "in recent months",
+            "since 1990",
+            "in 2019",
+            "the 1990s",
+            "the war originated there",
+            "after losing the town",
+            "after the fall of Kabul",
+            "a similar raid",
+            "Similar Strikes",
+            "raids in 2024 and in May",
+            "since  1990",
+        ] {
+            let published = NaiveDate::from_ymd_opt(2025, 8, 21);
+            assert_eq!(
+                is_background(sentence, published),
+                is_background_by_regexes(sentence, published),
+                "{sentence:?}"
+            );
+            if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
+                let digits = YEAR_DIGITS.is_match(sentence);
+                assert!(may_hold_background_cue(sentence, digits), "{sentence:?}");
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn typed_cues_agree_with_whole_text_searches(
@@ -2374,6 +2523,41 @@ mod tests {
             // and the capital check before the type word).
             let ascii: String = text.chars().filter(char::is_ascii).collect();
             proptest::prop_assert_eq!(typed_cues(&ascii), typed_cues_by_whole_search(&ascii), "{:?}", ascii);
+        }
+
+        #[test]
+        fn background_literals_agree_with_the_regexes(
+            pieces in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "last", "year", "month", "week", "previous", "previously", "in", "the",
+                        "past", "years", "months", "ago", "a", "earlier", "this", "recent",
+                        "since", "1990", "2019", "20", "19", "1990s", "2020s", "originated",
+                        "after", "losing", "fall", "of", "similar", "raid", "attacks", "May",
+                        "August", "By", "during", "Kabul", "é", "strikes",
+                    ]),
+                    proptest::sample::select(vec![" ", " ", " ", "  ", ", ", ". ", "-", "", "\n"]),
+                    proptest::bool::ANY,
+                ),
+                0..16,
+            ),
+            month in 1u32..=12,
+        ) {
+            // Words in any case: the cue is `(?i)`.
+            let sentence: String = pieces
+                .iter()
+                .flat_map(|(w, sep, upper)| {
+                    let w = if *upper { w.to_uppercase() } else { w.to_string() };
+                    [w, sep.to_string()]
+                })
+                .collect();
+            for published in [None, NaiveDate::from_ymd_opt(2025, month, 1)] {
+                proptest::prop_assert_eq!(
+                    is_background(&sentence, published),
+                    is_background_by_regexes(&sentence, published),
+                    "{:?}", sentence
+                );
+            }
         }
     }
 
