@@ -1608,25 +1608,19 @@ impl<'g> Tagger<'g> {
         published: Option<NaiveDate>,
     ) -> Option<(NaiveDate, Evidence)> {
         for p in article.paragraphs.iter().take(2) {
-            let candidates: Vec<_> = crate::dates::resolve_all(&p.text, published)
-                .into_iter()
-                .filter(|f| {
-                    published.is_none_or(|d| {
-                        f.date <= d && d.signed_duration_since(f.date).num_days() <= 62
-                    })
-                })
-                .collect();
+            // Lazily: the search stops at the date it settles on.
+            let mut candidates = crate::dates::resolve_each(&p.text, published).filter(|f| {
+                published
+                    .is_none_or(|d| f.date <= d && d.signed_duration_since(f.date).num_days() <= 62)
+            });
             // "The army said on Tuesday it had repelled an attack on Monday":
             // the first date is the statement's; an earlier day named later
             // in the paragraph is the event's.
-            let found = match candidates.as_slice() {
-                [first, rest @ ..] if is_statement_date(&p.text, first.span) => rest
-                    .iter()
-                    .find(|f| f.date <= first.date)
-                    .or(Some(first))
-                    .cloned(),
-                [first, ..] => Some(first.clone()),
-                [] => None,
+            let found = match candidates.next() {
+                Some(first) if is_statement_date(&p.text, first.span) => {
+                    candidates.find(|f| f.date <= first.date).or(Some(first))
+                }
+                first => first,
             };
             if let Some(f) = found {
                 return Some((
