@@ -899,54 +899,75 @@ static YEAR: LazyLock<Twin> = LazyLock::new(|| Twin::new(r"\b(?:19|20)\d\d\b"));
 static YEAR_DIGITS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:19|20)\d\d").expect("built-in regex"));
 
-/// Words that every match of [`BACKGROUND_CUE`]'s alternatives without
-/// digits holds, in lower case: `last ` (last year, month, week),
-/// `ious` (previous, previously), `past` (in the past), `ago` (years,
-/// months, a year ago), `earlier` (earlier this year), `recent ` (in recent
-/// years, months), `originat`, `after losing`, `after the fall of`,
-/// `similar `. Searched (Teddy) in the lower-cased text of an ASCII
-/// sentence, where the cue's `(?i)` is ASCII case folding: a sentence with
-/// none of them (and no [`YEAR_DIGITS`]) needs no search for the cue,
-/// whose automaton reads every byte. `None` where Teddy is not available
-/// (then the cue is always searched).
+/// The words of [`BACKGROUND_WORDS`] that every match of
+/// [`BACKGROUND_CUE`]'s alternatives without digits holds, in lower case:
+/// `last ` (last year, month, week), `ious` (previous, previously), `past`
+/// (in the past), `ago` (years, months, a year ago), `earlier` (earlier
+/// this year), `recent ` (in recent years, months), `originat`, `after
+/// losing`, `after the fall of`, `similar `.
+const CUE_WORDS: [&str; 10] = [
+    "last ",
+    "ious",
+    "past",
+    "ago",
+    "earlier",
+    "recent ",
+    "originat",
+    "after losing",
+    "after the fall of",
+    "similar ",
+];
+
+/// [`CUE_WORDS`], searched (Teddy) in the lower-cased text of an ASCII
+/// sentence, where the cue's `(?i)` is ASCII case folding. `None` where
+/// Teddy is not available (then every regex is searched).
 static BACKGROUND_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
     aho_corasick::packed::Config::new()
         .builder()
-        .extend([
-            "last ",
-            "ious",
-            "past",
-            "ago",
-            "earlier",
-            "recent ",
-            "originat",
-            "after losing",
-            "after the fall of",
-            "similar ",
-        ])
+        .extend(CUE_WORDS)
         .build()
 });
 
 thread_local! {
-    /// The lower-cased sentence [`may_hold_background_cue`] searches,
-    /// reused from sentence to sentence.
+    /// The lower-cased sentence [`background_hints`] searches, reused from
+    /// sentence to sentence.
     static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Whether [`BACKGROUND_CUE`] may match `sentence`, given whether it holds
-/// [`YEAR_DIGITS`]: false only when the cue cannot match (an ASCII
-/// sentence with neither the digits nor one of [`BACKGROUND_WORDS`]).
-fn may_hold_background_cue(sentence: &str, year_digits: bool) -> bool {
-    if year_digits || !sentence.is_ascii() {
-        return true;
-    }
-    let Some(words) = &*BACKGROUND_WORDS else {
-        return true;
+/// What a sentence may hold that [`is_background`]'s regexes look for,
+/// from one lower-casing pass and one literal search; all true when the
+/// sentence is not ASCII.
+struct BackgroundHints {
+    /// A digit: [`YEAR`] and the cue's alternatives with digits need four.
+    digits: bool,
+    /// One of [`CUE_WORDS`] (in any case): the cue's other alternatives
+    /// need one.
+    cue_word: bool,
+}
+
+fn background_hints(sentence: &str) -> BackgroundHints {
+    let all = BackgroundHints {
+        digits: true,
+        cue_word: true,
     };
+    let Some(words) = &*BACKGROUND_WORDS else {
+        return all;
+    };
+    if !sentence.is_ascii() {
+        return all;
+    }
     let search = |buf: &mut Vec<u8>| {
         buf.clear();
-        buf.extend(sentence.bytes().map(|b| b.to_ascii_lowercase()));
-        words.find(&buf[..]).is_some()
+        buf.resize(sentence.len(), 0);
+        let mut digits = false;
+        for (lower, &b) in buf.iter_mut().zip(sentence.as_bytes()) {
+            *lower = b.to_ascii_lowercase();
+            digits |= b.is_ascii_digit();
+        }
+        BackgroundHints {
+            digits,
+            cue_word: words.find(&buf[..]).is_some(),
+        }
     };
     LOWERED.with(|buf| match buf.try_borrow_mut() {
         Ok(mut buf) => search(&mut buf),
@@ -2149,14 +2170,13 @@ fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
 
 /// Whether a sentence is about another time than the reported events.
 ///
-/// Most sentences name no year and none of the cue's words, which two
-/// literal searches show ([`may_hold_background_cue`]) before the regexes
+/// Most sentences name no year and none of the cue's words, which one pass
+/// over an ASCII sentence shows ([`background_hints`]) before the regexes
 /// read every byte.
 fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
-    let year_digits = YEAR_DIGITS.is_match(sentence);
-    if may_hold_background_cue(sentence, year_digits)
-        && BACKGROUND_CUE.for_text(sentence).is_match(sentence)
-    {
+    let hints = background_hints(sentence);
+    let year_digits = hints.digits && YEAR_DIGITS.is_match(sentence);
+    if (year_digits || hints.cue_word) && BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
         return true;
     }
     let Some(published) = published else {
@@ -2482,8 +2502,8 @@ mod tests {
                 "{sentence:?}"
             );
             if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
-                let digits = YEAR_DIGITS.is_match(sentence);
-                assert!(may_hold_background_cue(sentence, digits), "{sentence:?}");
+                let hints = background_hints(sentence);
+                assert!(hints.cue_word || hints.digits, "{sentence:?}");
             }
         }
     }
