@@ -799,7 +799,8 @@ fn capital_word_before(before: &[u8]) -> bool {
 /// sensitive; `find_iter` finds every one after white space: one it skips
 /// starts inside another, after a letter) after a capitalised word (which [`capital_word_before`]
 /// checks first). At each such type word, [`TYPED_CUE_AT_END`] on the text
-/// cut after it finds the leftmost start, at or after the end of the
+/// cut after it (for patterns 2 and 3, only when [`IN_CUES_AT_END`] finds
+/// something) finds the leftmost start, at or after the end of the
 /// pattern's last match, of a match ending there (nothing in the patterns
 /// looks past the type word, and `\b` at their start sees the text
 /// before). Why these are exactly the matches of a whole-text search, for
@@ -820,6 +821,7 @@ fn typed_cues(text: &str) -> [Vec<(&str, &str)>; 3] {
     let ascii = text.is_ascii();
     let ending = TYPED_CUE_AT_END.each_ref().map(|twin| twin.get(ascii));
     let patterns = [0, 2, 3].map(|k| LEARN[k].get(ascii));
+    let in_cues = IN_CUES_AT_END.get(ascii);
     // Where each pattern's next match may start (the end of its last one).
     let mut next = [0; 3];
     for word in TYPE_WORD.find_iter(text) {
@@ -828,9 +830,12 @@ fn typed_cues(text: &str) -> [Vec<(&str, &str)>; 3] {
             continue;
         }
         let upto = &text[..word.end()];
+        // Patterns 2 and 3 only if one of them may end here.
+        let from = next[1].min(next[2]);
+        let in_cue = from < word.start() && in_cues.find_at(upto, from).is_some();
         for i in 0..3 {
             // A match ending here holds the white space before the word.
-            if next[i] >= word.start() {
+            if next[i] >= word.start() || i > 0 && !in_cue {
                 continue;
             }
             let Some(m) = ending[i].find_at(upto, next[i]) else {
@@ -883,6 +888,14 @@ static LEARN: LazyLock<Vec<Twin>> =
 static TYPED_CUE_AT_END: LazyLock<[Twin; 3]> = LazyLock::new(|| {
     let [p0, _, p2, p3] = learn_patterns();
     [p0, p2, p3].map(|p| Twin::new(&format!("(?:{p})$")))
+});
+
+/// [`LEARN`] patterns 2 and 3 together, anchored at the end like
+/// [`TYPED_CUE_AT_END`]: both start with `in` and rarely match, so one
+/// search tells that neither does (a match of either is one of this).
+static IN_CUES_AT_END: LazyLock<Twin> = LazyLock::new(|| {
+    let [_, _, p2, p3] = learn_patterns();
+    Twin::new(&format!("(?:{p2}|{p3})$"))
 });
 
 static BACKGROUND_CUE: LazyLock<Twin> = LazyLock::new(|| {
@@ -2297,6 +2310,7 @@ mod tests {
             .into_iter()
             .chain(LEARN.iter())
             .chain(TYPED_CUE_AT_END.iter())
+            .chain([&*IN_CUES_AT_END])
         {
             assert!(!twin.unicode().is_match(""));
             assert!(!twin.for_text("").is_match(""));
