@@ -69,10 +69,39 @@ pub fn resolve(text: &str, published: Option<NaiveDate>) -> Option<FoundDate> {
 
 /// Every date expression of `text` that resolves, in text order.
 pub fn resolve_all(text: &str, published: Option<NaiveDate>) -> Vec<FoundDate> {
+    resolve_each(text, published).collect()
+}
+
+/// Words that every match of [`DATE_EXPR`] holds: a month's first three
+/// letters (every month name and abbreviation starts with them), `day`
+/// (weekdays, yesterday, today), `morning`, `vernight`, `onight`, `week`,
+/// `month`. A text with none has no date expression, and this search
+/// (Teddy) is much cheaper than the pattern's, whose alternatives may start
+/// at any digit. `None` where Teddy is not available.
+static DATE_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
+    aho_corasick::packed::Config::new()
+        .builder()
+        .extend([
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            "day", "morning", "vernight", "onight", "week", "month",
+        ])
+        .build()
+});
+
+/// [`resolve_all`] one at a time, for callers that stop early (the event
+/// date): each match is searched for only when asked for.
+pub(crate) fn resolve_each(
+    text: &str,
+    published: Option<NaiveDate>,
+) -> impl Iterator<Item = FoundDate> + '_ {
+    let none = DATE_WORDS
+        .as_ref()
+        .is_some_and(|words| words.find(text).is_none());
+    let text = if none { "" } else { text };
     DATE_EXPR
         .for_text(text)
         .captures_iter(text)
-        .filter_map(|caps| {
+        .filter_map(move |caps| {
             let m = caps.get(0)?;
             let (date, rule) = resolve_captures(&caps, published)?;
             Some(FoundDate {
@@ -81,7 +110,6 @@ pub fn resolve_all(text: &str, published: Option<NaiveDate>) -> Vec<FoundDate> {
                 span: (m.start(), m.end()),
             })
         })
-        .collect()
 }
 
 fn resolve_captures(
@@ -246,6 +274,114 @@ mod tests {
     fn the_date_pattern_compiles_in_both_forms() {
         assert!(!DATE_EXPR.unicode().is_match(""));
         assert!(!DATE_EXPR.for_text("").is_match(""));
+    }
+
+    /// `resolve_all` as it was before its literal search: the pattern over
+    /// every text.
+    fn resolve_all_by_regex(text: &str, published: Option<NaiveDate>) -> Vec<FoundDate> {
+        DATE_EXPR
+            .for_text(text)
+            .captures_iter(text)
+            .filter_map(|caps| {
+                let m = caps.get(0)?;
+                let (date, rule) = resolve_captures(&caps, published)?;
+                Some(FoundDate {
+                    date,
+                    rule,
+                    span: (m.start(), m.end()),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_of_date_expression_holds_a_date_word() {
+        let mut texts = vec![
+            "on 14 August".to_string(),
+            "3rd of May 2024".to_string(),
+            "Wednesday".to_string(),
+            "yesterday".to_string(),
+            "Today".to_string(),
+            "this  morning".to_string(),
+            "Overnight".to_string(),
+            "tonight".to_string(),
+            "last week".to_string(),
+            "Last month".to_string(),
+            "mid June".to_string(),
+        ];
+        for month in [
+            "Jan.",
+            "January",
+            "Feb",
+            "February",
+            "Mar.",
+            "March",
+            "Apr",
+            "April",
+            "May",
+            "June",
+            "Jun",
+            "July",
+            "Jul",
+            "Aug.",
+            "August",
+            "Sep",
+            "Sept.",
+            "Sept",
+            "September",
+            "Oct",
+            "October",
+            "Nov.",
+            "November",
+            "Dec",
+            "December",
+        ] {
+            texts.push(format!("{month} 14"));
+            texts.push(format!("14 {month}"));
+            if month.len() > 2
+                && !month.ends_with('.')
+                && !["Feb", "Apr", "Jun", "Jul", "Sep", "Sept", "Oct", "Dec"].contains(&month)
+            {
+                texts.push(format!("in {month}"));
+            }
+        }
+        let published = NaiveDate::from_ymd_opt(2025, 8, 21);
+        for text in &texts {
+            let found = resolve_all(text, published);
+            assert!(!found.is_empty(), "{text:?}");
+            assert_eq!(found, resolve_all_by_regex(text, published), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn date_words_are_in_every_date_expression(
+            pieces in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "Jan.", "January", "Feb", "Mar.", "March", "march", "Apr", "May", "may",
+                        "June", "Jun", "July", "Aug.", "August", "Sept.", "Sep", "Oct", "Nov.",
+                        "December", "14", "3rd", "21st", "of", "2024", "1999", "Monday",
+                        "Wednesday", "Sunday", "yesterday", "Yesterday", "today", "Today",
+                        "this", "This", "morning", "overnight", "Overnight", "tonight", "last",
+                        "Last", "week", "month", "In", "in", "since", "Early", "late", "mid",
+                        "Mid-", "day", "x", "١٤",
+                    ]),
+                    proptest::sample::select(vec![" ", " ", "  ", ", ", ",", ". ", "-", "", "\u{a0}"]),
+                ),
+                0..5,
+            ),
+        ) {
+            let text: String = pieces.iter().flat_map(|(w, s)| [*w, *s]).collect();
+            let published = NaiveDate::from_ymd_opt(2025, 8, 21);
+            for published in [None, published] {
+                proptest::prop_assert_eq!(
+                    resolve_all(&text, published),
+                    resolve_all_by_regex(&text, published),
+                    "{:?}", text
+                );
+            }
+        }
     }
 
     #[test]

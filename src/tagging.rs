@@ -775,22 +775,130 @@ fn has_comma_article(text: &str) -> bool {
     })
 }
 
-static LEARN: LazyLock<Vec<Twin>> = LazyLock::new(|| {
+/// Whether ASCII `before` ends with white space after a word written with
+/// a capital, as it does before the type word of every match of [`LEARN`]
+/// patterns 0, 2 and 3: the province's last word (`\p{Lu}[\p{L}'’-]+`,
+/// with white space before it) and `\s+`. White space is `\s` of the
+/// ASCII twins (with the vertical tab, which `u8::is_ascii_whitespace`
+/// leaves out).
+fn capital_word_before(before: &[u8]) -> bool {
+    let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let Some(last) = before.iter().rposition(|b| !space(b)) else {
+        return false;
+    };
+    if last + 1 == before.len() {
+        return false;
+    }
+    let start = before[..last].iter().rposition(space).map_or(0, |i| i + 1);
+    before[start].is_ascii_uppercase()
+}
+
+/// The groups (place, province) of the matches of [`LEARN`] patterns 0, 2
+/// and 3 in `text`, per pattern in text order: the same as each pattern's
+/// `captures_iter` over the whole text (the tests check it), found by
+/// asking at each type word whether a match ends there.
+///
+/// Every match ends with white space and a type word (`TYPE_WORD`, case
+/// sensitive; `find_iter` finds every one after white space: one it skips
+/// starts inside another, after a letter) after a capitalised word (which [`capital_word_before`]
+/// checks first). At each such type word, [`TYPED_CUE_AT_END`] on the text
+/// cut after it (for patterns 2 and 3, only when [`IN_CUES_AT_END`] finds
+/// something) finds the leftmost start, at or after the end of the
+/// pattern's last match, of a match ending there (nothing in the patterns
+/// looks past the type word, and `\b` at their start sees the text
+/// before). Why these are exactly the matches of a whole-text search, for
+/// one pattern: let `N` (from `s` to `e`) be the next match a whole-text
+/// search finds after the last one.
+/// (a) No match ends before `e` and starts at or after `s`: it would hold
+/// a type word right after white space inside `N`, but the words after
+/// white space inside a match are the patterns' own (`of`, `in`, `near`,
+/// `the`, directions, Arabic articles, capitalised names), none of which
+/// starts with a type word. So nothing is found at the type words before
+/// `e`: a match found there would start at or after `s` (`N` is the
+/// leftmost) and end before `e`. (b) At `e`, `N` ends there and nothing
+/// starts earlier, so the leftmost start is `s`; the groups are read with
+/// the pattern itself from `s` on the cut text, where `N`, the match a
+/// whole-text search prefers from `s`, is still there and preferred.
+fn typed_cues(text: &str) -> [Vec<(&str, &str)>; 3] {
+    let mut out: [Vec<(&str, &str)>; 3] = Default::default();
+    let ascii = text.is_ascii();
+    let ending = TYPED_CUE_AT_END.each_ref().map(|twin| twin.get(ascii));
+    let patterns = [0, 2, 3].map(|k| LEARN[k].get(ascii));
+    let in_cues = IN_CUES_AT_END.get(ascii);
+    // Where each pattern's next match may start (the end of its last one).
+    let mut next = [0; 3];
+    for word in TYPE_WORD.find_iter(text) {
+        // (Only ASCII text is checked before asking the regexes.)
+        if ascii && !capital_word_before(&text.as_bytes()[..word.start()]) {
+            continue;
+        }
+        let upto = &text[..word.end()];
+        // Patterns 2 and 3 only if one of them may end here.
+        let from = next[1].min(next[2]);
+        let in_cue = from < word.start() && in_cues.find_at(upto, from).is_some();
+        for i in 0..3 {
+            // A match ending here holds the white space before the word.
+            if next[i] >= word.start() || i > 0 && !in_cue {
+                continue;
+            }
+            let Some(m) = ending[i].find_at(upto, next[i]) else {
+                continue;
+            };
+            next[i] = m.end();
+            let groups = if i == 0 {
+                // Read from the match's text: asking the regex for them
+                // ran its backtracker over every match (the common cue).
+                town_of_groups(m.as_str())
+            } else {
+                patterns[i]
+                    .captures_at(upto, m.start())
+                    .and_then(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
+            };
+            out[i].extend(groups);
+        }
+    }
+    out
+}
+
+/// Place learning's cues, as patterns (see [`LEARN`]).
+fn learn_patterns() -> [String; 4] {
     let prov = r"(\p{Lu}[\p{L}'’-]+(?:\s\p{Lu}[\p{L}'’-]+)?)";
     let types = r"(?:province|governorate|state|region|oblast)";
     let kinds = r"(?:town|village|city|hamlet|settlement|camp|district|border town|market town)";
     [
         // the town of Atmeh, in Idlib province / the village of X in northern Y governorate
-        format!(r"\b{kinds}\s+of\s+({NAME}),?\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"),
+        format!(
+            r"\b{kinds}\s+of\s+({NAME}),?\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"
+        ),
         // Sarmada, a town in northern Idlib (province)
-        format!(r"\b({NAME}),\s+an?\s+(?:small\s+|large\s+|frontline\s+|rebel-held\s+|government-held\s+)?{kinds}\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}(?:\s+{types})?"),
+        format!(
+            r"\b({NAME}),\s+an?\s+(?:small\s+|large\s+|frontline\s+|rebel-held\s+|government-held\s+)?{kinds}\s+(?:in|near)\s+(?:the\s+)?{DIRECTION}{prov}(?:\s+{types})?"
+        ),
         // in Barisha in Idlib province / in X, Y governorate
         format!(r"\bin\s+({NAME}),?\s+in\s+(?:the\s+)?{DIRECTION}{prov}\s+{types}"),
         format!(r"\bin\s+({NAME}),\s+{prov}\s+{types}"),
     ]
-    .into_iter()
-    .map(|p| Twin::new(&p))
-    .collect()
+}
+
+static LEARN: LazyLock<Vec<Twin>> =
+    LazyLock::new(|| learn_patterns().iter().map(|p| Twin::new(p)).collect());
+
+/// [`LEARN`] patterns 0, 2 and 3 anchored at the end of the text (`$`),
+/// which the regex crate searches backwards from the end (its "reverse
+/// anchored" strategy): asked whether a match ends at a type word, it
+/// reads back from the type word only as far as a match could reach,
+/// usually a word or two.
+static TYPED_CUE_AT_END: LazyLock<[Twin; 3]> = LazyLock::new(|| {
+    let [p0, _, p2, p3] = learn_patterns();
+    [p0, p2, p3].map(|p| Twin::new(&format!("(?:{p})$")))
+});
+
+/// [`LEARN`] patterns 2 and 3 together, anchored at the end like
+/// [`TYPED_CUE_AT_END`]: both start with `in` and rarely match, so one
+/// search tells that neither does (a match of either is one of this).
+static IN_CUES_AT_END: LazyLock<Twin> = LazyLock::new(|| {
+    let [_, _, p2, p3] = learn_patterns();
+    Twin::new(&format!("(?:{p2}|{p3})$"))
 });
 
 static BACKGROUND_CUE: LazyLock<Twin> = LazyLock::new(|| {
@@ -800,6 +908,91 @@ static BACKGROUND_CUE: LazyLock<Twin> = LazyLock::new(|| {
 });
 
 static YEAR: LazyLock<Twin> = LazyLock::new(|| Twin::new(r"\b(?:19|20)\d\d\b"));
+
+/// Four digits that start with 19 or 20, which every match of [`YEAR`] and
+/// of [`BACKGROUND_CUE`]'s alternatives with digits (`since 1990`, `in
+/// 2019`, `1990s`) holds: most sentences have none, and this search (a
+/// literal prefilter, no word boundaries) is cheaper than either.
+static YEAR_DIGITS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:19|20)\d\d").expect("built-in regex"));
+
+/// The words of [`BACKGROUND_WORDS`] that every match of
+/// [`BACKGROUND_CUE`]'s alternatives without digits holds, in lower case:
+/// `last ` (last year, month, week), `ious` (previous, previously), `past`
+/// (in the past), `ago` (years, months, a year ago), `earlier` (earlier
+/// this year), `recent ` (in recent years, months), `originat`, `after
+/// losing`, `after the fall of`, `similar `.
+const CUE_WORDS: [&str; 10] = [
+    "last ",
+    "ious",
+    "past",
+    "ago",
+    "earlier",
+    "recent ",
+    "originat",
+    "after losing",
+    "after the fall of",
+    "similar ",
+];
+
+/// [`CUE_WORDS`], searched (Teddy) in the lower-cased text of an ASCII
+/// sentence, where the cue's `(?i)` is ASCII case folding. `None` where
+/// Teddy is not available (then every regex is searched).
+static BACKGROUND_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
+    aho_corasick::packed::Config::new()
+        .builder()
+        .extend(CUE_WORDS)
+        .build()
+});
+
+thread_local! {
+    /// The lower-cased sentence [`background_hints`] searches, reused from
+    /// sentence to sentence.
+    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What a sentence may hold that [`is_background`]'s regexes look for,
+/// from one lower-casing pass and one literal search; all true when the
+/// sentence is not ASCII.
+struct BackgroundHints {
+    /// A digit: [`YEAR`] and the cue's alternatives with digits need four.
+    digits: bool,
+    /// One of [`CUE_WORDS`] (in any case): the cue's other alternatives
+    /// need one.
+    cue_word: bool,
+}
+
+/// The [`BackgroundHints`] of `sentence`: one pass lower-cases it into a
+/// reused buffer and notes digits, then Teddy looks for [`CUE_WORDS`].
+fn background_hints(sentence: &str) -> BackgroundHints {
+    let all = BackgroundHints {
+        digits: true,
+        cue_word: true,
+    };
+    let Some(words) = &*BACKGROUND_WORDS else {
+        return all;
+    };
+    if !sentence.is_ascii() {
+        return all;
+    }
+    let search = |buf: &mut Vec<u8>| {
+        buf.clear();
+        buf.resize(sentence.len(), 0);
+        let mut digits = false;
+        for (lower, &b) in buf.iter_mut().zip(sentence.as_bytes()) {
+            *lower = b.to_ascii_lowercase();
+            digits |= b.is_ascii_digit();
+        }
+        BackgroundHints {
+            digits,
+            cue_word: words.find(&buf[..]).is_some(),
+        }
+    };
+    LOWERED.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => search(&mut buf),
+        Err(_) => search(&mut Vec::new()),
+    })
+}
 
 static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
     Twin::new(
@@ -872,42 +1065,34 @@ impl<'g> Tagger<'g> {
     pub(crate) fn place_candidates(g: &Gazetteer, article: &Article) -> Vec<PlaceCandidate> {
         let mut out = Vec::new();
         for p in &article.paragraphs {
-            // Cheap checks for what each pattern cannot do without, so that
-            // most paragraphs skip the patterns altogether.
-            let typed = TYPE_WORD.is_match(&p.text);
-            let appositive = has_comma_article(&p.text);
-            for (k, re) in LEARN.iter().map(|twin| twin.for_text(&p.text)).enumerate() {
-                if !(if k == 1 { appositive } else { typed }) {
+            // Patterns 0, 2 and 3 end with a type word: they are asked
+            // only at the type words (see `typed_cues`).
+            let [town_of, in_in, in_comma] = typed_cues(&p.text);
+            // Pattern 1 needs ", a " or ", an ": most paragraphs have none.
+            let appositive: Vec<(&str, &str)> = if has_comma_article(&p.text) {
+                LEARN[1]
+                    .for_text(&p.text)
+                    .captures_iter(&p.text)
+                    .filter_map(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for (name, prov) in [town_of, appositive, in_in, in_comma].into_iter().flatten() {
+                let name = name.trim();
+                let ids = g.province_ids(&fold(prov));
+                let [id] = ids else { continue };
+                if !g.province_ids(&fold(name)).is_empty() {
                     continue;
                 }
-                let groups: Vec<(&str, &str)> = if k == 0 {
-                    // Groups from the match's text: asking the regex for
-                    // them ran its backtracker over every match, half of
-                    // place learning's cost (this is the common cue).
-                    re.find_iter(&p.text)
-                        .filter_map(|m| town_of_groups(m.as_str()))
-                        .collect()
-                } else {
-                    re.captures_iter(&p.text)
-                        .filter_map(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
-                        .collect()
-                };
-                for (name, prov) in groups {
-                    let name = name.trim();
-                    let ids = g.province_ids(&fold(prov));
-                    let [id] = ids else { continue };
-                    if !g.province_ids(&fold(name)).is_empty() {
-                        continue;
-                    }
-                    out.push(PlaceCandidate {
-                        province_id: *id,
-                        place: Learned {
-                            name: name.to_string(),
-                            province: g.provinces()[*id as usize].province.clone(),
-                            article: article.id.clone(),
-                        },
-                    });
-                }
+                out.push(PlaceCandidate {
+                    province_id: *id,
+                    place: Learned {
+                        name: name.to_string(),
+                        province: g.provinces()[*id as usize].province.clone(),
+                        article: article.id.clone(),
+                    },
+                });
             }
         }
         out
@@ -1417,25 +1602,19 @@ impl<'g> Tagger<'g> {
         published: Option<NaiveDate>,
     ) -> Option<(NaiveDate, Evidence)> {
         for p in article.paragraphs.iter().take(2) {
-            let candidates: Vec<_> = crate::dates::resolve_all(&p.text, published)
-                .into_iter()
-                .filter(|f| {
-                    published.is_none_or(|d| {
-                        f.date <= d && d.signed_duration_since(f.date).num_days() <= 62
-                    })
-                })
-                .collect();
+            // Lazily: the search stops at the date it settles on.
+            let mut candidates = crate::dates::resolve_each(&p.text, published).filter(|f| {
+                published
+                    .is_none_or(|d| f.date <= d && d.signed_duration_since(f.date).num_days() <= 62)
+            });
             // "The army said on Tuesday it had repelled an attack on Monday":
             // the first date is the statement's; an earlier day named later
             // in the paragraph is the event's.
-            let found = match candidates.as_slice() {
-                [first, rest @ ..] if is_statement_date(&p.text, first.span) => rest
-                    .iter()
-                    .find(|f| f.date <= first.date)
-                    .or(Some(first))
-                    .cloned(),
-                [first, ..] => Some(first.clone()),
-                [] => None,
+            let found = match candidates.next() {
+                Some(first) if is_statement_date(&p.text, first.span) => {
+                    candidates.find(|f| f.date <= first.date).or(Some(first))
+                }
+                first => first,
             };
             if let Some(f) = found {
                 return Some((
@@ -1974,18 +2153,25 @@ fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
 }
 
 /// Whether a sentence is about another time than the reported events.
+///
+/// Most sentences name no year and none of the cue's words, which one pass
+/// over an ASCII sentence shows ([`background_hints`]) before the regexes
+/// read every byte.
 fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
-    if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
+    let hints = background_hints(sentence);
+    let year_digits = hints.digits && YEAR_DIGITS.is_match(sentence);
+    if (year_digits || hints.cue_word) && BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
         return true;
     }
     let Some(published) = published else {
         return false;
     };
-    if YEAR
-        .for_text(sentence)
-        .find_iter(sentence)
-        .filter_map(|m| m.as_str().parse::<i32>().ok())
-        .any(|y| y < published.year())
+    if year_digits
+        && YEAR
+            .for_text(sentence)
+            .find_iter(sentence)
+            .filter_map(|m| m.as_str().parse::<i32>().ok())
+            .any(|y| y < published.year())
     {
         return true;
     }
@@ -2088,7 +2274,12 @@ mod tests {
             &*SAID_BEFORE,
             &*SAID_AFTER,
         ];
-        for twin in twins.into_iter().chain(LEARN.iter()) {
+        for twin in twins
+            .into_iter()
+            .chain(LEARN.iter())
+            .chain(TYPED_CUE_AT_END.iter())
+            .chain([&*IN_CUES_AT_END])
+        {
             assert!(!twin.unicode().is_match(""));
             assert!(!twin.for_text("").is_match(""));
         }
@@ -2165,6 +2356,220 @@ mod tests {
             }
         }
         assert!(checked > 1000, "only {checked} matches checked");
+    }
+
+    /// What `typed_cues` must find: each pattern's matches over the whole
+    /// text, with their groups read as `place_candidates` read them before.
+    fn typed_cues_by_whole_search(text: &str) -> [Vec<(&str, &str)>; 3] {
+        let groups = |k: usize| -> Vec<(&str, &str)> {
+            let re = LEARN[k].for_text(text);
+            if k == 0 {
+                re.find_iter(text)
+                    .filter_map(|m| town_of_groups(m.as_str()))
+                    .collect()
+            } else {
+                re.captures_iter(text)
+                    .filter_map(|caps| Some((caps.get(1)?.as_str(), caps.get(2)?.as_str())))
+                    .collect()
+            }
+        };
+        [groups(0), groups(2), groups(3)]
+    }
+
+    proptest::proptest! {
+        /// `typed_cues` finds type words with `find_iter`, which skips one
+        /// that starts inside another ("oblastate"): such a one is after a
+        /// letter, never after white space as in a match.
+        #[test]
+        fn type_words_after_white_space_are_all_found(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "province", "governorate", "state", "region", "oblast", "ob", "la", "st",
+                    "ate", "re", "gion", " ", "\t", "x",
+                ]),
+                0..12,
+            )
+        ) {
+            let text: String = pieces.concat();
+            let found: Vec<usize> = TYPE_WORD.find_iter(&text).map(|m| m.start()).collect();
+            for (p, _) in text.char_indices() {
+                let after_space = text[..p].ends_with(char::is_whitespace);
+                let starts_word = ["province", "governorate", "state", "region", "oblast"]
+                    .iter()
+                    .any(|w| text[p..].starts_with(w));
+                if after_space && starts_word {
+                    proptest::prop_assert!(found.contains(&p), "{:?} at {}", text, p);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn typed_cues_are_the_whole_text_matches() {
+        for text in [
+            "Fighters entered the town of Atmeh, in Idlib province on Monday.",
+            "the village of Kafr Nabl in northern Idlib governorate, in Barisha in Idlib province",
+            "in Sarmada, Idlib province and in Tal Abyad, Raqqa governorate.",
+            "the camp of al-Hol near the rural Al Hasakah region statement",
+            "the town of Kregion in Idlib Province region in X, Y state",
+            "in Ḥama, Ḥama governorate; the city of Éloka in Lagunes  state",
+            "town of A in B C province in D in E oblast",
+            "",
+            "province",
+            " province",
+        ] {
+            assert_eq!(
+                typed_cues(text),
+                typed_cues_by_whole_search(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    /// `is_background` as it was before its literal searches: every regex
+    /// on every sentence.
+    fn is_background_by_regexes(sentence: &str, published: Option<NaiveDate>) -> bool {
+        if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
+            return true;
+        }
+        let Some(published) = published else {
+            return false;
+        };
+        if YEAR
+            .for_text(sentence)
+            .find_iter(sentence)
+            .filter_map(|m| m.as_str().parse::<i32>().ok())
+            .any(|y| y < published.year())
+        {
+            return true;
+        }
+        MONTH_NAME
+            .for_text(sentence)
+            .captures_iter(sentence)
+            .any(|c| {
+                let month = c.get(1).map_or("", |m| m.as_str());
+                month_number(month).is_some_and(|m| m != published.month())
+            })
+    }
+
+    fn month_number(name: &str) -> Option<u32> {
+        let names = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        names.iter().position(|n| *n == name).map(|i| i as u32 + 1)
+    }
+
+    #[test]
+    fn background_literals_are_in_every_cue() {
+        for sentence in [
+            "Last year the group attacked.",
+            "It had PREVIOUSLY been shelled.",
+            "as in the Past",
+            "two years ago",
+            "Months Ago",
+            "a year ago",
+            "earlier this year",
+            "in recent months",
+            "since 1990",
+            "in 2019",
+            "the 1990s",
+            "the war originated there",
+            "after losing the town",
+            "after the fall of Kabul",
+            "a similar raid",
+            "Similar Strikes",
+            "raids in 2024 and in May",
+            "since  1990",
+        ] {
+            let published = NaiveDate::from_ymd_opt(2025, 8, 21);
+            assert_eq!(
+                is_background(sentence, published),
+                is_background_by_regexes(sentence, published),
+                "{sentence:?}"
+            );
+            if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
+                let hints = background_hints(sentence);
+                assert!(hints.cue_word || hints.digits, "{sentence:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn typed_cues_agree_with_whole_text_searches(
+            pieces in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "the", "town", "border town", "of", "village", "city", "camp", "in",
+                        "near", "Idlib", "Aleppo", "Deir", "ez", "Zor", "al", "Al", "Hol",
+                        "Jisr", "Shughur", "province", "governorate", "state", "region",
+                        "oblast", "Province", "provinces", "statement", "Kregion", "northern",
+                        "north-east", "rural", "a", "an", "Atmeh", "Barisha", "Dar'a", "said",
+                        "Ḥama", "Raqqa’s", "Upper", "Nile", "IN", "in-", "x1",
+                        "the town of Atmeh", "in Idlib province", "in Barisha", "Idlib state",
+                        "village of Deir ez-Zor", "near the north-east", "in al-Bab,",
+                    ]),
+                    proptest::sample::select(vec![
+                        " ", " ", " ", "  ", ", ", ",", "-", "\n", ". ", "\u{a0}", " (", "’",
+                        "",
+                    ]),
+                ),
+                0..40,
+            )
+        ) {
+            let text: String = pieces.iter().flat_map(|(w, s)| [*w, *s]).collect();
+            proptest::prop_assert_eq!(typed_cues(&text), typed_cues_by_whole_search(&text), "{:?}", text);
+            // The same text without its non-ASCII characters (ASCII twins,
+            // and the capital check before the type word).
+            let ascii: String = text.chars().filter(char::is_ascii).collect();
+            proptest::prop_assert_eq!(typed_cues(&ascii), typed_cues_by_whole_search(&ascii), "{:?}", ascii);
+        }
+
+        #[test]
+        fn background_literals_agree_with_the_regexes(
+            pieces in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "last", "year", "month", "week", "previous", "previously", "in", "the",
+                        "past", "years", "months", "ago", "a", "earlier", "this", "recent",
+                        "since", "1990", "2019", "20", "19", "1990s", "2020s", "originated",
+                        "after", "losing", "fall", "of", "similar", "raid", "attacks", "May",
+                        "August", "By", "during", "Kabul", "é", "strikes",
+                    ]),
+                    proptest::sample::select(vec![" ", " ", " ", "  ", ", ", ". ", "-", "", "\n"]),
+                    proptest::bool::ANY,
+                ),
+                0..16,
+            ),
+            month in 1u32..=12,
+        ) {
+            // Words in any case: the cue is `(?i)`.
+            let sentence: String = pieces
+                .iter()
+                .flat_map(|(w, sep, upper)| {
+                    let w = if *upper { w.to_uppercase() } else { w.to_string() };
+                    [w, sep.to_string()]
+                })
+                .collect();
+            for published in [None, NaiveDate::from_ymd_opt(2025, month, 1)] {
+                proptest::prop_assert_eq!(
+                    is_background(&sentence, published),
+                    is_background_by_regexes(&sentence, published),
+                    "{:?}", sentence
+                );
+            }
+        }
     }
 
     #[test]

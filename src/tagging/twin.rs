@@ -50,7 +50,14 @@ impl Twin {
     /// The regex to search `haystack` with.
     #[inline]
     pub(crate) fn for_text(&self, haystack: &str) -> &Regex {
-        if haystack.is_ascii() {
+        self.get(haystack.is_ascii())
+    }
+
+    /// The regex to search a haystack with, given whether it is ASCII (for
+    /// callers that search one text with several patterns, or parts of it).
+    #[inline]
+    pub(crate) fn get(&self, ascii: bool) -> &Regex {
+        if ascii {
             &self.ascii
         } else {
             self.unicode()
