@@ -185,7 +185,9 @@ fn day_in_year(
     }
 }
 
-fn month_number(name: &str) -> Option<u32> {
+/// The number of the month a name or abbreviation starts with
+/// (`Aug`, `august`, `August` → 8), from its first three letters.
+pub(crate) fn month_number(name: &str) -> Option<u32> {
     let key = name.get(..3)?.to_ascii_lowercase();
     let months = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",

@@ -2182,25 +2182,10 @@ fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
         .for_text(sentence)
         .captures_iter(sentence)
         .any(|c| {
+            // The group is a month's full name, so its first three letters
+            // settle it.
             let month = c.get(1).map_or("", |m| m.as_str());
-            let names = [
-                "January",
-                "February",
-                "March",
-                "April",
-                "May",
-                "June",
-                "July",
-                "August",
-                "September",
-                "October",
-                "November",
-                "December",
-            ];
-            names
-                .iter()
-                .position(|n| *n == month)
-                .is_some_and(|i| i as u32 + 1 != published.month())
+            crate::dates::month_number(month).is_some_and(|m| m != published.month())
         })
 }
 
