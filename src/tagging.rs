@@ -945,12 +945,6 @@ static BACKGROUND_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = Lazy
         .build()
 });
 
-thread_local! {
-    /// The lower-cased sentence [`background_hints`] searches, reused from
-    /// sentence to sentence.
-    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// What a sentence may hold that [`is_background`]'s regexes look for,
 /// from one lower-casing pass and one literal search; all true when the
 /// sentence is not ASCII.
@@ -962,9 +956,10 @@ struct BackgroundHints {
     cue_word: bool,
 }
 
-/// The [`BackgroundHints`] of `sentence`: one pass lower-cases it into a
-/// reused buffer and notes digits, then Teddy looks for [`CUE_WORDS`].
-fn background_hints(sentence: &str) -> BackgroundHints {
+/// The [`BackgroundHints`] of `sentence`: one pass lower-cases it into
+/// `buf` (the tagger's scratch, reused from sentence to sentence) and notes
+/// digits, then Teddy looks for [`CUE_WORDS`].
+fn background_hints(sentence: &str, buf: &mut Vec<u8>) -> BackgroundHints {
     let all = BackgroundHints {
         digits: true,
         cue_word: true,
@@ -975,23 +970,17 @@ fn background_hints(sentence: &str) -> BackgroundHints {
     if !sentence.is_ascii() {
         return all;
     }
-    let search = |buf: &mut Vec<u8>| {
-        buf.clear();
-        buf.resize(sentence.len(), 0);
-        let mut digits = false;
-        for (lower, &b) in buf.iter_mut().zip(sentence.as_bytes()) {
-            *lower = b.to_ascii_lowercase();
-            digits |= b.is_ascii_digit();
-        }
-        BackgroundHints {
-            digits,
-            cue_word: words.find(&buf[..]).is_some(),
-        }
-    };
-    LOWERED.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut buf) => search(&mut buf),
-        Err(_) => search(&mut Vec::new()),
-    })
+    buf.clear();
+    buf.resize(sentence.len(), 0);
+    let mut digits = false;
+    for (lower, &b) in buf.iter_mut().zip(sentence.as_bytes()) {
+        *lower = b.to_ascii_lowercase();
+        digits |= b.is_ascii_digit();
+    }
+    BackgroundHints {
+        digits,
+        cue_word: words.find(&buf[..]).is_some(),
+    }
 }
 
 static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
@@ -1151,10 +1140,11 @@ impl<'g> Tagger<'g> {
         let context = self.context_countries(&hits);
         // Whether a sentence is background is asked only of sentences that
         // name something (its regexes are a good part of tagging's cost).
-        let is_background_sentence = |s: &Sentence| {
+        let lowered = &mut scratch.lowered;
+        let mut is_background_sentence = |s: &Sentence| {
             *s.background.get_or_init(|| {
                 let p = &article.paragraphs[s.paragraph];
-                p.ordinal > 0 && is_background(&p.text[s.start..s.end], published)
+                p.ordinal > 0 && is_background(&p.text[s.start..s.end], published, lowered)
             })
         };
         let mut evidence = Vec::new();
@@ -1162,7 +1152,7 @@ impl<'g> Tagger<'g> {
             if let Some((tag, rule)) = self.resolve(hit, &context) {
                 let background = sentences
                     .get(hit.sentence)
-                    .is_some_and(is_background_sentence);
+                    .is_some_and(&mut is_background_sentence);
                 let tag = match tag {
                     TagId::Province(p) if background => TagId::Mention(p),
                     other => other,
@@ -1205,6 +1195,7 @@ impl<'g> Tagger<'g> {
             found,
             names: name_spans,
             learned: learned_spans,
+            ..
         } = scratch;
         name_spans.clear();
         learned_spans.clear();
@@ -1666,6 +1657,8 @@ struct Scratch {
     names: Vec<(usize, usize, u32)>,
     /// The paragraph's learned places: start, end, index in `learned`.
     learned: Vec<(usize, usize, u32)>,
+    /// A sentence lower-cased for [`background_hints`].
+    lowered: Vec<u8>,
 }
 
 thread_local! {
@@ -2157,8 +2150,8 @@ fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
 /// Most sentences name no year and none of the cue's words, which one pass
 /// over an ASCII sentence shows ([`background_hints`]) before the regexes
 /// read every byte.
-fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
-    let hints = background_hints(sentence);
+fn is_background(sentence: &str, published: Option<NaiveDate>, lowered: &mut Vec<u8>) -> bool {
+    let hints = background_hints(sentence, lowered);
     let year_digits = hints.digits && YEAR_DIGITS.is_match(sentence);
     if (year_digits || hints.cue_word) && BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
         return true;
@@ -2479,12 +2472,12 @@ mod tests {
         ] {
             let published = NaiveDate::from_ymd_opt(2025, 8, 21);
             assert_eq!(
-                is_background(sentence, published),
+                is_background(sentence, published, &mut Vec::new()),
                 is_background_by_regexes(sentence, published),
                 "{sentence:?}"
             );
             if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
-                let hints = background_hints(sentence);
+                let hints = background_hints(sentence, &mut Vec::new());
                 assert!(hints.cue_word || hints.digits, "{sentence:?}");
             }
         }
@@ -2549,7 +2542,7 @@ mod tests {
                 .collect();
             for published in [None, NaiveDate::from_ymd_opt(2025, month, 1)] {
                 proptest::prop_assert_eq!(
-                    is_background(&sentence, published),
+                    is_background(&sentence, published, &mut Vec::new()),
                     is_background_by_regexes(&sentence, published),
                     "{:?}", sentence
                 );
