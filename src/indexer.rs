@@ -1250,26 +1250,35 @@ fn to_tantivy_date(date: NaiveDate) -> tantivy::DateTime {
     schema::tantivy_date_from_secs(secs)
 }
 
-/// The facets of every province and group of a gazetteer, made once per
-/// run: a tagged passage clones its facets instead of building each from
-/// the tag's strings.
+/// The facets of every province and group of a gazetteer, and their names
+/// as hits show them, made once per run: a tagged passage clones these
+/// instead of building each from the tag's strings.
 #[derive(Debug, Default)]
 struct TagFacets {
     /// By index into [`Gazetteer::provinces`].
     provinces: Vec<Facet>,
     /// By index into [`Gazetteer::groups`].
     groups: Vec<Facet>,
+    /// [`schema::facet_display`] of `provinces`: the article record's
+    /// values and the passage's own `passage_province` terms.
+    province_names: Vec<String>,
+    /// [`schema::facet_display`] of `groups`.
+    group_names: Vec<String>,
 }
 
 impl TagFacets {
     fn new(g: &Gazetteer) -> TagFacets {
+        let provinces: Vec<Facet> = g.provinces().iter().map(|p| p.province.facet()).collect();
+        let groups: Vec<Facet> = g
+            .groups()
+            .iter()
+            .map(|e| Facet::from_path([e.name.as_str()]))
+            .collect();
         TagFacets {
-            provinces: g.provinces().iter().map(|p| p.province.facet()).collect(),
-            groups: g
-                .groups()
-                .iter()
-                .map(|e| Facet::from_path([e.name.as_str()]))
-                .collect(),
+            province_names: provinces.iter().map(schema::facet_display).collect(),
+            group_names: groups.iter().map(schema::facet_display).collect(),
+            provinces,
+            groups,
         }
     }
 
@@ -1279,6 +1288,18 @@ impl TagFacets {
 
     fn groups<'f>(&'f self, ids: &'f [u32]) -> impl Iterator<Item = &'f Facet> + 'f {
         ids.iter().filter_map(|&id| self.groups.get(id as usize))
+    }
+
+    fn province_names<'f>(&'f self, ids: &'f [u32]) -> impl Iterator<Item = &'f str> + 'f {
+        ids.iter()
+            .filter_map(|&id| self.province_names.get(id as usize))
+            .map(String::as_str)
+    }
+
+    fn group_names<'f>(&'f self, ids: &'f [u32]) -> impl Iterator<Item = &'f str> + 'f {
+        ids.iter()
+            .filter_map(|&id| self.group_names.get(id as usize))
+            .map(String::as_str)
     }
 }
 
@@ -1342,12 +1363,12 @@ fn passage_document(
         for facet in facets.groups(groups) {
             doc.add_facet(f.group, facet.clone());
         }
-        let display = |ids| facets.provinces(ids).map(schema::facet_display).collect();
+        let display = |ids| facets.province_names(ids).map(str::to_string).collect();
         let record = schema::ArticleRecord {
             id: article.id.0.clone(),
             provinces: display(provinces),
             mentions: display(mentions),
-            groups: facets.groups(groups).map(schema::facet_display).collect(),
+            groups: facets.group_names(groups).map(str::to_string).collect(),
             countries: countries.iter().map(|c| c.to_string()).collect(),
         };
         // Serializing strings to JSON cannot fail.
@@ -1357,11 +1378,12 @@ fn passage_document(
     }
     if let Some(tags) = tags {
         let (provinces, groups) = tags.passage_ids(p.paragraph, p.last_paragraph);
-        for facet in facets.provinces(&provinces) {
-            doc.add_facet(f.passage_province, facet.clone());
+        // Raw terms, not facets (schema version 4): see `own_tag_term`.
+        for name in facets.province_names(&provinces) {
+            doc.add_text(f.passage_province, name);
         }
-        for facet in facets.groups(&groups) {
-            doc.add_facet(f.passage_group, facet.clone());
+        for name in facets.group_names(&groups) {
+            doc.add_text(f.passage_group, name);
         }
     }
     doc

@@ -31,7 +31,14 @@ use crate::tokenizer::WordTokenizer;
 /// `country`) are on its first passage only, as the title is; search
 /// filters and facet counts ([`crate::facets`]) read them there for every
 /// passage of the article.
-pub const SCHEMA_VERSION: u32 = 3;
+///
+/// Version 4: the passage's own tags (`passage_province`, `passage_group`)
+/// are raw keyword fields holding `Country/Province` and `Group` as hits
+/// show them ([`own_tag_term`]), not facets: they are only ever matched
+/// whole and shown, and a facet field also indexes every prefix of its
+/// path (the root and the country) and fills a fast column, work nothing
+/// read (about 30k instructions per article at indexing).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name under which [`text_analyzer`] is registered in every index.
 pub const TEXT_TOKENIZER: &str = "frontline_en";
@@ -70,12 +77,14 @@ pub struct Fields {
     /// Every province the article names, `/Country/Province`, on the article's first passage only
     /// (passage 0): the article's other passages inherit them from it.
     pub mention: Field,
-    /// Provinces the passage names itself.
+    /// Provinces the passage names itself, `Country/Province` (one raw
+    /// term each, see [`own_tag_term`]), stored.
     pub passage_province: Field,
     /// The article's groups, `/Canonical Name`, on the article's first passage only
     /// (passage 0): the article's other passages inherit them from it.
     pub group: Field,
-    /// Groups the passage names itself.
+    /// Groups the passage names itself, by canonical name (one raw term
+    /// each, see [`own_tag_term`]), stored.
     pub passage_group: Field,
     /// The article's countries, `/Country`, on the article's first passage only
     /// (passage 0): the article's other passages inherit them from it.
@@ -116,6 +125,20 @@ pub fn facet_display(facet: &tantivy::schema::Facet) -> String {
     facet.encoded_str().replace('\u{0}', "/")
 }
 
+/// The term of a passage's own tag (`passage_province`, `passage_group`)
+/// for `facet`: its [`facet_display`] form, one raw term.
+///
+/// ```
+/// use tantivy::schema::Facet;
+/// let (_, fields) = frontline::schema::build_schema();
+/// let facet = Facet::from_path(["Syria", "Idlib"]);
+/// let term = frontline::schema::own_tag_term(fields.passage_province, &facet);
+/// assert_eq!(term.value().as_str(), Some("Syria/Idlib"));
+/// ```
+pub fn own_tag_term(field: Field, facet: &tantivy::schema::Facet) -> tantivy::Term {
+    tantivy::Term::from_field_text(field, &facet_display(facet))
+}
+
 /// Builds the passage schema and returns it with its field handles.
 pub fn build_schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -133,9 +156,6 @@ pub fn build_schema() -> (Schema, Fields) {
         .set_precision(DateTimePrecision::Seconds);
     let u64_fast = NumericOptions::default().set_fast();
     let facet = FacetOptions::default();
-    // Per-passage tags are stored with the passage (usually none); the
-    // article's tags are in `article` on its first passage.
-    let own_facet = FacetOptions::default().set_stored();
     let fields = Fields {
         article_id: b.add_text_field("article_id", STRING | FAST),
         article_key: b.add_u64_field("article_key", FAST),
@@ -151,9 +171,11 @@ pub fn build_schema() -> (Schema, Fields) {
         url: b.add_text_field("url", STORED),
         province: b.add_facet_field("province", facet.clone()),
         mention: b.add_facet_field("mention", facet.clone()),
-        passage_province: b.add_facet_field("passage_province", own_facet.clone()),
+        // A passage's own tags are stored with it (usually none); the
+        // article's tags are in `article` on its first passage.
+        passage_province: b.add_text_field("passage_province", STRING | STORED),
         group: b.add_facet_field("group", facet.clone()),
-        passage_group: b.add_facet_field("passage_group", own_facet),
+        passage_group: b.add_text_field("passage_group", STRING | STORED),
         country: b.add_facet_field("country", facet),
         story: b.add_u64_field("story", u64_fast.set_indexed()),
         article: b.add_text_field("article", STORED),

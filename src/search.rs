@@ -38,7 +38,7 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 use crate::error::{Error, Result};
 use crate::gazetteer::Gazetteer;
 use crate::rank::{Bonus, Cap};
-use crate::schema::{ArticleRecord, Fields};
+use crate::schema::{self, ArticleRecord, Fields};
 
 /// Which date `--from`/`--to` and date sorting use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -521,7 +521,7 @@ pub(crate) fn compile_with(
             )),
         ));
         if let Some(own) = own.filter(|_| bonus_on) {
-            let bonus = ConstScoreQuery::new(facet_any(&[own], &facets), PASSAGE_FACET_BONUS);
+            let bonus = ConstScoreQuery::new(own_tag_any(own, &facets), PASSAGE_FACET_BONUS);
             bonuses.push(Bonus {
                 query: Box::new(bonus),
                 cap: Cap::Const(PASSAGE_FACET_BONUS),
@@ -683,7 +683,7 @@ fn name_clause(
     let phrase = parser
         .parse_query(&format!("\"{}\"", written.replace('"', "")))
         .map_err(|e| Error::Query(format!("{e} in {written:?}")))?;
-    let tagged = ConstScoreQuery::new(facet_any(&[tag_field], facets), EXPANSION_SCORE);
+    let tagged = ConstScoreQuery::new(own_tag_any(tag_field, facets), EXPANSION_SCORE);
     Ok(Box::new(crate::rank::SeekUnion::new(vec![
         phrase,
         Box::new(tagged),
@@ -909,39 +909,44 @@ pub(crate) fn unknown_terms(
     Ok(unknown)
 }
 
-/// Passages tagged with any of `facets` in any of `fields`: a
+/// Passages that name any of `facets` themselves, in the passage's own
+/// tag field `own` (`passage_province`, `passage_group`): a
 /// [`SeekUnion`](crate::rank::SeekUnion), cheap to seek into when the
 /// query's words lead an intersection.
-pub(crate) fn facet_any(fields: &[Field], facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
-    let mut should: Vec<Box<dyn tantivy::query::Query>> = Vec::new();
-    for field in fields {
-        for facet in facets {
-            let term = Term::from_facet(*field, facet);
-            should.push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
-        }
-    }
+pub(crate) fn own_tag_any(own: Field, facets: &[Facet]) -> Box<dyn tantivy::query::Query> {
+    let should: Vec<Box<dyn tantivy::query::Query>> = facets
+        .iter()
+        .map(|facet| -> Box<dyn tantivy::query::Query> {
+            let term = schema::own_tag_term(own, facet);
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+        })
+        .collect();
     Box::new(crate::rank::SeekUnion::new(should))
 }
 
 /// Passages of the articles tagged with any of `facets` in the article
 /// facet field `article` (which only an article's first passage holds), or
-/// tagged with one in the passage's own facet field `own`, as a filter
-/// (unscored: under a `ConstScoreQuery`): see
+/// that name one themselves in the passage's own tag field `own`, as a
+/// filter (unscored: under a `ConstScoreQuery`): see
 /// [`FacetFilter`](crate::rank::FacetFilter).
 pub(crate) fn facet_filter(
     article: Option<Field>,
     own: Option<Field>,
     facets: &[Facet],
 ) -> Box<dyn tantivy::query::Query> {
-    let terms = |field: Option<Field>| -> Vec<Term> {
-        field.map_or_else(Vec::new, |field| {
-            facets
-                .iter()
-                .map(|facet| Term::from_facet(field, facet))
-                .collect()
-        })
-    };
-    Box::new(crate::rank::FacetFilter::new(terms(article), terms(own)))
+    let article_terms = article.map_or_else(Vec::new, |field| {
+        facets
+            .iter()
+            .map(|facet| Term::from_facet(field, facet))
+            .collect()
+    });
+    let own_terms = own.map_or_else(Vec::new, |field| {
+        facets
+            .iter()
+            .map(|facet| schema::own_tag_term(field, facet))
+            .collect()
+    });
+    Box::new(crate::rank::FacetFilter::new(article_terms, own_terms))
 }
 
 pub(crate) fn day_start(date: NaiveDate) -> tantivy::DateTime {
@@ -1671,8 +1676,8 @@ impl<'s> HitReader<'s> {
         let date = |column: &Column<tantivy::DateTime>| column.first(doc_id).and_then(to_date);
         let own = |field| -> Vec<String> {
             doc.get_all(field)
-                .filter_map(|v| v.as_facet())
-                .map(|encoded| encoded.replace('\u{0}', "/"))
+                .filter_map(|v| v.as_str())
+                .map(str::to_string)
                 .collect()
         };
         Ok(Hit {

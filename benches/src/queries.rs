@@ -137,20 +137,25 @@ pub fn query_set(gaz: &Gazetteer) -> Result<Vec<BenchQuery>> {
     Ok(set)
 }
 
+/// The passages tagged `facet` in the article facet field `article` (on
+/// every passage in the bare index) or naming it in their own tag field
+/// `own` (a raw term, schema version 4).
 fn facet_filter(
-    fields: &[tantivy::schema::Field],
+    article: tantivy::schema::Field,
+    own: tantivy::schema::Field,
     facet: &Facet,
 ) -> Box<dyn tantivy::query::Query> {
-    let clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = fields
-        .iter()
-        .map(|&f| {
-            let tq: Box<dyn tantivy::query::Query> = Box::new(TermQuery::new(
-                Term::from_facet(f, facet),
-                IndexRecordOption::Basic,
-            ));
-            (Occur::Should, tq)
-        })
-        .collect();
+    let clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = [
+        Term::from_facet(article, facet),
+        frontline::schema::own_tag_term(own, facet),
+    ]
+    .into_iter()
+    .map(|term| {
+        let tq: Box<dyn tantivy::query::Query> =
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+        (Occur::Should, tq)
+    })
+    .collect();
     Box::new(ConstScoreQuery::new(
         Box::new(BooleanQuery::new(clauses)),
         0.0,
@@ -179,14 +184,11 @@ pub fn bare_search(
     if let Some((_, facet)) = &b.province {
         clauses.push((
             Occur::Must,
-            facet_filter(&[f.province, f.passage_province], facet),
+            facet_filter(f.province, f.passage_province, facet),
         ));
     }
     if let Some((_, facet)) = &b.group {
-        clauses.push((
-            Occur::Must,
-            facet_filter(&[f.group, f.passage_group], facet),
-        ));
+        clauses.push((Occur::Must, facet_filter(f.group, f.passage_group, facet)));
     }
     if b.from.is_some() || b.to.is_some() {
         let secs = |d: NaiveDate| tantivy::DateTime::from_timestamp_secs(day_secs(d));

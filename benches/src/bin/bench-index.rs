@@ -357,11 +357,18 @@ fn index_tantivy(prepared: &Path, dir: &Path, budget: usize, threads: usize) -> 
             (f.mention, &mut p.mentions),
             (f.country, &mut p.countries),
             (f.group, &mut p.groups),
-            (f.passage_province, &mut p.passage_provinces),
-            (f.passage_group, &mut p.passage_groups),
         ] {
             for facet in facets.drain(..) {
                 doc.add_facet(field, facet);
+            }
+        }
+        // The passage's own tags are raw terms (schema version 4).
+        for (field, facets) in [
+            (f.passage_province, &p.passage_provinces),
+            (f.passage_group, &p.passage_groups),
+        ] {
+            for facet in facets {
+                doc.add_text(field, frontline::schema::facet_display(facet));
             }
         }
         writer.add_document(doc)?;
