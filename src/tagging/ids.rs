@@ -155,27 +155,29 @@ impl<'a> IdTags<'a> {
     /// events or background, as indexes: what
     /// [`ArticleTags::passage_tags`] gives, in the same order.
     pub fn passage_ids(&self, first: u32, last: u32) -> (Vec<u32>, Vec<u32>) {
-        let mut provinces: BTreeMap<&'a Province, u32> = BTreeMap::new();
-        let mut groups: BTreeMap<&'a str, u32> = BTreeMap::new();
+        let mut provinces: Vec<u32> = Vec::new();
+        let mut groups: Vec<u32> = Vec::new();
         for e in self
             .evidence
             .iter()
             .filter(|e| (first..=last).contains(&e.paragraph))
         {
             match e.tag {
-                TagId::Province(id) | TagId::Mention(id) => {
-                    provinces.entry(province(self.g, id)).or_insert(id);
-                }
-                TagId::Group(id) => {
-                    groups.entry(group(self.g, id)).or_insert(id);
-                }
+                TagId::Province(id) | TagId::Mention(id) => provinces.push(id),
+                TagId::Group(id) => groups.push(id),
                 TagId::Country(_) => {}
             }
         }
-        (
-            provinces.into_values().collect(),
-            groups.into_values().collect(),
-        )
+        // Ordered by name, each name once with the id seen first (a
+        // stable sort keeps the order of ids whose names are equal): what a
+        // map keyed by name gives, without its nodes (a passage names a
+        // handful at most, so the sort is an insertion sort).
+        let g = self.g;
+        provinces.sort_by(|&a, &b| province(g, a).cmp(province(g, b)));
+        provinces.dedup_by(|a, b| province(g, *a) == province(g, *b));
+        groups.sort_by(|&a, &b| group(g, a).cmp(group(g, b)));
+        groups.dedup_by(|a, b| group(g, *a) == group(g, *b));
+        (provinces, groups)
     }
 
     /// The same tags spelled out, with every span's text.
