@@ -1526,7 +1526,7 @@ impl<'a> Table<'a> {
             rows: Vec::new(),
         };
         let rows = lines
-            .filter(|(_, l)| !trim(l).is_empty() && !l.starts_with('#'))
+            .filter(|(_, l)| !is_blank(l) && !l.starts_with('#'))
             .map(|(n, line)| (n + 1, line));
         Ok((table, rows))
     }
@@ -1578,6 +1578,16 @@ fn split_tabs<'a>(line: &'a str, cells: &mut Vec<&'a str>) {
         }
     }
     cells.push(line.get(start..).unwrap_or_default());
+}
+
+/// Whether `line` is empty or white space only, answered from its first
+/// byte when that is printable ASCII (every row of the places files: `trim`
+/// of a row that ends with an empty cell walked the whole row).
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => line.trim().is_empty(),
+    }
 }
 
 fn cell<'a>(row: &[&'a str], col: usize) -> &'a str {
@@ -1725,24 +1735,28 @@ fn each_place_row<'a>(
         split_tabs(cells, &mut row);
         let [name, alternates, code, province_name, population, flags] =
             cols.map(|c| cell(&row, c));
-        let id = match seen.get(&(code, province_name)) {
-            Some(&id) => Some(id),
-            None => provinces.get(&(code, fold(province_name))).copied(),
+        let province = match seen.get(&(code, province_name)) {
+            Some(&id) => id,
+            None => {
+                let Some(&id) = provinces.get(&(code, fold(province_name))) else {
+                    return Err((
+                        line,
+                        format!("province {province_name:?} of {code} is not in provinces.tsv"),
+                    ));
+                };
+                seen.insert((code, province_name), id);
+                id
+            }
         };
-        let Some(province) = id else {
-            return Err((
-                line,
-                format!("province {province_name:?} of {code} is not in provinces.tsv"),
-            ));
-        };
-        seen.insert((code, province_name), province);
+        // Few rows have flags: most skip the two splits.
+        let flagged = |flag| !flags.is_empty() && flags.split('|').any(|f| f == flag);
         each(PlaceRow {
             name,
             alternates,
             province,
             population: population.parse().unwrap_or(0),
-            word: flags.split('|').any(|f| f == "word"),
-            elsewhere: flags.split('|').any(|f| f == "elsewhere"),
+            word: flagged("word"),
+            elsewhere: flagged("elsewhere"),
         });
     }
     Ok(())
