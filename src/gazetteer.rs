@@ -829,8 +829,11 @@ pub fn fold_with_offsets(text: &str) -> (String, Vec<usize>) {
 /// each was as many allocations and frees.
 pub(crate) fn fold_reusing<'b>(name: &str, buf: &'b mut String) -> &'b str {
     if name.is_ascii() {
-        buf.clear();
-        fold_ascii_into(name.as_bytes(), buf);
+        let mut out = std::mem::take(buf).into_bytes();
+        out.clear();
+        fold_ascii_into(name.as_bytes(), &mut out);
+        // Only ASCII was written, so this cannot fail.
+        *buf = String::from_utf8(out).unwrap_or_default();
         return buf.as_str();
     }
     let mut out = std::mem::take(buf).into_bytes();
@@ -851,10 +854,11 @@ pub(crate) fn fold_reusing<'b>(name: &str, buf: &'b mut String) -> &'b str {
 }
 
 /// [`Folding::run_ascii`]'s rules for the ASCII `bytes`, appended to `out`
-/// straight as chars: nearly every name of the gazetteer is ASCII, and the
+/// (ASCII only): nearly every name of the gazetteer is ASCII, and the
 /// general fold's set-up, zero-filled buffer and UTF-8 check of its output
-/// cost more than folding a short name itself.
-fn fold_ascii_into(bytes: &[u8], out: &mut String) {
+/// cost more than folding a short name itself. Bytes, not chars: pushing
+/// a `char` re-encodes it as UTF-8 (a branch and a length per byte).
+fn fold_ascii_into(bytes: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     let mut pending_space = false;
     for (i, &b) in bytes.iter().enumerate() {
@@ -866,13 +870,12 @@ fn fold_ascii_into(bytes: &[u8], out: &mut String) {
             class => {
                 if pending_space {
                     pending_space = false;
-                    out.push(' ');
+                    out.push(b' ');
                 }
-                let folded = match class {
+                out.push(match class {
                     AsciiClass::Word => WORD_LOWER[usize::from(b)],
                     _ => b,
-                };
-                out.push(char::from(folded));
+                });
             }
         }
     }

@@ -285,7 +285,9 @@ impl Matcher {
         let places = g.place_facts(|i, row| {
             named.push((row.name, Entry::Place(i)));
             for alt in alternates(row.alternates) {
-                if alt.chars().next().is_some_and(char::is_uppercase) && alt.chars().count() >= 3 {
+                if alt.chars().next().is_some_and(char::is_uppercase)
+                    && alt.chars().nth(2).is_some()
+                {
                     named.push((alt, Entry::Place(i)));
                 }
             }
@@ -294,6 +296,12 @@ impl Matcher {
         let mut lower_starts: rustc_hash::FxHashSet<String> =
             NAME_ARTICLES.iter().map(|a| a.to_string()).collect();
         for (name, entry) in &named {
+            // A name written with an ASCII capital first starts with a
+            // capitalised word (most of them): no split then.
+            let capital = name.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+            if capital && !matches!(entry, Entry::Group { .. }) {
+                continue;
+            }
             let first = name
                 .split(|c: char| c.is_whitespace() || c == '-')
                 .next()
