@@ -363,12 +363,14 @@ impl NameTable {
 }
 
 /// A word of an ASCII paragraph that may start a name (see
-/// [`LowerStarts::candidates`]): where it starts and ends in the text, and
-/// the hash of its folded form.
+/// [`LowerStarts::candidates`]): where it starts and ends in the text, how
+/// many apostrophes inside it its fold drops, and the hash of its folded
+/// form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Candidate {
     pub start: usize,
     pub end: usize,
+    pub dropped: usize,
     pub hash: u64,
 }
 
@@ -415,6 +417,17 @@ fn lower_alnum16(text: &[u8], start: usize, end: usize) -> Option<[u8; 16]> {
     }
     let bytes: [u8; 16] = text.get(start..start + 16)?.try_into().ok()?;
     Some((u128::from_le_bytes(bytes) | LOWER).to_le_bytes())
+}
+
+/// [`push_folded_ascii_word`] of the word `text[start..end]`, which has
+/// `dropped` apostrophes inside: sixteen bytes at once when it has none
+/// ([`lower_alnum16`]).
+#[inline]
+fn push_folded_word(text: &[u8], start: usize, (end, dropped): (usize, usize), out: &mut Vec<u8>) {
+    match lower_alnum16(text, start, end).filter(|_| dropped == 0) {
+        Some(lowered) => out.extend_from_slice(lowered.get(..end - start).unwrap_or_default()),
+        None => push_folded_ascii_word(text, start, end, out),
+    }
 }
 
 /// Eight bytes with bit `0x20` set: or-ed with eight ASCII letters or
@@ -583,7 +596,12 @@ impl LowerStarts {
         } else {
             fx_hash(folded)
         };
-        out.push(Candidate { start, end, hash });
+        out.push(Candidate {
+            start,
+            end,
+            dropped,
+            hash,
+        });
         end
     }
 }
@@ -623,7 +641,7 @@ impl NameTable {
                 continue;
             }
             buf.clear();
-            push_folded_ascii_word(text, c.start, c.end, buf);
+            push_folded_word(text, c.start, (c.end, c.dropped), buf);
             let mut end = c.end;
             let mut hash = c.hash;
             let mut longest = None;
@@ -647,8 +665,9 @@ impl NameTable {
                 let Some(word) = push_folded_ascii_gap(text, end, buf) else {
                     break;
                 };
-                end = ascii_word_end(text, word).0;
-                push_folded_ascii_word(text, word, end, buf);
+                let word_end = ascii_word_end(text, word);
+                push_folded_word(text, word, word_end, buf);
+                end = word_end.0;
                 hash = fx_hash(buf);
                 if !self.may_be_span(c.hash, hash) {
                     break;
