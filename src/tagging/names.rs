@@ -386,8 +386,8 @@ pub(crate) struct FoundAt {
 
 /// The folded words that may start a name when written in lower case
 /// (shared by the tables searched in the same text), with a filter on a
-/// word's length and first, second and last bytes that rejects nearly every
-/// other lower-case word before it is folded or hashed.
+/// word's length and first eight bytes that rejects nearly every other
+/// lower-case word before it is folded or hashed.
 #[derive(Debug, Default)]
 pub(crate) struct LowerStarts {
     set: Arc<FxHashSet<String>>,
