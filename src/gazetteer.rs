@@ -1420,15 +1420,8 @@ pub(crate) fn push_folded_ascii_word(bytes: &[u8], start: usize, end: usize, out
 /// What the fold of the ASCII `bytes` writes between the word that ends at
 /// `end` (see [`ascii_word_end`]) and the next word: appended to `out` (the
 /// space standing for separators, and other punctuation as it is). Returns
-/// the offset of the first byte after the word that the fold writes out
-/// (the word's end offset in [`FoldedText::word_offsets`]), and the start of
-/// the next word, if any.
-pub(crate) fn push_folded_ascii_gap(
-    bytes: &[u8],
-    end: usize,
-    out: &mut Vec<u8>,
-) -> (usize, Option<usize>) {
-    let mut next = None;
+/// the start of the next word, if any.
+pub(crate) fn push_folded_ascii_gap(bytes: &[u8], end: usize, out: &mut Vec<u8>) -> Option<usize> {
     // A word was just written, so a separator always leaves a space.
     let mut pending_space = false;
     let mut i = end;
@@ -1437,20 +1430,19 @@ pub(crate) fn push_folded_ascii_gap(
             AsciiClass::Separator => pending_space = true,
             AsciiClass::Apostrophe => pending_space |= is_ascii_possessive_s(&bytes[i + 1..]),
             class => {
-                let first = *next.get_or_insert(i);
                 if pending_space {
                     pending_space = false;
                     out.push(b' ');
                 }
                 if class == AsciiClass::Word {
-                    return (first, Some(i));
+                    return Some(i);
                 }
                 out.push(b);
             }
         }
         i += 1;
     }
-    (next.unwrap_or(bytes.len()), None)
+    None
 }
 
 /// [`is_possessive_s`] of ASCII bytes.

@@ -1213,14 +1213,7 @@ impl<'g> Tagger<'g> {
             && self.learned_table.uses_lower_starts(starts)
         {
             starts.candidates(bytes, candidates, buf, bits);
-            // The name ends at its last letter or digit before what follows.
-            let span = |f: &names::FoundAt| {
-                let end = bytes[..f.next]
-                    .iter()
-                    .rposition(u8::is_ascii_alphanumeric)
-                    .map_or(f.next, |i| i + 1);
-                (f.start, end, f.id)
-            };
+            let span = |f: &names::FoundAt| (f.start, f.end, f.id);
             self.m.names.find_ascii(bytes, candidates, buf, found);
             name_spans.extend(found.iter().map(span));
             self.learned_table.find_ascii(bytes, candidates, buf, found);
@@ -2671,17 +2664,7 @@ mod tests {
         let scanned: Vec<(usize, u64)> = candidates.iter().map(|c| (c.start, c.hash)).collect();
         assert_eq!(scanned, looked_up, "candidates of {text:?}");
         table.find_ascii(text.as_bytes(), &candidates, &mut buf, &mut found);
-        let bytes = text.as_bytes();
-        let by_candidates: Spans = found
-            .iter()
-            .map(|f| {
-                let end = bytes[..f.next]
-                    .iter()
-                    .rposition(u8::is_ascii_alphanumeric)
-                    .map_or(f.next, |i| i + 1);
-                (f.start, end, f.id)
-            })
-            .collect();
+        let by_candidates: Spans = found.iter().map(|f| (f.start, f.end, f.id)).collect();
         (whole, by_candidates)
     }
 
@@ -2751,6 +2734,17 @@ mod tests {
             )
         ) {
             let text: String = pieces.concat();
+            let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, &text);
+            proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
+        }
+
+        /// Long texts of random letters, digits, apostrophes and
+        /// separators: words of any length, across the scan's 64-byte
+        /// blocks and up to the text's end, are the whole fold's words.
+        #[test]
+        fn candidate_words_agree_on_long_random_texts(
+            text in "([a-zA-Z0-9]{1,70}|[ '`.,-]{1,3}){0,40}",
+        ) {
             let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, &text);
             proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
         }

@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::gazetteer::{
     ascii_word_bits, ascii_word_end, fx_hash, next_bit, push_folded_ascii_gap,
@@ -363,48 +363,92 @@ impl NameTable {
 }
 
 /// A word of an ASCII paragraph that may start a name (see
-/// [`LowerStarts::candidates`]): where it starts and ends in the text, and
-/// the hash of its folded form.
+/// [`LowerStarts::candidates`]): where it starts and ends in the text, how
+/// many apostrophes inside it its fold drops, and the hash of its folded
+/// form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Candidate {
     pub start: usize,
     pub end: usize,
+    pub dropped: usize,
     pub hash: u64,
 }
 
 /// A name found in an ASCII text by [`NameTable::find_ascii`]: where it
-/// starts in the text, where the word after it starts (or what follows its
-/// last word: [`FoldedText::word_offsets`](crate::gazetteer::FoldedText)'s
-/// end offset), and the name's id.
+/// starts and ends in the text (at its first and after its last letter or
+/// digit), and the name's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FoundAt {
     pub start: usize,
-    pub next: usize,
+    pub end: usize,
     pub id: u32,
 }
 
 /// The folded words that may start a name when written in lower case
 /// (shared by the tables searched in the same text), with a filter on a
-/// word's length and first, second and last bytes that rejects nearly every
-/// other lower-case word before it is folded or hashed.
+/// word's length and first eight bytes that rejects nearly every other
+/// lower-case word before it is folded or hashed.
 #[derive(Debug, Default)]
 pub(crate) struct LowerStarts {
     set: Arc<FxHashSet<String>>,
-    /// The words of `set`, as bytes (looked up without a UTF-8 check).
-    bytes: FxHashSet<Box<[u8]>>,
+    /// The words of `set`, as bytes (looked up without a UTF-8 check), with
+    /// the hash the name tables key them by: a lower-case candidate costs
+    /// one hash of its folded form, not two.
+    hashes: FxHashMap<Box<[u8]>, u64>,
     /// One bit per [`sketch`] of a word: clear means no word of `set` has
     /// that sketch. The set has a few hundred words: a 64 Kibit filter
-    /// passes about one word in a hundred that is not in it.
+    /// passes a word or two in a hundred that is not in it.
     sketches: Vec<u64>,
 }
 
-/// A folded word's length with its first, second and last bytes, mixed
-/// into 16 bits.
+/// The fold of the ASCII word `text[start..end]`, made of letters and
+/// digits only (no apostrophe inside), as the first `end - start` bytes of
+/// the result: sixteen bytes of the text lower-cased at once, which
+/// [`push_folded_ascii_word`] would fold one at a time. Setting bit `0x20`
+/// is exact on letters and digits: it turns a capital into its small
+/// letter and leaves small letters and digits (`0x30..=0x39`) as they are.
+/// `None` when the word is longer than sixteen bytes or fewer than sixteen
+/// bytes of text are left from its start.
 #[inline]
-fn sketch(len: usize, first: u8, second: u8, last: u8) -> usize {
-    let key =
-        (len as u64) << 24 | u64::from(first) << 16 | u64::from(second) << 8 | u64::from(last);
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+fn lower_alnum16(text: &[u8], start: usize, end: usize) -> Option<[u8; 16]> {
+    const LOWER: u128 = u128::from_le_bytes([0x20; 16]);
+    if end - start > 16 {
+        return None;
+    }
+    let bytes: [u8; 16] = text.get(start..start + 16)?.try_into().ok()?;
+    Some((u128::from_le_bytes(bytes) | LOWER).to_le_bytes())
+}
+
+/// [`push_folded_ascii_word`] of the word `text[start..end]`, which has
+/// `dropped` apostrophes inside: sixteen bytes at once when it has none
+/// ([`lower_alnum16`]).
+#[inline]
+fn push_folded_word(text: &[u8], start: usize, (end, dropped): (usize, usize), out: &mut Vec<u8>) {
+    match lower_alnum16(text, start, end).filter(|_| dropped == 0) {
+        Some(lowered) => out.extend_from_slice(lowered.get(..end - start).unwrap_or_default()),
+        None => push_folded_ascii_word(text, start, end, out),
+    }
+}
+
+/// Eight bytes with bit `0x20` set: or-ed with eight ASCII letters or
+/// digits, their lower-case forms.
+const LOWER8: u64 = u64::from_le_bytes([0x20; 8]);
+
+/// The first eight bytes of `word` (all of it if shorter, zero-padded),
+/// each with bit `0x20` set: for a folded word, or a word of letters and
+/// digits in any case, its first eight folded bytes.
+fn sketch_key(word: &[u8]) -> u64 {
+    let mut key = [0u8; 8];
+    for (k, &b) in key.iter_mut().zip(word) {
+        *k = b | 0x20;
+    }
+    u64::from_le_bytes(key)
+}
+
+/// A word's length and [`sketch_key`], mixed into 16 bits.
+#[inline]
+fn sketch(len: usize, key: u64) -> usize {
+    ((key ^ (len as u64).rotate_right(8)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
 }
 
 impl LowerStarts {
@@ -412,35 +456,37 @@ impl LowerStarts {
     pub fn new(set: Arc<FxHashSet<String>>) -> LowerStarts {
         let mut sketches = vec![0u64; (1 << 16) / 64];
         for word in set.iter().map(|w| w.as_bytes()) {
-            if let (Some(&first), Some(&last)) = (word.first(), word.last()) {
-                let second = word.get(1).copied().unwrap_or(first);
-                let bit = sketch(word.len(), first, second, last);
-                sketches[bit / 64] |= 1 << (bit % 64);
-            }
+            let bit = sketch(word.len(), sketch_key(word));
+            sketches[bit / 64] |= 1 << (bit % 64);
         }
-        let bytes = set.iter().map(|w| w.as_bytes().into()).collect();
+        let hashes = set
+            .iter()
+            .map(|w| (w.as_bytes().into(), fx_hash(w.as_bytes())))
+            .collect();
         LowerStarts {
             set,
-            bytes,
+            hashes,
             sketches,
         }
     }
 
-    /// Whether the lower-case word `text[start..end]`, which has no
-    /// apostrophe inside, may be in the set (a cheap test before the set).
+    /// Whether the word `text[start..end]`, made of letters and digits
+    /// only, may be in the set once folded (a cheap test before the set).
+    ///
+    /// Eight bytes of the text from the word's start are read at once and
+    /// cut to the word's length: the same key as [`sketch_key`] of the
+    /// word, since or-ing bit `0x20` folds a letter or digit (a word too
+    /// near the text's end takes the byte-by-byte way).
     #[inline]
     fn may_hold(&self, text: &[u8], start: usize, end: usize) -> bool {
-        let word = &text[start..end];
-        let (Some(&first), Some(&last)) = (word.first(), word.last()) else {
-            return false;
+        let len = end - start;
+        let key = match text.get(start..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(&bytes) => {
+                (u64::from_le_bytes(bytes) | LOWER8) & (u64::MAX >> (64 - 8 * len.min(8)))
+            }
+            None => sketch_key(text.get(start..end).unwrap_or_default()),
         };
-        let second = word.get(1).copied().unwrap_or(first);
-        let bit = sketch(
-            word.len(),
-            first,
-            second.to_ascii_lowercase(),
-            last.to_ascii_lowercase(),
-        );
+        let bit = sketch(len, key);
         self.sketches
             .get(bit / 64)
             .is_some_and(|w| w & (1 << (bit % 64)) != 0)
@@ -457,6 +503,15 @@ impl LowerStarts {
     /// and the lower-case words in the set. Most words of news text are
     /// lower-case and in no name, so they are stepped over without being
     /// folded or hashed. `buf` is scratch.
+    ///
+    /// The words are read off the bitset of letters and digits
+    /// ([`ascii_word_bits`]) a 64-byte block at a time: a word starts at a
+    /// set bit whose bit before is clear, and its run ends at the next clear
+    /// bit, found in the same block unless the run reaches the block's end.
+    /// This visits the same words as stepping from word end to word start
+    /// with [`next_bit`]: every run start from the text's start, except the
+    /// runs that an apostrophe joins to the word before ("rib" of "Ma'rib"),
+    /// which start before the end of the word they are part of.
     pub fn candidates(
         &self,
         text: &[u8],
@@ -466,41 +521,88 @@ impl LowerStarts {
     ) {
         out.clear();
         ascii_word_bits(text, bits);
-        let mut i = 0;
-        loop {
-            let start = next_bit(bits, i, text.len(), true);
-            if start >= text.len() {
-                break;
-            }
-            let mut end = next_bit(bits, start, text.len(), false);
-            let mut dropped = 0;
-            // An apostrophe may go on with the word (rarely).
-            if let Some(b'\'' | b'`') = text.get(end) {
-                (end, dropped) = ascii_word_end(text, start);
-            }
-            i = end;
-            let first = text[start];
-            if first.is_ascii_lowercase() {
-                // The sketch of a word with apostrophes inside would need
-                // its folded form: such words go straight to the set.
-                if dropped == 0 && !self.may_hold(text, start, end) {
+        // Runs that start before this are inside the word before it.
+        let mut resume = 0;
+        // Whether the last byte of the block before is a letter or digit.
+        let mut carry = 0;
+        for (k, &block) in bits.iter().enumerate() {
+            let mut starts = block & !(block << 1 | carry);
+            carry = block >> 63;
+            while starts != 0 {
+                let at = starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                let start = k * 64 + at;
+                if start < resume {
                     continue;
                 }
-                buf.clear();
-                push_folded_ascii_word(text, start, end, buf);
-                if !self.bytes.contains(buf.as_slice()) {
+                // The bits from the start on: the run is their trailing ones.
+                let run = (!(block >> at)).trailing_zeros() as usize;
+                let end = if at + run < 64 {
+                    start + run
+                } else {
+                    next_bit(bits, start, text.len(), false)
+                };
+                // An apostrophe may go on with the word (rarely); the sketch
+                // of a word with apostrophes inside would need its folded
+                // form: such words go straight to the set.
+                let apostrophe = matches!(text.get(end), Some(b'\'' | b'`'));
+                let lower = text.get(start).is_some_and(u8::is_ascii_lowercase);
+                if lower && !apostrophe && !self.may_hold(text, start, end) {
                     continue;
                 }
-            } else {
-                buf.clear();
-                push_folded_ascii_word(text, start, end, buf);
+                if apostrophe {
+                    resume = self.push_candidate(
+                        text,
+                        start,
+                        ascii_word_end(text, start),
+                        lower,
+                        out,
+                        buf,
+                    );
+                } else {
+                    self.push_candidate(text, start, (end, 0), lower, out, buf);
+                }
             }
-            out.push(Candidate {
-                start,
-                end,
-                hash: fx_hash(buf),
-            });
         }
+    }
+
+    /// Pushes the word `text[start..end]`, which has `dropped` apostrophes
+    /// inside, to `out` if it is not `lower` case or is in the set, with
+    /// the hash of its fold; returns `end`. `buf` is scratch.
+    #[inline(never)]
+    fn push_candidate(
+        &self,
+        text: &[u8],
+        start: usize,
+        (end, dropped): (usize, usize),
+        lower: bool,
+        out: &mut Vec<Candidate>,
+        buf: &mut Vec<u8>,
+    ) -> usize {
+        let short = lower_alnum16(text, start, end).filter(|_| dropped == 0);
+        let folded = match &short {
+            Some(lowered) => lowered.get(..end - start).unwrap_or_default(),
+            None => {
+                buf.clear();
+                push_folded_ascii_word(text, start, end, buf);
+                buf.as_slice()
+            }
+        };
+        let hash = if lower {
+            match self.hashes.get(folded) {
+                Some(&h) => h,
+                None => return end,
+            }
+        } else {
+            fx_hash(folded)
+        };
+        out.push(Candidate {
+            start,
+            end,
+            dropped,
+            hash,
+        });
+        end
     }
 }
 
@@ -539,7 +641,7 @@ impl NameTable {
                 continue;
             }
             buf.clear();
-            push_folded_ascii_word(text, c.start, c.end, buf);
+            push_folded_word(text, c.start, (c.end, c.dropped), buf);
             let mut end = c.end;
             let mut hash = c.hash;
             let mut longest = None;
@@ -548,19 +650,24 @@ impl NameTable {
             // most longer spans ("the monitors" after "the") unprobed.
             // Both only skip probes that would have found nothing.
             while let Some((id, longer)) = self.lookup_hashed(hash, buf) {
-                let (next, following) = push_folded_ascii_gap(text, end, buf);
                 if id != PREFIX {
                     longest = Some(FoundAt {
                         start: c.start,
-                        next,
+                        end,
                         id,
                     });
                 }
-                let Some(word) = following.filter(|_| longer) else {
+                // What follows a span that no longer name starts with is
+                // not even read.
+                if !longer {
+                    break;
+                }
+                let Some(word) = push_folded_ascii_gap(text, end, buf) else {
                     break;
                 };
-                end = ascii_word_end(text, word).0;
-                push_folded_ascii_word(text, word, end, buf);
+                let word_end = ascii_word_end(text, word);
+                push_folded_word(text, word, word_end, buf);
+                end = word_end.0;
                 hash = fx_hash(buf);
                 if !self.may_be_span(c.hash, hash) {
                     break;
@@ -568,7 +675,7 @@ impl NameTable {
             }
             if let Some(hit) = longest {
                 found.push(hit);
-                resume = hit.next;
+                resume = hit.end;
             }
         }
     }
@@ -863,5 +970,40 @@ mod tests {
         assert!(found(&t, &names, "").is_empty());
         assert!(found(&t, &names, "-- -- --").is_empty());
         assert_eq!(found(&t, &names, "-- ab --"), [("ab", "ab")]);
+    }
+
+    proptest::proptest! {
+        /// The two fast paths of the candidate scan on one word of letters
+        /// and digits anywhere in a text (near its end too, where fewer
+        /// than eight or sixteen bytes are left): the sketch test passes
+        /// every word of the set whatever the case of its letters, and the
+        /// sixteen-byte fold is the byte-by-byte fold.
+        #[test]
+        fn word_fast_paths_agree_with_the_fold(
+            before in "[ -~]{0,20}",
+            word in "[a-zA-Z0-9]{1,20}",
+            after in "[ -/:-@\\[-`{-~]{0,20}",
+            others in proptest::collection::vec("[a-z0-9]{1,12}", 0..8),
+        ) {
+            let text = format!("{before} {word}{after}");
+            let start = before.len() + 1;
+            let end = start + word.len();
+            let bytes = text.as_bytes();
+            let mut folded = Vec::new();
+            push_folded_ascii_word(bytes, start, end, &mut folded);
+            if let Some(lowered) = lower_alnum16(bytes, start, end) {
+                proptest::prop_assert_eq!(&lowered[..end - start], folded.as_slice());
+            }
+            let set: FxHashSet<String> = others
+                .into_iter()
+                .chain([String::from_utf8_lossy(&folded).into_owned()])
+                .collect();
+            let starts = LowerStarts::new(Arc::new(set));
+            proptest::prop_assert!(starts.may_hold(bytes, start, end), "{:?}", text);
+            proptest::prop_assert_eq!(
+                starts.hashes.get(folded.as_slice()).copied(),
+                Some(fx_hash(&folded))
+            );
+        }
     }
 }
