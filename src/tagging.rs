@@ -655,7 +655,13 @@ static SETTLEMENT_CUE: LazyLock<Twin> = LazyLock::new(|| {
 /// spans. The same as the spans of [`SETTLEMENT_CUE`]'s group, found without
 /// asking the regex for groups, which costs more than the search itself: the
 /// name is what follows the cue's `of` and its white space.
+///
+/// An ASCII text is searched only if [`may_hold_settlement_cue`] says so
+/// (nearly no paragraph does).
 fn settlement_cues(text: &str) -> Vec<(usize, usize)> {
+    if text.is_ascii() && !may_hold_settlement_cue(text.as_bytes()) {
+        return Vec::new();
+    }
     SETTLEMENT_CUE
         .for_text(text)
         .find_iter(text)
@@ -674,6 +680,63 @@ fn settlement_cues(text: &str) -> Vec<(usize, usize)> {
             None
         })
         .collect()
+}
+
+/// The last word of each of [`SETTLEMENT_CUE`]'s kinds (`market town`
+/// ends with `town`, `neighbou?rhood` is both spellings).
+const SETTLEMENT_LAST_WORDS: &[&[u8]] = &[
+    b"town",
+    b"village",
+    b"city",
+    b"hamlet",
+    b"settlement",
+    b"camp",
+    b"district",
+    b"area",
+    b"outskirts",
+    b"suburb",
+    b"neighbourhood",
+    b"neighborhood",
+    b"locality",
+    b"crossing",
+];
+
+/// Whether ASCII `bytes` may hold a match of [`SETTLEMENT_CUE`]'s ASCII
+/// twin: false only when no `of` has what every match has around its
+/// `\s+of\s+`: before it, white space after a whole word (the cue's `\b`)
+/// of letters that is one of [`SETTLEMENT_LAST_WORDS`], with or without
+/// the cue's `s`; after it, white space and then a capital or the `a` or
+/// `e` of an Arabic article (the first byte of the ASCII [`NAME`]).
+fn may_hold_settlement_cue(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"of").any(|at| {
+        let after = &bytes[at + 2..];
+        let name = after.iter().position(|&b| !is_regex_space(b));
+        if !name.is_some_and(|k| k > 0 && matches!(after[k], b'A'..=b'Z' | b'a' | b'e')) {
+            return false;
+        }
+        let before = &bytes[..at];
+        let Some(last) = before.iter().rposition(|&b| !is_regex_space(b)) else {
+            return false;
+        };
+        if last + 1 == before.len() {
+            return false;
+        }
+        let word_start = before[..=last]
+            .iter()
+            .rposition(|b| !b.is_ascii_alphabetic())
+            .map_or(0, |i| i + 1);
+        let word = &before[word_start..=last];
+        let singular = word.strip_suffix(b"s").unwrap_or(word);
+        SETTLEMENT_LAST_WORDS
+            .iter()
+            .any(|kind| *kind == word || *kind == singular)
+    })
+}
+
+/// Whether `b` is white space as `\s` of the ASCII twins sees it (with
+/// the vertical tab, which `u8::is_ascii_whitespace` leaves out).
+fn is_regex_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 /// A place name as written: one to three capitalised words, with an
@@ -782,7 +845,7 @@ fn has_comma_article(text: &str) -> bool {
 /// ASCII twins (with the vertical tab, which `u8::is_ascii_whitespace`
 /// leaves out).
 fn capital_word_before(before: &[u8]) -> bool {
-    let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let space = |b: &u8| is_regex_space(*b);
     let Some(last) = before.iter().rposition(|b| !space(b)) else {
         return false;
     };
@@ -935,6 +998,22 @@ const CUE_WORDS: [&str; 10] = [
     "similar ",
 ];
 
+/// The months' names, which every [`MONTH_NAME`] match ends with.
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// [`CUE_WORDS`], searched (Teddy) in the lower-cased text of an ASCII
 /// sentence, where the cue's `(?i)` is ASCII case folding. `None` where
 /// Teddy is not available (then every regex is searched).
@@ -942,6 +1021,17 @@ static BACKGROUND_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = Lazy
     aho_corasick::packed::Config::new()
         .builder()
         .extend(CUE_WORDS)
+        .build()
+});
+
+/// [`MONTH_NAMES`], searched (Teddy) in an ASCII sentence as written: the
+/// same question as a regex of the twelve names asks (whether one occurs),
+/// without the regex's per-search overhead. `None` where Teddy is not
+/// available (then [`MONTH_NAME`] is searched).
+static MONTH_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
+    aho_corasick::packed::Config::new()
+        .builder()
+        .extend(MONTH_NAMES)
         .build()
 });
 
@@ -954,17 +1044,21 @@ struct BackgroundHints {
     /// One of [`CUE_WORDS`] (in any case): the cue's other alternatives
     /// need one.
     cue_word: bool,
+    /// One of [`MONTH_NAMES`] as written there: [`MONTH_NAME`] needs one.
+    month_word: bool,
 }
 
 /// The [`BackgroundHints`] of `sentence`: one pass lower-cases it into
 /// `buf` (the tagger's scratch, reused from sentence to sentence) and notes
-/// digits, then Teddy looks for [`CUE_WORDS`].
+/// digits, then Teddy looks for [`CUE_WORDS`] there and for
+/// [`MONTH_NAMES`] in the sentence.
 fn background_hints(sentence: &str, buf: &mut Vec<u8>) -> BackgroundHints {
     let all = BackgroundHints {
         digits: true,
         cue_word: true,
+        month_word: true,
     };
-    let Some(words) = &*BACKGROUND_WORDS else {
+    let (Some(words), Some(months)) = (&*BACKGROUND_WORDS, &*MONTH_WORDS) else {
         return all;
     };
     if !sentence.is_ascii() {
@@ -980,6 +1074,7 @@ fn background_hints(sentence: &str, buf: &mut Vec<u8>) -> BackgroundHints {
     BackgroundHints {
         digits,
         cue_word: words.find(&buf[..]).is_some(),
+        month_word: months.find(sentence).is_some(),
     }
 }
 
@@ -987,16 +1082,6 @@ static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
     Twin::new(
         r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b",
     )
-});
-
-/// A month's name, which every [`MONTH_NAME`] match holds: most sentences
-/// have none, and finding one is far cheaper than [`MONTH_NAME`]'s search
-/// (whose literal prefixes, "in" and "by", are everywhere).
-static MONTH_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        "January|February|March|April|May|June|July|August|September|October|November|December",
-    )
-    .expect("built-in regex")
 });
 
 impl<'g> Tagger<'g> {
@@ -1407,9 +1492,11 @@ impl<'g> Tagger<'g> {
                     .filter(|p| !p.word && p.population >= CONTEXT_TOWN)
                     .map(|p| self.country_code(p.province)),
             );
-            let usable = !is_short_acronym(hit.text) && !DEMONYMS.contains(&hit.text);
-            if let (Some(code), true) = (big, usable) {
-                weak.insert(code);
+            // Whether the name is usable asked only of a big town.
+            if let Some(code) = big {
+                if !is_short_acronym(hit.text) && !DEMONYMS.contains(&hit.text) {
+                    weak.insert(code);
+                }
             }
         }
         if strong.is_empty() {
@@ -1846,14 +1933,21 @@ fn is_feature_or_person(before: &str, after: &str) -> bool {
     if trimmed.len() == before.len() {
         return false; // no space: hyphenated or start of text
     }
-    let mut words = trimmed.rsplit(' ');
-    let previous = words.next().unwrap_or("");
-    let before_previous = words.next();
+    // The previous word runs from the last space of `trimmed` (a space
+    // byte is never inside a multi-byte char, so bytes find it exactly).
+    let space = trimmed.as_bytes().iter().rposition(|&b| b == b' ');
+    let previous = &trimmed[space.map_or(0, |i| i + 1)..];
     let capitalised_name = previous.chars().next().is_some_and(char::is_uppercase)
         && previous.chars().all(char::is_alphabetic)
         && previous.chars().count() > 2;
-    // A capitalised word at the start of a sentence proves nothing.
-    let mid_sentence = before_previous.is_some_and(|w| !w.ends_with(['.', '!', '?', '"']));
+    // A capitalised word at the start of a sentence proves nothing: the
+    // word before it (up to the space before) must not end one.
+    let mid_sentence = space.is_some_and(|i| {
+        !matches!(
+            trimmed.as_bytes()[..i].last(),
+            Some(b'.' | b'!' | b'?' | b'"')
+        )
+    });
     capitalised_name && mid_sentence && !NAME_PREFIX_OK.contains(&previous)
 }
 
@@ -1970,6 +2064,7 @@ fn is_located(before: &str) -> bool {
 /// path. The context checks ask this a dozen times per name, nearly always
 /// of ASCII text: an ASCII char lower-cases to exactly one ASCII char, so
 /// when the last `suffix.len()` bytes are ASCII they alone decide.
+#[inline]
 fn text_lower_ends_with(text: &str, suffix: &str, spaced: bool) -> bool {
     let (bytes, want) = (text.as_bytes(), suffix.as_bytes());
     // Asked about a thousand times per article, nearly always in vain, and
@@ -1992,6 +2087,14 @@ fn text_lower_ends_with(text: &str, suffix: &str, spaced: bool) -> bool {
             && want.first() == Some(&b' ')
             && tail.eq_ignore_ascii_case(&want[1..]);
     }
+    text_lower_ends_with_chars(text, suffix, spaced)
+}
+
+/// [`text_lower_ends_with`] char by char, for a tail that is not ASCII
+/// (rare: kept out of line so that the ASCII path inlines small).
+#[cold]
+#[inline(never)]
+fn text_lower_ends_with_chars(text: &str, suffix: &str, spaced: bool) -> bool {
     if spaced {
         lower_ends_with(text.chars().rev().chain(std::iter::once(' ')), suffix)
     } else {
@@ -2048,7 +2151,16 @@ fn is_possessive(after: &str) -> bool {
 
 /// A written form like `UN` or `US`: an acronym, never a place.
 fn is_short_acronym(written: &str) -> bool {
-    written.chars().count() <= 3 && written.chars().all(|c| c.is_uppercase())
+    // Asked of every name: the first char that is not a capital (the
+    // second of most names), or a fourth char, settles it.
+    let mut chars = 0;
+    for c in written.chars() {
+        chars += 1;
+        if chars > 3 || !c.is_uppercase() {
+            return false;
+        }
+    }
+    true
 }
 
 fn overlaps(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
@@ -2168,18 +2280,18 @@ fn is_background(sentence: &str, published: Option<NaiveDate>, lowered: &mut Vec
     {
         return true;
     }
-    if !MONTH_WORD.is_match(sentence) {
+    if !hints.month_word {
         return false;
     }
-    MONTH_NAME
-        .for_text(sentence)
-        .captures_iter(sentence)
-        .any(|c| {
-            // The group is a month's full name, so its first three letters
-            // settle it.
-            let month = c.get(1).map_or("", |m| m.as_str());
-            crate::dates::month_number(month).is_some_and(|m| m != published.month())
-        })
+    // The group is the match's last word (a month's name, all letters,
+    // after white space): read without asking the regex for groups.
+    MONTH_NAME.for_text(sentence).find_iter(sentence).any(|m| {
+        let text = m.as_str();
+        let month = &text[text
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len()..];
+        crate::dates::month_number(month).is_some_and(|m| m != published.month())
+    })
 }
 
 #[cfg(test)]
@@ -2278,6 +2390,51 @@ mod tests {
                 .collect();
             assert!(!with_groups.is_empty());
             assert_eq!(settlement_cues(text), with_groups, "{text}");
+        }
+    }
+
+    /// The settlement cues' spans as the regex's group gives them, over the
+    /// whole text (what `settlement_cues` was before its checks).
+    fn settlement_cues_by_regex(text: &str) -> Vec<(usize, usize)> {
+        SETTLEMENT_CUE
+            .for_text(text)
+            .captures_iter(text)
+            .filter_map(|c| c.get(1).map(|m| (m.start(), m.end())))
+            .collect()
+    }
+
+    /// The person half of `is_feature_or_person` as it was before it found
+    /// the previous word by its bytes (`after` empty: no feature word).
+    fn is_person_by_split(before: &str) -> bool {
+        let trimmed = before.trim_end_matches(' ');
+        if trimmed.len() == before.len() {
+            return false;
+        }
+        let mut words = trimmed.rsplit(' ');
+        let previous = words.next().unwrap_or("");
+        let before_previous = words.next();
+        let capitalised_name = previous.chars().next().is_some_and(char::is_uppercase)
+            && previous.chars().all(char::is_alphabetic)
+            && previous.chars().count() > 2;
+        let mid_sentence = before_previous.is_some_and(|w| !w.ends_with(['.', '!', '?', '"']));
+        capitalised_name && mid_sentence && !NAME_PREFIX_OK.contains(&previous)
+    }
+
+    #[test]
+    fn short_acronyms_are_three_capitals_at_most() {
+        for (written, want) in [
+            ("", true),
+            ("UN", true),
+            ("USA", true),
+            ("USAF", false),
+            ("Un", false),
+            ("ÉU", true),
+            ("ÉUAX", false),
+            ("U1", false),
+        ] {
+            let oracle = written.chars().count() <= 3 && written.chars().all(|c| c.is_uppercase());
+            assert_eq!(oracle, want, "{written:?}");
+            assert_eq!(is_short_acronym(written), want, "{written:?}");
         }
     }
 
@@ -2515,6 +2672,42 @@ mod tests {
         }
 
         #[test]
+        fn settlement_cue_checks_keep_every_regex_match(
+            pieces in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "the", "town", "towns", "of", "village", "city", "citys", "camp",
+                        "area", "areas", "border", "crossing", "market", "downtown", "2town",
+                        "_town", "'town", "outskirts", "neighborhood", "neighbourhood", "in",
+                        "Idlib", "Atmeh", "Al", "al", "el", "ash", "Deir", "ez", "Zor", "Of",
+                        "Al'town", "A", "an", "e", "Ḥama", "Éire", "said",
+                    ]),
+                    proptest::sample::select(vec![
+                        " ", " ", " ", "  ", ", ", "-", "\n", "\t", "\u{b}", ". ", "'", "",
+                        "\u{a0}",
+                    ]),
+                ),
+                0..30,
+            )
+        ) {
+            let text: String = pieces.iter().flat_map(|(w, s)| [*w, *s]).collect();
+            proptest::prop_assert_eq!(settlement_cues(&text), settlement_cues_by_regex(&text), "{:?}", text);
+            let ascii: String = text.chars().filter(char::is_ascii).collect();
+            proptest::prop_assert_eq!(settlement_cues(&ascii), settlement_cues_by_regex(&ascii), "{:?}", ascii);
+        }
+
+        #[test]
+        fn person_check_agrees_with_splitting_words(
+            before in "[ a-zA-Z.!?\"é]{0,24}",
+        ) {
+            proptest::prop_assert_eq!(
+                is_feature_or_person(&before, ""),
+                is_person_by_split(&before),
+                "{:?}", before
+            );
+        }
+
+        #[test]
         fn background_literals_agree_with_the_regexes(
             pieces in proptest::collection::vec(
                 (
@@ -2523,7 +2716,8 @@ mod tests {
                         "past", "years", "months", "ago", "a", "earlier", "this", "recent",
                         "since", "1990", "2019", "20", "19", "1990s", "2020s", "originated",
                         "after", "losing", "fall", "of", "similar", "raid", "attacks", "May",
-                        "August", "By", "during", "Kabul", "é", "strikes",
+                        "August", "By", "during", "Kabul", "é", "strikes", "Mayor", "may",
+                        "march", "March", "Since", "ag", "October", "OCTOBER", "December",
                     ]),
                     proptest::sample::select(vec![" ", " ", " ", "  ", ", ", ". ", "-", "", "\n"]),
                     proptest::bool::ANY,
