@@ -1200,8 +1200,14 @@ impl<'g> Tagger<'g> {
 
     fn tag_with<'a>(&'a self, article: &'a Article, scratch: &mut Scratch) -> IdTags<'a> {
         let published = article.published.map(|d| d.date_naive());
-        let mut hits = Vec::new();
-        let mut sentences = Vec::new();
+        // About one name per sixty bytes of text: sized once rather than
+        // grown by doubling (each growth a copy of every hit so far).
+        let bytes: usize = article.paragraphs.iter().map(|p| p.text.len()).sum();
+        let mut hits = Vec::with_capacity(bytes / 48);
+        // The sentences' buffer is the thread's, reused from article to
+        // article.
+        let mut sentences = std::mem::take(&mut scratch.sentences);
+        sentences.clear();
         for (i, p) in article.paragraphs.iter().enumerate() {
             let first_sentence = sentences.len();
             split_sentences(&p.text, |start, end| {
@@ -1232,7 +1238,7 @@ impl<'g> Tagger<'g> {
                 p.ordinal > 0 && is_background(&p.text[s.start..s.end], published, lowered)
             })
         };
-        let mut evidence = Vec::new();
+        let mut evidence = Vec::with_capacity(hits.len());
         for hit in &hits {
             if let Some((tag, rule)) = self.resolve(hit, &context) {
                 let background = sentences
@@ -1253,6 +1259,7 @@ impl<'g> Tagger<'g> {
                 });
             }
         }
+        scratch.sentences = sentences;
         let mut tags = IdTags::aggregate(self.g, evidence);
         if let Some((date, ev)) = self.event_date(article, published) {
             tags.set_event_date(date, ev);
@@ -1746,6 +1753,8 @@ struct Scratch {
     learned: Vec<(usize, usize, u32)>,
     /// A sentence lower-cased for [`background_hints`].
     lowered: Vec<u8>,
+    /// The article's sentences (taken while it is tagged).
+    sentences: Vec<Sentence>,
 }
 
 thread_local! {
