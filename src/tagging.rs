@@ -1035,12 +1035,11 @@ static MONTH_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock:
         .build()
 });
 
-/// What a sentence may hold that [`is_background`]'s regexes look for,
-/// from one lower-casing pass and one literal search; all true when the
-/// sentence is not ASCII.
+/// What a sentence may hold that [`is_background_with`]'s regexes look for.
 struct BackgroundHints {
-    /// A digit: [`YEAR`] and the cue's alternatives with digits need four.
-    digits: bool,
+    /// Whether [`YEAR_DIGITS`] matches: [`YEAR`] and the cue's
+    /// alternatives with digits need it.
+    year_digits: bool,
     /// One of [`CUE_WORDS`] (in any case): the cue's other alternatives
     /// need one.
     cue_word: bool,
@@ -1048,33 +1047,88 @@ struct BackgroundHints {
     month_word: bool,
 }
 
-/// The [`BackgroundHints`] of `sentence`: one pass lower-cases it into
-/// `buf` (the tagger's scratch, reused from sentence to sentence) and notes
-/// digits, then Teddy looks for [`CUE_WORDS`] there and for
-/// [`MONTH_NAMES`] in the sentence.
-fn background_hints(sentence: &str, buf: &mut Vec<u8>) -> BackgroundHints {
-    let all = BackgroundHints {
-        digits: true,
-        cue_word: true,
-        month_word: true,
-    };
-    let (Some(words), Some(months)) = (&*BACKGROUND_WORDS, &*MONTH_WORDS) else {
-        return all;
-    };
-    if !sentence.is_ascii() {
-        return all;
+/// Where a paragraph holds what [`is_background_with`]'s regexes look for,
+/// found once per paragraph (the tagger asks about most of its sentences):
+/// the starts of the [`YEAR_DIGITS`] matches, of the [`CUE_WORDS`] in the
+/// lower-cased text and of the [`MONTH_NAMES`] as written, each by one
+/// search of the whole paragraph.
+///
+/// A sentence holds one of them exactly when one of these starts lies in
+/// it: none of the words or digits holds a sentence's end (`.`, `!`, `?`),
+/// so no match crosses from one sentence into the next, and a
+/// left-to-right search of non-overlapping matches that finds none starting
+/// in a sentence found none in the sentences before that reached into it,
+/// so it would have found the sentence's own.
+#[derive(Default)]
+struct BackgroundScan {
+    /// The paragraph scanned (an index into the article's paragraphs).
+    paragraph: Option<usize>,
+    /// Not ASCII, or no Teddy: every sentence gets all-true hints but for
+    /// the year digits, which its own search answers.
+    unscanned: bool,
+    /// The paragraph lower-cased.
+    lowered: Vec<u8>,
+    years: Vec<usize>,
+    cues: Vec<usize>,
+    months: Vec<usize>,
+}
+
+impl BackgroundScan {
+    /// Scans `text`, paragraph `paragraph` of the article, unless it is the
+    /// one scanned last.
+    fn scan(&mut self, paragraph: usize, text: &str) {
+        if self.paragraph == Some(paragraph) {
+            return;
+        }
+        self.paragraph = Some(paragraph);
+        self.years.clear();
+        self.cues.clear();
+        self.months.clear();
+        let (Some(words), Some(months)) = (&*BACKGROUND_WORDS, &*MONTH_WORDS) else {
+            self.unscanned = true;
+            return;
+        };
+        self.unscanned = !text.is_ascii();
+        if self.unscanned {
+            return;
+        }
+        let lowered = &mut self.lowered;
+        lowered.clear();
+        lowered.resize(text.len(), 0);
+        let mut digits = false;
+        for (lower, &b) in lowered.iter_mut().zip(text.as_bytes()) {
+            *lower = b.to_ascii_lowercase();
+            digits |= b.is_ascii_digit();
+        }
+        if digits {
+            self.years
+                .extend(YEAR_DIGITS.find_iter(text).map(|m| m.start()));
+        }
+        self.cues
+            .extend(words.find_iter(&lowered[..]).map(|m| m.start()));
+        self.months
+            .extend(months.find_iter(text).map(|m| m.start()));
     }
-    buf.clear();
-    buf.resize(sentence.len(), 0);
-    let mut digits = false;
-    for (lower, &b) in buf.iter_mut().zip(sentence.as_bytes()) {
-        *lower = b.to_ascii_lowercase();
-        digits |= b.is_ascii_digit();
-    }
-    BackgroundHints {
-        digits,
-        cue_word: words.find(&buf[..]).is_some(),
-        month_word: months.find(sentence).is_some(),
+
+    /// The hints of the scanned paragraph's sentence `start..end`.
+    fn hints(&self, text: &str, start: usize, end: usize) -> BackgroundHints {
+        if self.unscanned {
+            return BackgroundHints {
+                year_digits: YEAR_DIGITS.is_match(&text[start..end]),
+                cue_word: true,
+                month_word: true,
+            };
+        }
+        let within = |starts: &[usize]| {
+            starts
+                .get(starts.partition_point(|&p| p < start))
+                .is_some_and(|&p| p < end)
+        };
+        BackgroundHints {
+            year_digits: within(&self.years),
+            cue_word: within(&self.cues),
+            month_word: within(&self.months),
+        }
     }
 }
 
@@ -1231,11 +1285,17 @@ impl<'g> Tagger<'g> {
         let context = self.context_countries(&hits);
         // Whether a sentence is background is asked only of sentences that
         // name something (its regexes are a good part of tagging's cost).
-        let lowered = &mut scratch.lowered;
+        let scan = &mut scratch.background;
+        scan.paragraph = None;
         let mut is_background_sentence = |s: &Sentence| {
             *s.background.get_or_init(|| {
                 let p = &article.paragraphs[s.paragraph];
-                p.ordinal > 0 && is_background(&p.text[s.start..s.end], published, lowered)
+                if p.ordinal == 0 {
+                    return false;
+                }
+                scan.scan(s.paragraph, &p.text);
+                let hints = scan.hints(&p.text, s.start, s.end);
+                is_background_with(&p.text[s.start..s.end], published, hints)
             })
         };
         let mut evidence = Vec::with_capacity(hits.len());
@@ -1751,8 +1811,8 @@ struct Scratch {
     names: Vec<(usize, usize, u32)>,
     /// The paragraph's learned places: start, end, index in `learned`.
     learned: Vec<(usize, usize, u32)>,
-    /// A sentence lower-cased for [`background_hints`].
-    lowered: Vec<u8>,
+    /// What the paragraph of the sentences asked about holds.
+    background: BackgroundScan,
     /// The article's sentences (taken while it is tagged).
     sentences: Vec<Sentence>,
 }
@@ -2267,13 +2327,22 @@ fn is_statement_date(text: &str, span: (usize, usize)) -> bool {
 }
 
 /// Whether a sentence is about another time than the reported events.
-///
-/// Most sentences name no year and none of the cue's words, which one pass
-/// over an ASCII sentence shows ([`background_hints`]) before the regexes
-/// read every byte.
-fn is_background(sentence: &str, published: Option<NaiveDate>, lowered: &mut Vec<u8>) -> bool {
-    let hints = background_hints(sentence, lowered);
-    let year_digits = hints.digits && YEAR_DIGITS.is_match(sentence);
+#[cfg(test)]
+fn is_background(sentence: &str, published: Option<NaiveDate>) -> bool {
+    let mut scan = BackgroundScan::default();
+    scan.scan(0, sentence);
+    is_background_with(sentence, published, scan.hints(sentence, 0, sentence.len()))
+}
+
+/// [`is_background_with`] given what the sentence holds: most sentences name no
+/// year and none of the cue's words, which [`BackgroundScan`] shows before
+/// the regexes read every byte.
+fn is_background_with(
+    sentence: &str,
+    published: Option<NaiveDate>,
+    hints: BackgroundHints,
+) -> bool {
+    let year_digits = hints.year_digits;
     if (year_digits || hints.cue_word) && BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
         return true;
     }
@@ -2638,13 +2707,15 @@ mod tests {
         ] {
             let published = NaiveDate::from_ymd_opt(2025, 8, 21);
             assert_eq!(
-                is_background(sentence, published, &mut Vec::new()),
+                is_background(sentence, published),
                 is_background_by_regexes(sentence, published),
                 "{sentence:?}"
             );
             if BACKGROUND_CUE.for_text(sentence).is_match(sentence) {
-                let hints = background_hints(sentence, &mut Vec::new());
-                assert!(hints.cue_word || hints.digits, "{sentence:?}");
+                let mut scan = BackgroundScan::default();
+                scan.scan(0, sentence);
+                let hints = scan.hints(sentence, 0, sentence.len());
+                assert!(hints.cue_word || hints.year_digits, "{sentence:?}");
             }
         }
     }
@@ -2745,7 +2816,7 @@ mod tests {
                 .collect();
             for published in [None, NaiveDate::from_ymd_opt(2025, month, 1)] {
                 proptest::prop_assert_eq!(
-                    is_background(&sentence, published, &mut Vec::new()),
+                    is_background(&sentence, published),
                     is_background_by_regexes(&sentence, published),
                     "{:?}", sentence
                 );
