@@ -2498,6 +2498,33 @@ mod tests {
         capitalised_name && mid_sentence && !NAME_PREFIX_OK.contains(&previous)
     }
 
+    /// Every kind of [`SETTLEMENT_CUE`] (as its pattern spells them out)
+    /// passes [`may_hold_settlement_cue`]: a kind added to the pattern but
+    /// not to [`SETTLEMENT_LAST_WORDS`] fails here.
+    #[test]
+    fn every_settlement_kind_passes_the_check() {
+        let pattern = SETTLEMENT_CUE.unicode().as_str();
+        let kinds = pattern
+            .split_once("(?:")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(kinds, _)| kinds)
+            .unwrap();
+        let mut n = 0;
+        for kind in kinds.split('|') {
+            for kind in [kind.replace("u?", "u"), kind.replace("u?", "")] {
+                for plural in ["", "s"] {
+                    let text =
+                        format!("the {kind}{plural} of Atmeh and the {kind}{plural} of al-Bab");
+                    let found = settlement_cues(&text);
+                    assert_eq!(found.len(), 2, "{text}");
+                    assert_eq!(found, settlement_cues_by_regex(&text), "{text}");
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 60, "{n} kinds");
+    }
+
     #[test]
     fn short_acronyms_are_three_capitals_at_most() {
         for (written, want) in [
