@@ -98,18 +98,46 @@ pub(crate) fn resolve_each(
         .as_ref()
         .is_some_and(|words| words.find(text).is_none());
     let text = if none { "" } else { text };
-    DATE_EXPR
-        .for_text(text)
-        .captures_iter(text)
-        .filter_map(move |caps| {
-            let m = caps.get(0)?;
-            let (date, rule) = resolve_captures(&caps, published)?;
-            Some(FoundDate {
-                date,
-                rule,
-                span: (m.start(), m.end()),
-            })
+    let regex = DATE_EXPR.for_text(text);
+    regex.find_iter(text).filter_map(move |m| {
+        // A weekday's name (most leads' date) is the whole match of its
+        // alternative and of no other, so it needs no groups; any other
+        // match asks for them from its start, where the search finds it
+        // again (it is the leftmost match from there, as from where the
+        // iteration looked).
+        let (date, rule) = match weekday_named(m.as_str()) {
+            Some(weekday) => (weekday_before(weekday, published?)?, Rule::Weekday),
+            None => resolve_captures(&regex.captures_at(text, m.start())?, published)?,
+        };
+        Some(FoundDate {
+            date,
+            rule,
+            span: (m.start(), m.end()),
         })
+    })
+}
+
+/// The weekday `text` names, if it is exactly a weekday's name as
+/// [`DATE_EXPR`] writes them.
+fn weekday_named(text: &str) -> Option<Weekday> {
+    const NAMES: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let day = NAMES.iter().position(|name| *name == text)?;
+    Weekday::try_from(day as u8).ok()
+}
+
+/// The latest `weekday` on or before `published`.
+fn weekday_before(weekday: Weekday, published: NaiveDate) -> Option<NaiveDate> {
+    let back =
+        (published.weekday().num_days_from_monday() + 7 - weekday.num_days_from_monday()) % 7;
+    published.checked_sub_days(Days::new(u64::from(back)))
 }
 
 fn resolve_captures(
@@ -136,12 +164,7 @@ fn resolve_captures(
     let published = published?;
     if let Some(day) = caps.name("weekday") {
         let weekday: Weekday = day.as_str().parse().ok()?;
-        let back =
-            (published.weekday().num_days_from_monday() + 7 - weekday.num_days_from_monday()) % 7;
-        return Some((
-            published.checked_sub_days(Days::new(u64::from(back)))?,
-            Rule::Weekday,
-        ));
+        return Some((weekday_before(weekday, published)?, Rule::Weekday));
     }
     if caps.name("yesterday").is_some() {
         return Some((published.pred_opt()?, Rule::RelativeDate));
