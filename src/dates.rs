@@ -211,12 +211,31 @@ fn day_in_year(
 /// The number of the month a name or abbreviation starts with
 /// (`Aug`, `august`, `August` → 8), from its first three letters.
 pub(crate) fn month_number(name: &str) -> Option<u32> {
-    let key = name.get(..3)?.to_ascii_lowercase();
-    let months = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    months.iter().position(|m| *m == key).map(|i| i as u32 + 1)
+    let key = name.get(..3)?;
+    MONTH_NAMES
+        .iter()
+        .position(|m| {
+            m.get(..3)
+                .is_some_and(|abbr| abbr.eq_ignore_ascii_case(key))
+        })
+        .map(|i| i as u32 + 1)
 }
+
+/// The months' names, January first, as English text writes them.
+pub(crate) const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// Parses a user-given date: `YYYY-MM-DD`, `YYYY-MM` (the first of the
 /// month) or `YYYY` (the first of January). Impossible dates such as

@@ -53,6 +53,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, ArticleId};
+use crate::dates;
 use crate::error::{Error, Result};
 use crate::gazetteer::{
     alternates, fold, fold_reusing, FoldedText, Gazetteer, PlaceFact, PlaceFacts, Province,
@@ -1006,22 +1007,6 @@ const CUE_WORDS: [&str; 10] = [
     "similar ",
 ];
 
-/// The months' names, which every [`MONTH_NAME`] match ends with.
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// [`CUE_WORDS`], searched (Teddy) in the lower-cased text of an ASCII
 /// sentence, where the cue's `(?i)` is ASCII case folding. `None` where
 /// Teddy is not available (then every regex is searched).
@@ -1032,14 +1017,14 @@ static BACKGROUND_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = Lazy
         .build()
 });
 
-/// [`MONTH_NAMES`], searched (Teddy) in an ASCII sentence as written: the
+/// [`MONTH_NAMES`](dates::MONTH_NAMES), searched (Teddy) in an ASCII sentence as written: the
 /// same question as a regex of the twelve names asks (whether one occurs),
 /// without the regex's per-search overhead. `None` where Teddy is not
 /// available (then [`MONTH_NAME`] is searched).
 static MONTH_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
     aho_corasick::packed::Config::new()
         .builder()
-        .extend(MONTH_NAMES)
+        .extend(dates::MONTH_NAMES)
         .build()
 });
 
@@ -1051,14 +1036,14 @@ struct BackgroundHints {
     /// One of [`CUE_WORDS`] (in any case): the cue's other alternatives
     /// need one.
     cue_word: bool,
-    /// One of [`MONTH_NAMES`] as written there: [`MONTH_NAME`] needs one.
+    /// One of [`MONTH_NAMES`](dates::MONTH_NAMES) as written there: [`MONTH_NAME`] needs one.
     month_word: bool,
 }
 
 /// Where a paragraph holds what [`is_background_with`]'s regexes look for,
 /// found once per paragraph (the tagger asks about most of its sentences):
 /// the starts of the [`YEAR_DIGITS`] matches, of the [`CUE_WORDS`] in the
-/// lower-cased text and of the [`MONTH_NAMES`] as written, each by one
+/// lower-cased text and of the [`MONTH_NAMES`](dates::MONTH_NAMES) as written, each by one
 /// search of the whole paragraph.
 ///
 /// A sentence holds one of them exactly when one of these starts lies in
@@ -1141,9 +1126,10 @@ impl BackgroundScan {
 }
 
 static MONTH_NAME: LazyLock<Twin> = LazyLock::new(|| {
-    Twin::new(
-        r"\b(?:In|in|Since|since|By|by|During|during)\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b",
-    )
+    Twin::new(&format!(
+        r"\b(?:In|in|Since|since|By|by|During|during)\s+({})\b",
+        dates::MONTH_NAMES.join("|")
+    ))
 });
 
 impl<'g> Tagger<'g> {
@@ -1749,7 +1735,7 @@ impl<'g> Tagger<'g> {
     ) -> Option<(NaiveDate, Evidence)> {
         for p in article.paragraphs.iter().take(2) {
             // Lazily: the search stops at the date it settles on.
-            let mut candidates = crate::dates::resolve_each(&p.text, published).filter(|f| {
+            let mut candidates = dates::resolve_each(&p.text, published).filter(|f| {
                 published
                     .is_none_or(|d| f.date <= d && d.signed_duration_since(f.date).num_days() <= 62)
             });
@@ -2369,7 +2355,7 @@ fn is_background_with(
         let month = &text[text
             .trim_end_matches(|c: char| c.is_ascii_alphabetic())
             .len()..];
-        crate::dates::month_number(month).is_some_and(|m| m != published.month())
+        dates::month_number(month).is_some_and(|m| m != published.month())
     })
 }
 
@@ -2694,21 +2680,10 @@ mod tests {
     }
 
     fn month_number(name: &str) -> Option<u32> {
-        let names = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        names.iter().position(|n| *n == name).map(|i| i as u32 + 1)
+        dates::MONTH_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| i as u32 + 1)
     }
 
     #[test]
@@ -2748,12 +2723,28 @@ mod tests {
         }
     }
 
+    /// Texts of up to `max` of `words`, each followed by one of `gaps`.
+    fn words_and_gaps(
+        words: Vec<&'static str>,
+        gaps: Vec<&'static str>,
+        max: usize,
+    ) -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(
+            (
+                proptest::sample::select(words),
+                proptest::sample::select(gaps),
+            ),
+            0..max,
+        )
+        .prop_map(|pieces| pieces.iter().flat_map(|(w, s)| [*w, *s]).collect())
+    }
+
     proptest::proptest! {
         #[test]
         fn typed_cues_agree_with_whole_text_searches(
-            pieces in proptest::collection::vec(
-                (
-                    proptest::sample::select(vec![
+            text in words_and_gaps(
+                vec![
                         "the", "town", "border town", "of", "village", "city", "camp", "in",
                         "near", "Idlib", "Aleppo", "Deir", "ez", "Zor", "al", "Al", "Hol",
                         "Jisr", "Shughur", "province", "governorate", "state", "region",
@@ -2762,16 +2753,14 @@ mod tests {
                         "Ḥama", "Raqqa’s", "Upper", "Nile", "IN", "in-", "x1",
                         "the town of Atmeh", "in Idlib province", "in Barisha", "Idlib state",
                         "village of Deir ez-Zor", "near the north-east", "in al-Bab,",
-                    ]),
-                    proptest::sample::select(vec![
+                    ],
+                vec![
                         " ", " ", " ", "  ", ", ", ",", "-", "\n", ". ", "\u{a0}", " (", "’",
                         "",
-                    ]),
-                ),
-                0..40,
+                    ],
+                40,
             )
         ) {
-            let text: String = pieces.iter().flat_map(|(w, s)| [*w, *s]).collect();
             proptest::prop_assert_eq!(typed_cues(&text), typed_cues_by_whole_search(&text), "{:?}", text);
             // The same text without its non-ASCII characters (ASCII twins,
             // and the capital check before the type word).
@@ -2781,24 +2770,21 @@ mod tests {
 
         #[test]
         fn settlement_cue_checks_keep_every_regex_match(
-            pieces in proptest::collection::vec(
-                (
-                    proptest::sample::select(vec![
+            text in words_and_gaps(
+                vec![
                         "the", "town", "towns", "of", "village", "city", "citys", "camp",
                         "area", "areas", "border", "crossing", "market", "downtown", "2town",
                         "_town", "'town", "outskirts", "neighborhood", "neighbourhood", "in",
                         "Idlib", "Atmeh", "Al", "al", "el", "ash", "Deir", "ez", "Zor", "Of",
                         "Al'town", "A", "an", "e", "Ḥama", "Éire", "said",
-                    ]),
-                    proptest::sample::select(vec![
+                    ],
+                vec![
                         " ", " ", " ", "  ", ", ", "-", "\n", "\t", "\u{b}", ". ", "'", "",
                         "\u{a0}",
-                    ]),
-                ),
-                0..30,
+                    ],
+                30,
             )
         ) {
-            let text: String = pieces.iter().flat_map(|(w, s)| [*w, *s]).collect();
             proptest::prop_assert_eq!(settlement_cues(&text), settlement_cues_by_regex(&text), "{:?}", text);
             let ascii: String = text.chars().filter(char::is_ascii).collect();
             proptest::prop_assert_eq!(settlement_cues(&ascii), settlement_cues_by_regex(&ascii), "{:?}", ascii);
