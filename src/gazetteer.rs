@@ -347,14 +347,6 @@ pub(crate) struct StrList {
 }
 
 impl StrList {
-    /// An empty list with room for `n` strings.
-    pub fn with_capacity(n: usize) -> StrList {
-        StrList {
-            text: String::new(),
-            ends: Vec::with_capacity(n),
-        }
-    }
-
     /// Appends `s`; returns its index.
     pub fn push(&mut self, s: &str) -> u32 {
         self.text.push_str(s);
@@ -375,11 +367,6 @@ impl StrList {
     /// How many strings it holds.
     pub fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
     }
 }
 

@@ -23,7 +23,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::gazetteer::{
     ascii_word_bits, ascii_word_end, fx_hash, next_bit, push_folded_ascii_gap,
-    push_folded_ascii_word, StrList,
+    push_folded_ascii_word,
 };
 
 /// A table of folded names (see [`crate::gazetteer::fold`]), each with an id:
@@ -35,9 +35,16 @@ use crate::gazetteer::{
 /// ([`SpanBits`], 256 KiB) rejects a word that starts no name, and a
 /// longer span that no name starts with, before the table is probed, and
 /// the table is keyed by the span's 64-bit hash, so a probe touches no
-/// string. A hit is checked against the name itself; two spans with equal
-/// 64-bit hashes (odds ~1e-8 for the whole gazetteer) would make the later
-/// one unfindable.
+/// string. A hit is checked against a second, independent 32-bit hash of
+/// the span kept in its slot ([`span_check`]), not against the name's
+/// text: the names are not kept at all. Inside a build, where tantivy's
+/// threads share the CPU caches, reading a name back was two more cache
+/// misses per name found, and the misses cost tantivy as much as the
+/// tagger (about 0.6 s of a 100k build). A span of text that is not the
+/// name is taken for it only if both its hashes equal the name's: odds of
+/// about 2^-95 per look-up, where the table's own keys are already a
+/// 64-bit hash (two spans of the gazetteer with equal 64-bit hashes, odds
+/// ~1e-8 for the whole gazetteer, would make the later one unfindable).
 ///
 /// The spans live in [`SpanSlots`], one 16-byte slot per span, where a probe
 /// reads one cache line: inside indexing, tantivy's own tables push the
@@ -51,8 +58,8 @@ pub(crate) struct NameTable {
     /// ("deir", "deir ez" for "deir ez zor") → the id of the name it is, or
     /// [`PREFIX`].
     spans: SpanSlots,
-    /// Every name, as keyed, by id.
-    names: StrList,
+    /// How many names were added (ids are below it).
+    names: usize,
     /// One bit per span: clear means that no name is or starts with that
     /// span (a single word: that no name starts with that word).
     span_bits: SpanBits,
@@ -82,7 +89,6 @@ impl NameTableBuilder {
                 // must (the embedded gazetteer's 229k spans fit the 512k
                 // slots of its ~290k names' entries).
                 spans: SpanSlots::with_capacity(names),
-                names: StrList::with_capacity(names),
                 ..NameTable::default()
             },
             span_hashes: Vec::with_capacity(names),
@@ -113,13 +119,14 @@ impl NameTableBuilder {
 
     /// How many names were added.
     pub fn len(&self) -> usize {
-        self.table.names.len()
+        self.table.names
     }
 
     /// [`NameTableBuilder::push`] of a trimmed `key` whose hash is `h`.
     fn push_hashed(&mut self, key: &str, h: u64) -> u32 {
         let table = &mut self.table;
-        let id = table.names.push(key);
+        let id = table.names as u32;
+        table.names += 1;
         word_spans_into(key, &mut self.words);
         let (Some(&(_, first_end)), Some(&(_, last_end))) = (self.words.first(), self.words.last())
         else {
@@ -129,7 +136,9 @@ impl NameTableBuilder {
         for &(_, end) in &self.words[..self.words.len() - 1] {
             let prefix = hash(&key[..end]);
             self.span_hashes.push((first, prefix));
-            table.spans.insert(prefix, PREFIX, false);
+            table
+                .spans
+                .insert(prefix, span_check(&key.as_bytes()[..end]), PREFIX, false);
         }
         // A name keeps the first id it was listed with, and replaces a
         // prefix of a longer name.
@@ -139,7 +148,9 @@ impl NameTableBuilder {
             hash(&key[..last_end])
         };
         self.span_hashes.push((first, whole));
-        table.spans.insert(whole, id, true);
+        table
+            .spans
+            .insert(whole, span_check(&key.as_bytes()[..last_end]), id, true);
         id
     }
 
@@ -278,18 +289,9 @@ impl NameTable {
     /// longer name starts with it (always so for a [`PREFIX`]).
     #[inline]
     fn lookup_hashed(&self, h: u64, span: &[u8]) -> Option<(u32, bool)> {
-        match self.spans.get(h) {
-            Some((PREFIX, _)) => Some((PREFIX, true)),
-            Some((id, longer)) => {
-                (self.name(id).map(str::as_bytes) == Some(span)).then_some((id, longer))
-            }
-            None => None,
-        }
-    }
-
-    /// The name with id `id`, as keyed.
-    fn name(&self, id: u32) -> Option<&str> {
-        self.names.get(id as usize)
+        let slot = self.spans.get(h)?;
+        // The check is hashed only when the 64-bit hash matched: on a hit.
+        (slot.check() == span_check(span)).then(|| (slot.id, slot.longer()))
     }
 
     /// The id of a name given whole (already folded).
@@ -314,7 +316,7 @@ impl NameTable {
         written_lower: impl Fn(usize) -> bool,
     ) -> Vec<Found> {
         let mut found = Vec::new();
-        if self.names.is_empty() {
+        if self.names == 0 {
             return found;
         }
         let mut i = 0;
@@ -611,7 +613,7 @@ impl NameTable {
     /// name): then [`NameTable::find_ascii`] over `starts`' candidates finds
     /// what [`NameTable::find_all`] finds.
     pub fn uses_lower_starts(&self, starts: &LowerStarts) -> bool {
-        self.names.is_empty()
+        self.names == 0
             || self
                 .lower_starts
                 .as_ref()
@@ -631,7 +633,7 @@ impl NameTable {
         found: &mut Vec<FoundAt>,
     ) {
         found.clear();
-        if self.names.is_empty() {
+        if self.names == 0 {
             return;
         }
         // Words up to here are inside the last name found.
@@ -681,10 +683,10 @@ impl NameTable {
     }
 }
 
-/// An open-addressing map from span hashes to ids: `(hash, id)` slots at
-/// `hash & mask` or after it (linear probing, at most three quarters
-/// full), four to a cache line, so that a probe reads one line where a
-/// `HashMap` reads its control bytes and then its bucket.
+/// An open-addressing map from span hashes to ids: `(hash, id, check)`
+/// slots at `hash & mask` or after it (linear probing, at most three
+/// quarters full), four to a cache line, so that a probe reads one line
+/// where a `HashMap` reads its control bytes and then its bucket.
 #[derive(Debug, Default)]
 struct SpanSlots {
     slots: Vec<Slot>,
@@ -696,9 +698,38 @@ struct SpanSlots {
 struct Slot {
     hash: u64,
     id: u32,
-    /// Whether a longer span of the table starts with this one (always so
-    /// for a [`PREFIX`]; for a name, whether it also begins a longer one).
-    longer: bool,
+    /// The span's [`span_check`] (bits 1-31) and, in bit 0, whether a
+    /// longer span of the table starts with this one (always so for a
+    /// [`PREFIX`]; for a name, whether it also begins a longer one).
+    check_longer: u32,
+}
+
+impl Slot {
+    /// The span's [`span_check`].
+    #[inline]
+    fn check(&self) -> u32 {
+        self.check_longer & !1
+    }
+
+    /// Whether a longer span of the table starts with this one.
+    #[inline]
+    fn longer(&self) -> bool {
+        self.check_longer & 1 == 1
+    }
+}
+
+/// A second hash of a span, independent of its 64-bit key ([`fx_hash`]):
+/// a slot holds it so that a look-up is checked without the name's text
+/// (see [`NameTable`]). Bit 0 is clear (the slot keeps a flag there).
+#[inline]
+fn span_check(span: &[u8]) -> u32 {
+    use std::hash::BuildHasher;
+    // A fixed seed: the same span gets the same check in every table and
+    // every run. foldhash mixes differently from rustc-hash's FxHasher, so
+    // two spans whose 64-bit keys collide have unrelated checks.
+    const STATE: foldhash::fast::FixedState =
+        foldhash::fast::FixedState::with_seed(0x6672_6f6e_746c_696e);
+    (STATE.hash_one(span) >> 32) as u32 & !1
 }
 
 /// The id of an empty slot (no table holds four billion names).
@@ -717,7 +748,7 @@ impl SpanSlots {
                 Slot {
                     hash: 0,
                     id: EMPTY,
-                    longer: false
+                    check_longer: 0,
                 };
                 len
             ],
@@ -741,17 +772,19 @@ impl SpanSlots {
         }
     }
 
-    /// The id stored for `h`, and whether a longer span starts with it.
+    /// The slot of `h`, if the table holds it.
     #[inline]
-    fn get(&self, h: u64) -> Option<(u32, bool)> {
+    fn get(&self, h: u64) -> Option<&Slot> {
         let slot = self.slots.get(self.find(h)?)?;
-        (slot.id != EMPTY).then_some((slot.id, slot.longer))
+        (slot.id != EMPTY).then_some(slot)
     }
 
-    /// Adds `h` with `id` if absent; if present, `id` replaces a [`PREFIX`]
-    /// when `name` (a name keeps its first id and is not made a prefix,
-    /// but is marked as the start of a longer span).
-    fn insert(&mut self, h: u64, id: u32, name: bool) {
+    /// Adds `h` (a span whose [`span_check`] is `check`) with `id` if
+    /// absent; if present, `id` replaces a [`PREFIX`] when `name` (a name
+    /// keeps its first id and is not made a prefix, but is marked as the
+    /// start of a longer span). A span whose hash equals another's but not
+    /// its check is not added: it would never be found.
+    fn insert(&mut self, h: u64, check: u32, id: u32, name: bool) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
@@ -763,13 +796,15 @@ impl SpanSlots {
             *slot = Slot {
                 hash: h,
                 id,
-                longer: !name,
+                check_longer: check | u32::from(!name),
             };
             self.len += 1;
+        } else if slot.check() != check {
+            // Another span with this 64-bit hash came first.
         } else if name && slot.id == PREFIX {
             slot.id = id;
         } else if !name {
-            slot.longer = true;
+            slot.check_longer |= 1;
         }
     }
 
@@ -961,6 +996,23 @@ mod tests {
             t.lookup_hashed(hash("deir ez zor x"), b"deir ez zor x"),
             None
         );
+    }
+
+    /// A look-up is checked by the span's second hash: a span of other
+    /// text whose 64-bit key equals a name's is not that name.
+    #[test]
+    fn a_span_with_a_names_key_but_other_text_is_not_found() {
+        let names = ["idlib", "deir ez zor"];
+        let t = NameTable::new(&names);
+        assert_eq!(t.lookup_hashed(hash("idlib"), b"idlib"), Some((0, false)));
+        assert_eq!(t.lookup_hashed(hash("idlib"), b"idleb"), None);
+        assert_eq!(
+            t.lookup_hashed(hash("deir ez"), b"deir ez"),
+            Some((PREFIX, true))
+        );
+        assert_eq!(t.lookup_hashed(hash("deir ez"), b"deir al"), None);
+        assert_ne!(span_check(b"idlib"), span_check(b"idleb"));
+        assert_eq!(span_check(b"idlib") & 1, 0);
     }
 
     #[test]
