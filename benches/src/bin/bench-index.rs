@@ -4,6 +4,7 @@
 //! ```text
 //! bench-index --corpus /tmp/fl-10k --sqlite --json /tmp/fl-10k.json
 //! bench-index --corpus /tmp/fl-100k --incremental 1
+//! bench-index --corpus /tmp/fl-10k --share-rounds 8
 //! ```
 //!
 //! Each engine indexes in a child process (this binary with `--only`), so
@@ -95,6 +96,13 @@ struct Args {
     /// time that tagging costs on the same corpus.
     #[arg(long)]
     untagged: bool,
+    /// Only measure tagging's share of indexing CPU: build the corpus with
+    /// and without tagging, alternating, this many rounds each, and print
+    /// the mean, median and spread of both builds' CPU and wall time and
+    /// the share, (tagged - untagged) / tagged, of their means. Alternating
+    /// keeps a shared machine's drift out of the ratio.
+    #[arg(long)]
+    share_rounds: Option<usize>,
     /// Internal: index with one engine only and print a JSON line.
     #[arg(long, hide = true)]
     only: Option<String>,
@@ -594,6 +602,72 @@ fn best_of(args: &Args, work: &Path, engine: &str) -> Result<Value> {
     best.context("no run")
 }
 
+/// `--share-rounds`: tagged and untagged builds, alternating.
+fn tagging_share(args: &Args, work: &Path, rounds: usize) -> Result<()> {
+    let engines = ["frontline", "frontline-untagged"];
+    let mut cpu = [Vec::new(), Vec::new()];
+    let mut wall = [Vec::new(), Vec::new()];
+    for round in 1..=rounds {
+        for (i, engine) in engines.iter().enumerate() {
+            let r = run_child(args, work, engine)?;
+            let (c, w) = (r["cpu_secs"].as_f64(), r["secs"].as_f64());
+            let (Some(c), Some(w)) = (c, w) else {
+                bail!("{engine} child reported no times: {r}");
+            };
+            eprintln!("  round {round}/{rounds} {engine}: {c:.2} s CPU, {w:.2} s wall");
+            cpu[i].push(c);
+            wall[i].push(w);
+        }
+    }
+    for (i, engine) in engines.iter().enumerate() {
+        let (c, w) = (Stats::of(&cpu[i]), Stats::of(&wall[i]));
+        println!("{engine:<20} CPU {c}   wall {w}");
+    }
+    let share = |x: &[Vec<f64>; 2]| {
+        let (t, u) = (Stats::of(&x[0]).mean, Stats::of(&x[1]).mean);
+        (t - u) / t
+    };
+    println!(
+        "tagging's share of indexing: {:.3} of CPU, {:.3} of wall time ({rounds} rounds)",
+        share(&cpu),
+        share(&wall)
+    );
+    Ok(())
+}
+
+/// Mean, median and population standard deviation of some timings.
+struct Stats {
+    mean: f64,
+    median: f64,
+    sd: f64,
+}
+
+impl Stats {
+    fn of(xs: &[f64]) -> Stats {
+        let n = xs.len().max(1) as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let mut sorted = xs.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let median = match sorted.len() {
+            0 => f64::NAN,
+            k if k % 2 == 1 => sorted[k / 2],
+            k => (sorted[k / 2 - 1] + sorted[k / 2]) / 2.0,
+        };
+        Stats { mean, median, sd }
+    }
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "mean {:.3} s, median {:.3} s, sd {:.3} s",
+            self.mean, self.median, self.sd
+        )
+    }
+}
+
 fn corpus_bytes(dir: &Path) -> Result<(u64, usize)> {
     let (files, _) = corpus::walk(dir, &WalkOptions::default())?;
     Ok((files.iter().map(|f| f.size).sum(), files.len()))
@@ -609,6 +683,9 @@ fn parent(args: Args) -> Result<()> {
         None => std::env::temp_dir().join(format!("fl-bench-{}", std::process::id())),
     };
     std::fs::create_dir_all(&work)?;
+    if let Some(rounds) = args.share_rounds {
+        return tagging_share(&args, &work, rounds.max(1));
+    }
     let (bytes, files) = corpus_bytes(&args.corpus)?;
     println!(
         "corpus {}: {files} files, {bytes} bytes ({:.1} MiB); threads {}, writer budget {} MiB",
