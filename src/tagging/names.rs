@@ -39,8 +39,8 @@ use crate::gazetteer::{
 /// the span kept in its slot ([`span_check`]), not against the name's
 /// text: the names are not kept at all. Inside a build, where tantivy's
 /// threads share the CPU caches, reading a name back was two more cache
-/// misses per name found, and the misses cost tantivy as much as the
-/// tagger (about 0.6 s of a 100k build). A span of text that is not the
+/// misses per name found (its offset, then its bytes), misses that also
+/// push tantivy's data out of the caches. A span of text that is not the
 /// name is taken for it only if both its hashes equal the name's: odds of
 /// about 2^-95 per look-up, where the table's own keys are already a
 /// 64-bit hash (two spans of the gazetteer with equal 64-bit hashes, odds
