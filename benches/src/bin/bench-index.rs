@@ -684,7 +684,11 @@ fn parent(args: Args) -> Result<()> {
     };
     std::fs::create_dir_all(&work)?;
     if let Some(rounds) = args.share_rounds {
-        return tagging_share(&args, &work, rounds.max(1));
+        let measured = tagging_share(&args, &work, rounds.max(1));
+        if args.work.is_none() {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        return measured;
     }
     let (bytes, files) = corpus_bytes(&args.corpus)?;
     println!(
