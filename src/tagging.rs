@@ -566,14 +566,21 @@ const CONTEXT_TOWN: u64 = 20_000;
 const MIN_UNCONFIRMED_POPULATION: u64 = 1_000;
 
 /// Words that are places somewhere but in conflict reporting are nearly
-/// always parts of personal names ("Abu Bakr", "Umm Ahmed").
+/// always parts of personal names ("Abu Bakr", "Umm Ahmed"). Sorted (by
+/// bytes), as [`DEMONYMS`] is: most names found are asked about both, and
+/// a binary search compares a few words where `contains` compared them all.
 const PERSONAL_NAME_PARTS: &[&str] = &[
-    "Abu", "Ibn", "Bin", "Umm", "Sheikh", "Imam", "Said", "Ali", "Omar", "Hassan", "Hussein",
-    "Mohammed", "Muhammad", "Ahmed", "Ahmad", "Khalid", "Mustafa", "Ibrahim", "Yusuf", "Salah",
+    "Abu", "Ahmad", "Ahmed", "Ali", "Bin", "Hassan", "Hussein", "Ibn", "Ibrahim", "Imam", "Khalid",
+    "Mohammed", "Muhammad", "Mustafa", "Omar", "Said", "Salah", "Sheikh", "Umm", "Yusuf",
 ];
 
+/// Whether `word` is one of `sorted` (a list sorted by bytes).
+fn listed(sorted: &[&str], word: &str) -> bool {
+    sorted.binary_search(&word).is_ok()
+}
+
 /// Nationality words that are also the names of small places somewhere
-/// ("Thai", "Malian"): in news they are adjectives.
+/// ("Thai", "Malian"): in news they are adjectives. Sorted (by bytes).
 const DEMONYMS: &[&str] = &[
     "Afghan",
     "American",
@@ -1548,7 +1555,7 @@ impl<'g> Tagger<'g> {
             );
             // Whether the name is usable asked only of a big town.
             if let Some(code) = big {
-                if !is_short_acronym(hit.text) && !DEMONYMS.contains(&hit.text) {
+                if !is_short_acronym(hit.text) && !listed(DEMONYMS, hit.text) {
                     weak.insert(code);
                 }
             }
@@ -1670,8 +1677,8 @@ impl<'g> Tagger<'g> {
 
     fn resolve_place(&self, hit: &Hit<'_>, context: &Context<'_>) -> Option<u32> {
         let places = &self.m.places;
-        if PERSONAL_NAME_PARTS.contains(&hit.text)
-            || DEMONYMS.contains(&hit.text)
+        if listed(PERSONAL_NAME_PARTS, hit.text)
+            || listed(DEMONYMS, hit.text)
             || is_short_acronym(hit.text)
             || hit.metonym
             || hit.feature
@@ -2415,6 +2422,18 @@ mod tests {
             err.contains("places-cued.tsv") && err.contains("Nowhere"),
             "{err}"
         );
+    }
+
+    /// `listed` binary-searches these lists: out of order, a word in them
+    /// could be missed.
+    #[test]
+    fn the_word_lists_are_sorted_and_found() {
+        for list in [PERSONAL_NAME_PARTS, DEMONYMS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+            assert!(list.iter().all(|w| listed(list, w)));
+        }
+        assert!(!listed(DEMONYMS, "Syria"));
+        assert!(!listed(PERSONAL_NAME_PARTS, "abu"));
     }
 
     /// The Unicode forms are compiled only when a non-ASCII text needs
