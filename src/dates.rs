@@ -52,8 +52,9 @@ static DATE_EXPR: LazyLock<Twin> = LazyLock::new(|| {
       | \b(?P<today>[Tt]oday|[Tt]his\s+morning|[Oo]vernight|[Tt]onight)\b
       | \b(?P<last_week>[Ll]ast\s+week)\b
       | \b(?P<last_month>[Ll]ast\s+month)\b
-      | \b(?:[Ii]n|[Ss]ince|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<month_only>January|February|March|April|May|June|July|August|September|October|November|December)\b(?:\s+(?P<mo_year>(?:19|20)\d\d)\b)?
-    "
+      | \b(?:[Ii]n|[Ss]ince|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<month_only>{month_names})\b(?:\s+(?P<mo_year>(?:19|20)\d\d)\b)?
+    ",
+        month_names = MONTH_NAMES.join("|"),
     );
     // The pattern is a constant: a failure here is a bug caught by every
     // test. ASCII text is searched with Unicode off (see `Twin`).
@@ -117,20 +118,13 @@ pub(crate) fn resolve_each(
     })
 }
 
-/// The weekday `text` names, if it is exactly a weekday's name as
-/// [`DATE_EXPR`] writes them.
+/// The weekday a match of [`DATE_EXPR`] names, if it is its weekday
+/// alternative: chrono's parse (as `resolve_captures` reads that group)
+/// takes any case and three-letter forms too, but no other alternative's
+/// match is a weekday's name or its first three letters (each holds a
+/// digit or is one of the relative words and month phrases).
 fn weekday_named(text: &str) -> Option<Weekday> {
-    const NAMES: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    let day = NAMES.iter().position(|name| *name == text)?;
-    Weekday::try_from(day as u8).ok()
+    text.parse().ok()
 }
 
 /// The latest `weekday` on or before `published`.

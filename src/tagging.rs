@@ -661,9 +661,31 @@ const TYPE_WORDS: &[&str] = &[
     "regions",
 ];
 
+/// Words whose `of` names a settlement ("the town of Atmeh"), as
+/// [`SETTLEMENT_CUE`] spells them.
+const SETTLEMENT_KINDS: &[&str] = &[
+    "town",
+    "village",
+    "city",
+    "hamlet",
+    "settlement",
+    "camp",
+    "district",
+    "area",
+    "outskirts",
+    "suburb",
+    "neighbourhood",
+    "neighborhood",
+    "locality",
+    "market town",
+    "border town",
+    "border crossing",
+];
+
 static SETTLEMENT_CUE: LazyLock<Twin> = LazyLock::new(|| {
     Twin::new(&format!(
-        r"\b(?:town|village|city|hamlet|settlement|camp|district|area|outskirts|suburb|neighbou?rhood|locality|market town|border town|border crossing)s?\s+of\s+({NAME})"
+        r"\b(?:{})s?\s+of\s+({NAME})",
+        SETTLEMENT_KINDS.join("|")
     ))
 });
 
@@ -698,29 +720,11 @@ fn settlement_cues(text: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// The last word of each of [`SETTLEMENT_CUE`]'s kinds (`market town`
-/// ends with `town`, `neighbou?rhood` is both spellings).
-const SETTLEMENT_LAST_WORDS: &[&[u8]] = &[
-    b"town",
-    b"village",
-    b"city",
-    b"hamlet",
-    b"settlement",
-    b"camp",
-    b"district",
-    b"area",
-    b"outskirts",
-    b"suburb",
-    b"neighbourhood",
-    b"neighborhood",
-    b"locality",
-    b"crossing",
-];
-
 /// Whether ASCII `bytes` may hold a match of [`SETTLEMENT_CUE`]'s ASCII
 /// twin: false only when no `of` has what every match has around its
 /// `\s+of\s+`: before it, white space after a whole word (the cue's `\b`)
-/// of letters that is one of [`SETTLEMENT_LAST_WORDS`], with or without
+/// of letters that ends one of [`SETTLEMENT_KINDS`] (`market town` ends
+/// with `town`), with or without
 /// the cue's `s`; after it, white space and then a capital or the `a` or
 /// `e` of an Arabic article (the first byte of the ASCII [`NAME`]).
 fn may_hold_settlement_cue(bytes: &[u8]) -> bool {
@@ -743,10 +747,19 @@ fn may_hold_settlement_cue(bytes: &[u8]) -> bool {
             .map_or(0, |i| i + 1);
         let word = &before[word_start..=last];
         let singular = word.strip_suffix(b"s").unwrap_or(word);
-        SETTLEMENT_LAST_WORDS
-            .iter()
-            .any(|kind| *kind == word || *kind == singular)
+        SETTLEMENT_KINDS.iter().any(|kind| {
+            ends_with_word(kind.as_bytes(), word) || ends_with_word(kind.as_bytes(), singular)
+        })
     })
+}
+
+/// Whether the last word of `phrase` (after its last space) is `word`.
+fn ends_with_word(phrase: &[u8], word: &[u8]) -> bool {
+    match phrase.len().checked_sub(word.len()) {
+        Some(0) => phrase == word,
+        Some(k) => phrase[k - 1] == b' ' && &phrase[k..] == word,
+        None => false,
+    }
 }
 
 /// Whether `b` is white space as `\s` of the ASCII twins sees it (with
