@@ -2518,8 +2518,8 @@ mod tests {
     }
 
     /// Every kind of [`SETTLEMENT_CUE`] (as its pattern spells them out)
-    /// passes [`may_hold_settlement_cue`]: a kind added to the pattern but
-    /// not to [`SETTLEMENT_LAST_WORDS`] fails here.
+    /// passes [`may_hold_settlement_cue`], which reads [`SETTLEMENT_KINDS`]
+    /// as the pattern is built from them.
     #[test]
     fn every_settlement_kind_passes_the_check() {
         let pattern = SETTLEMENT_CUE.unicode().as_str();
