@@ -1372,9 +1372,15 @@ impl<'g> Tagger<'g> {
         {
             starts.candidates(bytes, candidates, buf, bits);
             let span = |f: &names::FoundAt| (f.start, f.end, f.id);
-            self.m.names.find_ascii(bytes, candidates, buf, found);
+            let written = |f: &names::FoundAt| text.get(f.start..f.end).unwrap_or_default();
+            self.m.names.find_ascii(bytes, candidates, buf, found, |f| {
+                self.name_case_ok(f.id, written(f))
+            });
             name_spans.extend(found.iter().map(span));
-            self.learned_table.find_ascii(bytes, candidates, buf, found);
+            self.learned_table
+                .find_ascii(bytes, candidates, buf, found, |f| {
+                    starts_capitalised(written(f))
+                });
             learned_spans.extend(found.iter().map(span));
             return;
         }
@@ -1395,19 +1401,27 @@ impl<'g> Tagger<'g> {
                 .and_then(|w| w.chars().next())
                 .is_some_and(char::is_lowercase)
         };
-        for (table, spans) in [
-            (&self.m.names, name_spans),
-            (&self.learned_table, learned_spans),
-        ] {
-            spans.extend(
-                table
-                    .find_all(folded, words, hashes, written_lower)
-                    .into_iter()
-                    .filter_map(|m| {
-                        original_span(folded, word_offsets, text, m).map(|(s, e)| (s, e, m.id))
-                    }),
-            );
-        }
+        let original = |m: names::Found| {
+            original_span(folded, word_offsets, text, m).map(|(s, e)| (s, e, m.id))
+        };
+        let written = |m: &names::Found| original(*m).and_then(|(s, e, _)| text.get(s..e));
+        name_spans.extend(
+            self.m
+                .names
+                .find_all(folded, words, hashes, written_lower, |m| {
+                    written(m).is_some_and(|w| self.name_case_ok(m.id, w))
+                })
+                .into_iter()
+                .filter_map(original),
+        );
+        learned_spans.extend(
+            self.learned_table
+                .find_all(folded, words, hashes, written_lower, |m| {
+                    written(m).is_some_and(starts_capitalised)
+                })
+                .into_iter()
+                .filter_map(original),
+        );
     }
 
     fn find_names<'t>(
@@ -1440,13 +1454,14 @@ impl<'g> Tagger<'g> {
             // Borrowed from the matcher when every entry passes, as for
             // most names: a `Vec` only when the case drops some.
             let all = self.m.entries.get(id);
-            let entries: Cow<'t, [Entry]> = if all.iter().all(|e| self.case_ok(e, written)) {
+            let capital = capital_first(written);
+            let entries: Cow<'t, [Entry]> = if all.iter().all(|e| self.takes(e, written, capital)) {
                 Cow::Borrowed(all)
             } else {
                 Cow::Owned(
                     all.iter()
                         .copied()
-                        .filter(|e| self.case_ok(e, written))
+                        .filter(|e| self.takes(e, written, capital))
                         .collect(),
                 )
             };
@@ -1500,6 +1515,32 @@ impl<'g> Tagger<'g> {
             });
         }
         hits.sort_by_key(|h| (h.paragraph, h.span.0));
+    }
+
+    /// Whether any entry of name `id` takes the name as `written` (see
+    /// [`Tagger::case_ok`]): a name that none takes is not a match, and
+    /// hides nothing from the scan.
+    fn name_case_ok(&self, id: u32, written: &str) -> bool {
+        let capital = capital_first(written);
+        self.m
+            .entries
+            .get(id)
+            .iter()
+            .any(|e| self.takes(e, written, capital))
+    }
+
+    /// [`Tagger::case_ok`], given whether `written` starts with an ASCII
+    /// capital (`capital_first`): most names are, and every entry takes
+    /// them but a short acronym's, which a cheaper test answers.
+    #[inline]
+    fn takes(&self, entry: &Entry, written: &str, capital: bool) -> bool {
+        match *entry {
+            Entry::Group { exact: Some(i), .. } if capital => {
+                self.m.exact.get(i as usize).is_some_and(|x| x == written)
+            }
+            _ if capital => true,
+            _ => self.case_ok(entry, written),
+        }
     }
 
     /// Checks a match against the text as written: proper names start with
@@ -2248,6 +2289,14 @@ const NAME_ARTICLES: &[&str] = &["al", "el", "ad", "ash", "as", "ar", "an", "at"
 
 /// Whether a name as written starts with a capital, after an optional
 /// Arabic article (`al-Bab`, `el Fasher`).
+/// Whether `written` starts with an ASCII capital.
+fn capital_first(written: &str) -> bool {
+    written
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_uppercase)
+}
+
 fn starts_capitalised(written: &str) -> bool {
     // Asked of every name found, once per entry: every article starts with
     // a small `a` or `e`, so any other first byte settles it at once (an
@@ -2382,6 +2431,31 @@ fn is_background_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// "the State of Palestine" is a country alias that only a capital
+    /// "The" can start (`starts_capitalised`): written inside a sentence it
+    /// is refused, and must not hide the alias "State of Palestine" inside
+    /// it, in an ASCII paragraph (the candidate scan) or not (the fold).
+    #[test]
+    fn a_name_refused_for_its_case_hides_no_name_inside_it() {
+        let g = Gazetteer::load(None).unwrap();
+        let tagger = Tagger::new(&g).unwrap();
+        for text in [
+            "Shelling hit a school in the State of Palestine on Tuesday.",
+            "Shelling hit a school in the State of Palestine on Tuesday, José said.",
+        ] {
+            let file = format!(" date 2025-08-21 {text}\n");
+            let a = &crate::article::parse_text("a.txt", &file).unwrap().articles[0];
+            let evidence = tagger.tag(a).evidence;
+            let palestine = TagValue::Country("Palestine".to_string());
+            assert!(
+                evidence
+                    .iter()
+                    .any(|e| e.text == "State of Palestine" && e.tag == palestine),
+                "{text}: {evidence:?}"
+            );
+        }
+    }
 
     /// Places files given with `--schema-dir` take the place of the
     /// embedded ones in the tables the tagger builds, and a bad one fails
@@ -2940,7 +3014,12 @@ mod tests {
     /// not ASCII), and from the candidate words of an ASCII text.
     type Spans = Vec<(usize, usize, u32)>;
 
-    fn both_ways(names: &[&str], lower: &[&str], text: &str) -> (Spans, Spans) {
+    fn both_ways(
+        names: &[&str],
+        lower: &[&str],
+        text: &str,
+        accept: fn(&str) -> bool,
+    ) -> (Spans, Spans) {
         let set: Arc<rustc_hash::FxHashSet<String>> =
             Arc::new(lower.iter().map(|w| w.to_string()).collect());
         let table = NameTable::new(names).with_lower_starts(Arc::clone(&set));
@@ -2957,7 +3036,10 @@ mod tests {
                     .is_some_and(char::is_lowercase)
         };
         let whole: Spans = table
-            .find_all(&folded.text, &folded.words, &hashes, written_lower)
+            .find_all(&folded.text, &folded.words, &hashes, written_lower, |m| {
+                original_span(&folded.text, &folded.word_offsets, text, *m)
+                    .is_some_and(|(s, e)| accept(&text[s..e]))
+            })
             .into_iter()
             .filter_map(|m| {
                 original_span(&folded.text, &folded.word_offsets, text, m)
@@ -2982,7 +3064,9 @@ mod tests {
             .collect();
         let scanned: Vec<(usize, u64)> = candidates.iter().map(|c| (c.start, c.hash)).collect();
         assert_eq!(scanned, looked_up, "candidates of {text:?}");
-        table.find_ascii(text.as_bytes(), &candidates, &mut buf, &mut found);
+        table.find_ascii(text.as_bytes(), &candidates, &mut buf, &mut found, |f| {
+            accept(&text[f.start..f.end])
+        });
         let by_candidates: Spans = found.iter().map(|f| (f.start, f.end, f.id)).collect();
         (whole, by_candidates)
     }
@@ -3006,6 +3090,15 @@ mod tests {
     ];
     const TEST_LOWER: &[&str] = &["al", "the", "s", "islamic", "m23"];
 
+    /// The checks of a name as written that the scans are tried with: none,
+    /// and one that refuses every name written with a small letter first
+    /// (as the tagger refuses "the State of Palestine"), so that a refused
+    /// name, which must hide nothing, is exercised both ways.
+    const ACCEPTS: [fn(&str) -> bool; 2] = [
+        |_| true,
+        |w| !w.chars().next().is_some_and(char::is_lowercase),
+    ];
+
     #[test]
     fn candidate_words_find_what_the_whole_fold_finds() {
         for text in [
@@ -3022,8 +3115,10 @@ mod tests {
             "  -- Idlib --  ",
             "Idlib\tand\nDeir\r\nez\u{b}Zor",
         ] {
-            let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, text);
-            assert_eq!(by_candidates, whole, "{text:?}");
+            for accept in ACCEPTS {
+                let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, text, accept);
+                assert_eq!(by_candidates, whole, "{text:?}");
+            }
         }
     }
 
@@ -3053,8 +3148,10 @@ mod tests {
             )
         ) {
             let text: String = pieces.concat();
-            let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, &text);
-            proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
+            for accept in ACCEPTS {
+                let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, &text, accept);
+                proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
+            }
         }
 
         /// Long texts of random letters, digits, apostrophes and
@@ -3064,8 +3161,10 @@ mod tests {
         fn candidate_words_agree_on_long_random_texts(
             text in "([a-zA-Z0-9]{1,70}|[ '`.,-]{1,3}){0,40}",
         ) {
-            let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, &text);
-            proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
+            for accept in ACCEPTS {
+                let (whole, by_candidates) = both_ways(TEST_NAMES, TEST_LOWER, &text, accept);
+                proptest::prop_assert_eq!(by_candidates, whole, "{:?}", text);
+            }
         }
 
         /// Tables of random names, many of them starting others ("ab",
@@ -3094,8 +3193,10 @@ mod tests {
             let names: Vec<String> = names.iter().map(|n| n.join(" ")).collect();
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let text: String = pieces.concat();
-            let (whole, by_candidates) = both_ways(&names, &["the", "al", "ab"], &text);
-            proptest::prop_assert_eq!(by_candidates, whole, "{:?} in {:?}", names, text);
+            for accept in ACCEPTS {
+                let (whole, by_candidates) = both_ways(&names, &["the", "al", "ab"], &text, accept);
+                proptest::prop_assert_eq!(by_candidates, whole, "{:?} in {:?}", names, text);
+            }
         }
 
         /// The first-byte shortcut of `starts_capitalised` answers as the

@@ -6,10 +6,12 @@
 //! that start and end on word boundaries are looked up in a hash table. At
 //! each word the span grows a word at a time while it still begins some
 //! name, and the longest span that is a name wins: the leftmost-longest
-//! match at word granularity. Most words begin no name and cost one bitset
-//! test; a span stops growing without a probe when its slot says no longer
-//! name starts with it or when the bitset (of every span) rejects the
-//! longer span. There is no automaton to build.
+//! match at word granularity, among the names that the caller's check of
+//! the text as written takes (a name it refuses hides nothing). Most words
+//! begin no name and cost one bitset test; a span stops growing without a
+//! probe when its slot says no longer name starts with it or when the
+//! bitset (of every span) rejects the longer span. There is no automaton
+//! to build.
 //!
 //! In an ASCII text the words need not even be folded: [`LowerStarts`]
 //! finds the words that may start a name that the tagger keeps (written
@@ -305,18 +307,26 @@ impl NameTable {
 
     /// Every name in `folded`, whose words are `words` (byte spans of its
     /// runs of letters and digits) with hashes `hashes` (see
-    /// [`hash_words`]; shared by the tables searched in the same text), left to right, without overlaps: at each word,
-    /// the longest name starting there; the search goes on after it. A word
-    /// for which `written_lower(word index)` is true (it is written in lower
-    /// case) starts a name only if it is one of the table's lower-case
-    /// starts ([`NameTable::with_lower_starts`]): a cheap filter before the
-    /// table.
+    /// [`hash_words`]; shared by the tables searched in the same text),
+    /// left to right, without overlaps: at each word, the longest name
+    /// starting there that `accept` takes; the search goes on after it. A
+    /// word for which `written_lower(word index)` is true (it is written in
+    /// lower case) starts a name only if it is one of the table's
+    /// lower-case starts ([`NameTable::with_lower_starts`]): a cheap filter
+    /// before the table.
+    ///
+    /// `accept` is the caller's check of a name as written (its case): a
+    /// name it refuses is no match at all, so it hides neither a shorter
+    /// name at the same word nor the names inside it ("the State of
+    /// Palestine", a country's alias that only matches written with a
+    /// capital, must not hide "State of Palestine").
     pub fn find_all(
         &self,
         folded: &str,
         words: &[(usize, usize)],
         hashes: &[u64],
         written_lower: impl Fn(usize) -> bool,
+        accept: impl Fn(&Found) -> bool,
     ) -> Vec<Found> {
         let mut found = Vec::new();
         if self.names == 0 {
@@ -337,29 +347,24 @@ impl NameTable {
                 continue;
             }
             // Grow the span a word at a time while it still begins a name,
-            // remembering the longest that is one.
-            let mut longest = None;
+            // pushing each name it is; the longest that `accept` takes is
+            // kept.
+            let here = found.len();
             for (j, &(_, end)) in words.iter().enumerate().skip(i) {
                 match self.lookup(&folded[start..end]) {
                     None => break,
                     Some(PREFIX) => {}
-                    Some(id) => {
-                        let hit = Found {
-                            start,
-                            end,
-                            first_word: i,
-                            last_word: j,
-                            id,
-                        };
-                        longest = Some((j, hit));
-                    }
+                    Some(id) => found.push(Found {
+                        start,
+                        end,
+                        first_word: i,
+                        last_word: j,
+                        id,
+                    }),
                 }
             }
-            match longest {
-                Some((j, hit)) => {
-                    found.push(hit);
-                    i = j + 1;
-                }
+            match longest_accepted(&mut found, here, &accept) {
+                Some(hit) => i = hit.last_word + 1,
                 None => i += 1,
             }
         }
@@ -627,13 +632,15 @@ impl NameTable {
     /// that may start a name (`candidates`, from
     /// [`LowerStarts::candidates`] with this table's lower-case starts), and
     /// folding only the words of the spans it looks up: the same names, as
-    /// offsets in `text`, into `found` (cleared first). `buf` is scratch.
+    /// offsets in `text`, into `found` (cleared first), `accept` checking
+    /// each as [`NameTable::find_all`]'s does. `buf` is scratch.
     pub fn find_ascii(
         &self,
         text: &[u8],
         candidates: &[Candidate],
         buf: &mut Vec<u8>,
         found: &mut Vec<FoundAt>,
+        accept: impl Fn(&FoundAt) -> bool,
     ) {
         found.clear();
         if self.names == 0 {
@@ -645,45 +652,84 @@ impl NameTable {
             if c.start < resume || !self.may_be_span(c.hash, c.hash) {
                 continue;
             }
-            buf.clear();
-            push_folded_word(text, c.start, (c.end, c.dropped), buf);
-            let mut end = c.end;
-            let mut hash = c.hash;
             let mut longest = None;
-            // The span grows only while a longer name may start with it:
-            // the slot says whether one does, and the span bitset rejects
-            // most longer spans ("the monitors" after "the") unprobed.
-            // Both only skip probes that would have found nothing.
-            while let Some((id, longer)) = self.lookup_hashed(hash, buf) {
-                if id != PREFIX {
-                    longest = Some(FoundAt {
-                        start: c.start,
-                        end,
-                        id,
-                    });
-                }
-                // What follows a span that no longer name starts with is
-                // not even read.
-                if !longer {
-                    break;
-                }
-                let Some(word) = push_folded_ascii_gap(text, end, buf) else {
-                    break;
-                };
-                let word_end = ascii_word_end(text, word);
-                push_folded_word(text, word, word_end, buf);
-                end = word_end.0;
-                hash = fx_hash(buf);
-                if !self.may_be_span(c.hash, hash) {
-                    break;
-                }
-            }
-            if let Some(hit) = longest {
+            self.grow(text, c, buf, |hit| longest = Some(hit));
+            let Some(hit) = longest else {
+                continue;
+            };
+            let kept = if accept(&hit) {
+                Some(hit)
+            } else {
+                // Refused (a name written in lower case, as a rule): the
+                // longest shorter name at this word that is taken, if any.
+                let mut names = Vec::new();
+                self.grow(text, c, buf, |hit| names.push(hit));
+                names.into_iter().rev().find(|hit| accept(hit))
+            };
+            if let Some(hit) = kept {
                 found.push(hit);
                 resume = hit.end;
             }
         }
     }
+
+    /// Grows a span from candidate `c` a word at a time while a longer
+    /// name may start with it, calling `name` with each name it is,
+    /// shortest first. `buf` is scratch.
+    #[inline]
+    fn grow(&self, text: &[u8], c: &Candidate, buf: &mut Vec<u8>, mut name: impl FnMut(FoundAt)) {
+        buf.clear();
+        push_folded_word(text, c.start, (c.end, c.dropped), buf);
+        let mut end = c.end;
+        let mut hash = c.hash;
+        // The span grows only while a longer name may start with it:
+        // the slot says whether one does, and the span bitset rejects
+        // most longer spans ("the monitors" after "the") unprobed.
+        // Both only skip probes that would have found nothing.
+        while let Some((id, longer)) = self.lookup_hashed(hash, buf) {
+            if id != PREFIX {
+                name(FoundAt {
+                    start: c.start,
+                    end,
+                    id,
+                });
+            }
+            // What follows a span that no longer name starts with is
+            // not even read.
+            if !longer {
+                break;
+            }
+            let Some(word) = push_folded_ascii_gap(text, end, buf) else {
+                break;
+            };
+            let word_end = ascii_word_end(text, word);
+            push_folded_word(text, word, word_end, buf);
+            end = word_end.0;
+            hash = fx_hash(buf);
+            if !self.may_be_span(c.hash, hash) {
+                break;
+            }
+        }
+    }
+}
+
+/// Keeps, of the names past `here` in `found` (found at one word, shortest
+/// first), the longest that `accept` takes, and drops the others; returns
+/// it.
+fn longest_accepted<T: Copy>(
+    found: &mut Vec<T>,
+    here: usize,
+    accept: impl Fn(&T) -> bool,
+) -> Option<T> {
+    while found.len() > here {
+        let hit = found.pop()?;
+        if accept(&hit) {
+            found.truncate(here);
+            found.push(hit);
+            return Some(hit);
+        }
+    }
+    None
 }
 
 /// An open-addressing map from span hashes to ids: `(hash, id, check)`
@@ -918,7 +964,7 @@ mod tests {
         let words = word_spans(text);
         let mut hashes = Vec::new();
         hash_words(text, &words, &mut hashes);
-        t.find_all(text, &words, &hashes, |_| false)
+        t.find_all(text, &words, &hashes, |_| false, |_| true)
             .into_iter()
             .map(|f| (names[f.id as usize], &text[f.start..f.end]))
             .collect()
@@ -1003,6 +1049,37 @@ mod tests {
 
     /// A look-up is checked by the span's second hash: a span of other
     /// text whose 64-bit key equals a name's is not that name.
+    /// A name that the caller's check refuses is no match: the scan takes
+    /// the longest name it accepts at the same word, or none, and then
+    /// looks at the words inside the refused one.
+    #[test]
+    fn a_refused_name_hides_neither_a_shorter_one_nor_the_names_inside_it() {
+        let names = [
+            "the state of palestine",
+            "the state",
+            "state of palestine",
+            "palestine",
+            "gaza",
+            "gaza city",
+        ];
+        let t = NameTable::new(&names);
+        let text = "in the state of palestine gaza city";
+        let words = word_spans(text);
+        let mut hashes = Vec::new();
+        hash_words(text, &words, &mut hashes);
+        // Refuses the names that start with "the", and "gaza city".
+        let accept = |f: &Found| {
+            let written = &text[f.start..f.end];
+            !written.starts_with("the") && written != "gaza city"
+        };
+        let got: Vec<&str> = t
+            .find_all(text, &words, &hashes, |_| false, accept)
+            .into_iter()
+            .map(|f| names[f.id as usize])
+            .collect();
+        assert_eq!(got, ["state of palestine", "gaza"]);
+    }
+
     #[test]
     fn a_span_with_a_names_key_but_other_text_is_not_found() {
         let names = ["idlib", "deir ez zor"];
