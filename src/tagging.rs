@@ -293,24 +293,25 @@ impl Matcher {
                 }
             }
         })?;
-        // Keyed without surrounding punctuation: names match whole words only.
+        // The words that may start a name written in lower case and still
+        // be kept (`case_ok`): a place, province, region or country only
+        // after one of the articles (`starts_capitalised`: "al-Bab"), a
+        // group whenever a capital follows ("the Resistance Front"), a
+        // short acronym never (it is kept only as spelled). Looking up no
+        // other lower-case word changes nothing, since a name refused for
+        // its case hides nothing (`NameTable::find_all`): "la", "the" of
+        // "the State of Palestine" and "is" of "IS" are not looked up.
         let mut lower_starts: rustc_hash::FxHashSet<String> =
             NAME_ARTICLES.iter().map(|a| a.to_string()).collect();
         for (name, entry) in &named {
-            // A name written with an ASCII capital first starts with a
-            // capitalised word (most of them): no split then.
-            let capital = name.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
-            if capital && !matches!(entry, Entry::Group { .. }) {
+            if !matches!(entry, Entry::Group { exact: None, .. }) {
                 continue;
             }
             let first = name
                 .split(|c: char| c.is_whitespace() || c == '-')
                 .next()
                 .unwrap_or_default();
-            let lower = !first.chars().next().is_some_and(char::is_uppercase);
-            if lower || matches!(entry, Entry::Group { .. }) {
-                lower_starts.insert(fold(first));
-            }
+            lower_starts.insert(fold(first));
         }
         // Folded in parallel chunks, each into one buffer (a `String` per
         // name was ~280k allocations and frees).
