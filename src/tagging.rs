@@ -1487,11 +1487,9 @@ impl<'g> Tagger<'g> {
                 cued: Vec::new(),
             });
         }
+        // (The scan kept only learned places written with a capital.)
         for &(start, end, id) in &scratch.learned {
-            if overlaps(&taken, start, end)
-                || !starts_capitalised(&text[start..end])
-                || is_possessive(&text[end..])
-            {
+            if overlaps(&taken, start, end) || is_possessive(&text[end..]) {
                 continue;
             }
             taken.push((start, end));
@@ -2288,8 +2286,6 @@ fn overlaps(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
 /// Arabic articles that may start a proper name in lower case (al-Bab).
 const NAME_ARTICLES: &[&str] = &["al", "el", "ad", "ash", "as", "ar", "an", "at", "az"];
 
-/// Whether a name as written starts with a capital, after an optional
-/// Arabic article (`al-Bab`, `el Fasher`).
 /// Whether `written` starts with an ASCII capital.
 fn capital_first(written: &str) -> bool {
     written
@@ -2298,6 +2294,8 @@ fn capital_first(written: &str) -> bool {
         .is_some_and(u8::is_ascii_uppercase)
 }
 
+/// Whether a name as written starts with a capital, after an optional
+/// Arabic article (`al-Bab`, `el Fasher`).
 fn starts_capitalised(written: &str) -> bool {
     // Asked of every name found, once per entry: every article starts with
     // a small `a` or `e`, so any other first byte settles it at once (an
