@@ -1455,14 +1455,13 @@ impl<'g> Tagger<'g> {
             // Borrowed from the matcher when every entry passes, as for
             // most names: a `Vec` only when the case drops some.
             let all = self.m.entries.get(id);
-            let capital = capital_first(written);
-            let entries: Cow<'t, [Entry]> = if all.iter().all(|e| self.takes(e, written, capital)) {
+            let entries: Cow<'t, [Entry]> = if all.iter().all(|e| self.case_ok(e, written)) {
                 Cow::Borrowed(all)
             } else {
                 Cow::Owned(
                     all.iter()
                         .copied()
-                        .filter(|e| self.takes(e, written, capital))
+                        .filter(|e| self.case_ok(e, written))
                         .collect(),
                 )
             };
@@ -1520,33 +1519,25 @@ impl<'g> Tagger<'g> {
     /// [`Tagger::case_ok`]): a name that none takes is not a match, and
     /// hides nothing from the scan.
     fn name_case_ok(&self, id: u32, written: &str) -> bool {
-        let capital = capital_first(written);
         self.m
             .entries
             .get(id)
             .iter()
-            .any(|e| self.takes(e, written, capital))
-    }
-
-    /// [`Tagger::case_ok`], given whether `written` starts with an ASCII
-    /// capital (`capital_first`): most names are, and every entry takes
-    /// them but a short acronym's, which a cheaper test answers.
-    #[inline]
-    fn takes(&self, entry: &Entry, written: &str, capital: bool) -> bool {
-        match *entry {
-            Entry::Group { exact: Some(i), .. } if capital => {
-                self.m.exact.get(i as usize).is_some_and(|x| x == written)
-            }
-            _ if capital => true,
-            _ => self.case_ok(entry, written),
-        }
+            .any(|e| self.case_ok(e, written))
     }
 
     /// Checks a match against the text as written: proper names start with
     /// a capital (after an optional `al-`), acronyms match exactly.
     fn case_ok(&self, entry: &Entry, written: &str) -> bool {
+        // Most names are written with a capital first, which every entry
+        // takes but a short acronym's: settled without reading the group.
+        let capital = written
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_uppercase);
         match entry {
             Entry::Group { exact: Some(i), .. } => written == self.m.exact[*i as usize],
+            _ if capital => true,
             Entry::Group { id, .. } => {
                 let group = &self.g.groups()[*id as usize];
                 let needs_capital = group.name.chars().any(char::is_uppercase);
@@ -2285,14 +2276,6 @@ fn overlaps(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
 
 /// Arabic articles that may start a proper name in lower case (al-Bab).
 const NAME_ARTICLES: &[&str] = &["al", "el", "ad", "ash", "as", "ar", "an", "at", "az"];
-
-/// Whether `written` starts with an ASCII capital.
-fn capital_first(written: &str) -> bool {
-    written
-        .as_bytes()
-        .first()
-        .is_some_and(u8::is_ascii_uppercase)
-}
 
 /// Whether a name as written starts with a capital, after an optional
 /// Arabic article (`al-Bab`, `el Fasher`).

@@ -652,62 +652,43 @@ impl NameTable {
             if c.start < resume || !self.may_be_span(c.hash, c.hash) {
                 continue;
             }
-            let mut longest = None;
-            self.grow(text, c, buf, |hit| longest = Some(hit));
-            let Some(hit) = longest else {
-                continue;
-            };
-            let kept = if accept(&hit) {
-                Some(hit)
-            } else {
-                // Refused (a name written in lower case, as a rule): the
-                // longest shorter name at this word that is taken, if any.
-                let mut names = Vec::new();
-                self.grow(text, c, buf, |hit| names.push(hit));
-                names.into_iter().rev().find(|hit| accept(hit))
-            };
-            if let Some(hit) = kept {
-                found.push(hit);
+            buf.clear();
+            push_folded_word(text, c.start, (c.end, c.dropped), buf);
+            let mut end = c.end;
+            let mut hash = c.hash;
+            // The names starting at this word go on `found` past `here`,
+            // shortest first; the longest that `accept` takes is kept.
+            let here = found.len();
+            // The span grows only while a longer name may start with it:
+            // the slot says whether one does, and the span bitset rejects
+            // most longer spans ("the monitors" after "the") unprobed.
+            // Both only skip probes that would have found nothing.
+            while let Some((id, longer)) = self.lookup_hashed(hash, buf) {
+                if id != PREFIX {
+                    found.push(FoundAt {
+                        start: c.start,
+                        end,
+                        id,
+                    });
+                }
+                // What follows a span that no longer name starts with is
+                // not even read.
+                if !longer {
+                    break;
+                }
+                let Some(word) = push_folded_ascii_gap(text, end, buf) else {
+                    break;
+                };
+                let word_end = ascii_word_end(text, word);
+                push_folded_word(text, word, word_end, buf);
+                end = word_end.0;
+                hash = fx_hash(buf);
+                if !self.may_be_span(c.hash, hash) {
+                    break;
+                }
+            }
+            if let Some(hit) = longest_accepted(found, here, &accept) {
                 resume = hit.end;
-            }
-        }
-    }
-
-    /// Grows a span from candidate `c` a word at a time while a longer
-    /// name may start with it, calling `name` with each name it is,
-    /// shortest first. `buf` is scratch.
-    #[inline]
-    fn grow(&self, text: &[u8], c: &Candidate, buf: &mut Vec<u8>, mut name: impl FnMut(FoundAt)) {
-        buf.clear();
-        push_folded_word(text, c.start, (c.end, c.dropped), buf);
-        let mut end = c.end;
-        let mut hash = c.hash;
-        // The span grows only while a longer name may start with it:
-        // the slot says whether one does, and the span bitset rejects
-        // most longer spans ("the monitors" after "the") unprobed.
-        // Both only skip probes that would have found nothing.
-        while let Some((id, longer)) = self.lookup_hashed(hash, buf) {
-            if id != PREFIX {
-                name(FoundAt {
-                    start: c.start,
-                    end,
-                    id,
-                });
-            }
-            // What follows a span that no longer name starts with is
-            // not even read.
-            if !longer {
-                break;
-            }
-            let Some(word) = push_folded_ascii_gap(text, end, buf) else {
-                break;
-            };
-            let word_end = ascii_word_end(text, word);
-            push_folded_word(text, word, word_end, buf);
-            end = word_end.0;
-            hash = fx_hash(buf);
-            if !self.may_be_span(c.hash, hash) {
-                break;
             }
         }
     }
